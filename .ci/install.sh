@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Make a Debian 12 machine (root; rustup cargo/rustc, gcc, pyenv python3+pip, git)
+# ready for every wsmachine test. Idempotent: a second run only checks (~seconds).
+#
+#   bash .ci/install.sh
+#
+# Installs:
+#   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
+#          openssl valgrind
+#          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+#          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
+#   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
+#   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
+#   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
+#   Autobahn|Testsuite via <shared>/autobahn/install.sh (shared/ beside the repo checkout,
+#          falling back to /work/shared)
+set -euo pipefail
+
+WEBSOCKETS_VERSION=17.4
+CBINDGEN_VERSION=0.29.4
+
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind"
+APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
+
+log() { printf '[install] %s\n' "$*"; }
+skip() { printf 'SKIPPED: %s\n' "$*"; SKIPPED_COUNT=$((SKIPPED_COUNT + 1)); }
+die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
+SKIPPED_COUNT=0
+T_START=$(date +%s)
+
+[ "$(id -u)" = 0 ] || die "run as root"
+export DEBIAN_FRONTEND=noninteractive
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export PATH
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/.." && pwd))"
+
+# ------------------------------------------------------------------ apt
+# (no `cmd | grep -q` under pipefail: grep exiting early would SIGPIPE the writer)
+is_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
+has_candidate() { local c; c="$(apt-cache policy "$1" 2>/dev/null || true)"; [[ "$c" == *"Candidate: "[0-9]* ]]; }
+
+missing_req=""; missing_opt=""
+for p in $APT_REQUIRED; do is_installed "$p" || missing_req="$missing_req $p"; done
+for p in $APT_OPTIONAL; do is_installed "$p" || missing_opt="$missing_opt $p"; done
+
+if [ -z "$missing_req$missing_opt" ]; then
+  log "apt: all packages present ($APT_REQUIRED $APT_OPTIONAL)"
+else
+  log "apt-get update"
+  apt-get update -q >/dev/null || log "WARNING: apt-get update reported errors"
+  APT_INSTALL=(apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
+  if [ -n "$missing_req" ]; then
+    log "apt: installing$missing_req"
+    "${APT_INSTALL[@]}" $missing_req >/tmp/wsm-apt.log 2>&1 \
+      || { tail -n 30 /tmp/wsm-apt.log >&2; die "apt-get install$missing_req failed"; }
+  fi
+  avail=""
+  for p in $missing_opt; do
+    if has_candidate "$p"; then avail="$avail $p"; else skip "$p: no installation candidate in apt"; fi
+  done
+  if [ -n "$avail" ]; then
+    log "apt: installing$avail"
+    if ! "${APT_INSTALL[@]}" $avail >/tmp/wsm-apt.log 2>&1; then
+      log "apt: group install failed, trying one package at a time"
+      for p in $avail; do
+        if ! "${APT_INSTALL[@]}" "$p" >/tmp/wsm-apt.log 2>&1; then
+          skip "$p: apt-get install failed: $(grep -E '^E:' /tmp/wsm-apt.log | head -n1)"
+        fi
+      done
+    fi
+  fi
+fi
+command -v mcs >/dev/null && command -v nunit-console >/dev/null && command -v mono >/dev/null \
+  || die "mono/mcs/nunit-console missing after apt install"
+NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"
+[ -n "$NUNIT_DLL" ] || die "nunit.framework.dll not found under /usr/lib/cli (libnunit-cil-dev)"
+log "mono: $(mono --version | head -n1); mcs $(mcs --version | awk '{print $NF}'); NUnit framework: $NUNIT_DLL"
+
+# Wine: create the prefix once, so the first test run does not spend ~10-20 s in wineboot.
+if command -v wine >/dev/null 2>&1 && [ ! -f "${WINEPREFIX:-$HOME/.wine}/system.reg" ]; then
+  log "wine: initialising prefix ${WINEPREFIX:-$HOME/.wine}"
+  WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" timeout 180 wine wineboot --init >/dev/null 2>&1 || true
+  timeout 60 wineserver -w 2>/dev/null || true
+  [ -f "${WINEPREFIX:-$HOME/.wine}/system.reg" ] || log "WARNING: wine prefix not created (wine will create it on first use)"
+fi
+
+# ------------------------------------------------------------------ pip
+PY=python3
+have_ws="$("$PY" -c 'import websockets; print(websockets.__version__)' 2>/dev/null || true)"
+if [ "$have_ws" = "$WEBSOCKETS_VERSION" ]; then
+  log "pip: websockets $WEBSOCKETS_VERSION present ($(command -v "$PY"))"
+else
+  log "pip: installing websockets==$WEBSOCKETS_VERSION into $("$PY" -c 'import sys; print(sys.executable)') (had: ${have_ws:-none})"
+  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "websockets==$WEBSOCKETS_VERSION"
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash 2>/dev/null || true
+  "$PY" -c "import websockets.asyncio.server, sys; sys.exit(websockets.__version__ != '$WEBSOCKETS_VERSION')" \
+    || die "websockets $WEBSOCKETS_VERSION not importable"
+fi
+
+# ------------------------------------------------------------------ cargo
+if [ "$(cbindgen --version 2>/dev/null || true)" = "cbindgen $CBINDGEN_VERSION" ]; then
+  log "cargo: cbindgen $CBINDGEN_VERSION present"
+else
+  log "cargo: installing cbindgen $CBINDGEN_VERSION (cargo install --locked, ~1 min)"
+  cargo install -q --locked cbindgen --version "=$CBINDGEN_VERSION" --force
+  [ "$(cbindgen --version)" = "cbindgen $CBINDGEN_VERSION" ] || die "cbindgen $CBINDGEN_VERSION not on PATH"
+fi
+
+# ------------------------------------------------------------------ rustup targets
+# Run in the repo so that a rust-toolchain.toml there (if any) picks the toolchain.
+installed_targets="$(cd "$REPO" && rustup target list --installed 2>/dev/null || true)"
+for t in $RUST_TARGETS; do
+  if [[ $'\n'"$installed_targets"$'\n' == *$'\n'"$t"$'\n'* ]]; then
+    log "rustup: target $t present"
+  else
+    log "rustup: adding target $t"
+    if ! out="$(cd "$REPO" && rustup target add "$t" 2>&1)"; then
+      skip "rust target $t: rustup target add failed: $(printf '%s\n' "$out" | grep -i error | head -n1)"
+    fi
+  fi
+done
+
+# ------------------------------------------------------------------ Autobahn
+AB=""
+for cand in "$(dirname "$REPO")/shared/autobahn/install.sh" /work/shared/autobahn/install.sh; do
+  if [ -f "$cand" ]; then AB="$cand"; break; fi
+done
+[ -n "$AB" ] || die "Autobahn installer not found ($(dirname "$REPO")/shared/autobahn/install.sh or /work/shared/autobahn/install.sh)"
+log "autobahn: bash $AB"
+bash "$AB"   # run through bash: shared/ may be copied without exec bits
+
+log "done in $(( $(date +%s) - T_START ))s; SKIPPED items: $SKIPPED_COUNT"

@@ -1,0 +1,290 @@
+//! `ws_config`: shared client configuration.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::handles::{self, Object};
+use super::panic::guard;
+use super::result::{code_of, set_thread_error, ws_result::*, ws_tls_version};
+use super::util::{in_slice, in_str, write_out};
+use crate::config::{Config, Limits, Timeouts, TlsVersion};
+use crate::error::Error;
+
+/// A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
+pub type ws_config = u64;
+
+fn fail(e: Error) -> u32 {
+    set_thread_error(e.message());
+    code_of(e.kind())
+}
+
+/// Runs `f` on the config behind `cfg`.
+fn with_config(cfg: ws_config, f: impl FnOnce(&mut Config) -> u32) -> u32 {
+    guard(|| match handles::config(cfg) {
+        Some(c) => f(&mut c.lock()),
+        None => {
+            set_thread_error("invalid, stale or wrong-type config handle");
+            WS_INVALID_HANDLE as u32
+        }
+    })
+}
+
+fn with_limits(cfg: ws_config, f: impl FnOnce(&mut Limits)) -> u32 {
+    with_config(cfg, |c| {
+        let mut limits = c.limits().clone();
+        f(&mut limits);
+        match c.set_limits(limits) {
+            Ok(()) => WS_OK as u32,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+fn with_timeouts(cfg: ws_config, f: impl FnOnce(&mut Timeouts)) -> u32 {
+    with_config(cfg, |c| {
+        let mut t = c.timeouts().clone();
+        f(&mut t);
+        c.set_timeouts(t);
+        WS_OK as u32
+    })
+}
+
+/// Creates a configuration with secure defaults: the built-in Mozilla roots
+/// (webpki-roots) are trusted, certificates and host names are verified, TLS 1.2 and
+/// 1.3 are allowed, and the default limits and timeouts apply (see the setters).
+///
+/// A config is built once and shared by many clients; each client copies what it
+/// needs when created, so the config may be changed or freed while its clients live.
+/// All clients of one config share a TLS session cache, so reconnecting to the same
+/// server resumes the TLS session.
+///
+/// Ownership: free the handle with `ws_config_free`.
+/// Returns `WS_OK` and writes `*out_config`, or `WS_NULL_POINTER`.
+///
+/// # Safety
+/// `out_config` must be NULL or valid for writing a `ws_config`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_new(out_config: *mut ws_config) -> u32 {
+    guard(|| {
+        if out_config.is_null() {
+            return WS_NULL_POINTER as u32;
+        }
+        let h = handles::insert(Object::Config(Arc::new(Mutex::new(Config::new()))));
+        // SAFETY: checked non-null; the caller guarantees it is writable.
+        unsafe { write_out(out_config, h) }
+    })
+}
+
+/// Frees a configuration. Clients made from it keep working. Freeing 0 or a stale
+/// handle does nothing. Returns `WS_OK` (also for 0 and stale handles).
+#[no_mangle]
+pub extern "C" fn ws_config_free(cfg: ws_config) -> u32 {
+    guard(|| {
+        handles::remove(cfg, |o| matches!(o, Object::Config(_)));
+        WS_OK as u32
+    })
+}
+
+/// Trusts the PEM certificate(s) in `pem[0..len]` (one certificate or a bundle) as
+/// roots, in addition to the built-in ones. This is how a self-signed or private-CA
+/// server becomes trusted. Affects clients created afterwards.
+///
+/// The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (no or malformed
+/// certificate; nothing is added), `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `pem` must point to `len` readable bytes (or be NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_add_root_pem(cfg: ws_config, pem: *const u8, len: usize) -> u32 {
+    // SAFETY: the caller guarantees `pem` and `len`.
+    let pem = match unsafe { in_slice(pem, len) } {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    with_config(cfg, |c| match c.add_root_pem(pem) {
+        Ok(_) => WS_OK as u32,
+        Err(e) => fail(e),
+    })
+}
+
+/// Switches the built-in Mozilla roots on (`enabled != 0`, the default) or off. With
+/// them off, only roots added with `ws_config_add_root_pem` are trusted.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_builtin_roots(cfg: ws_config, enabled: u32) -> u32 {
+    with_config(cfg, |c| {
+        c.set_builtin_roots(enabled != 0);
+        WS_OK as u32
+    })
+}
+
+/// Offers subprotocols, given as one NUL-terminated, comma-separated UTF-8 list in
+/// order of preference (for example `"v2.game, v1.game"`). NULL or `""` offers none.
+/// The server must select one of them or none; anything else fails the handshake
+/// with `WS_SUBPROTOCOL`. Read the choice with `ws_client_subprotocol`.
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (not a token), `WS_INVALID_ARGUMENT` (not
+/// UTF-8) or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `protocols` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_set_subprotocols(
+    cfg: ws_config,
+    protocols: *const c_char,
+) -> u32 {
+    let list = if protocols.is_null() {
+        ""
+    } else {
+        // SAFETY: non-null and NUL-terminated per the caller's contract.
+        match unsafe { in_str(protocols) } {
+            Ok(s) => s,
+            Err(code) => return code,
+        }
+    };
+    with_config(cfg, |c| {
+        let items = list.split(',').map(str::trim).filter(|s| !s.is_empty());
+        match c.set_subprotocols(items) {
+            Ok(()) => WS_OK as u32,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Adds a header to the upgrade request, such as `Authorization`, `Origin` or
+/// `Cookie`. Both strings are NUL-terminated UTF-8 and are copied. Headers the
+/// handshake sets itself (Host, Upgrade, Sec-WebSocket-*) are refused.
+/// Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_NULL_POINTER`, `WS_INVALID_ARGUMENT` or
+/// `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `name` and `value` must be NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_add_header(
+    cfg: ws_config,
+    name: *const c_char,
+    value: *const c_char,
+) -> u32 {
+    // SAFETY: the caller guarantees NUL-terminated strings.
+    let (name, value) = match unsafe { (in_str(name), in_str(value)) } {
+        (Ok(n), Ok(v)) => (n, v),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    with_config(cfg, |c| match c.add_header(name, value) {
+        Ok(()) => WS_OK as u32,
+        Err(e) => fail(e),
+    })
+}
+
+/// Verifies the server certificate against `name` and sends it as SNI, instead of
+/// the URL's host (useful when connecting to an IP address). NULL restores the URL's
+/// host. Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_INVALID_ARGUMENT` or
+/// `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_set_server_name(cfg: ws_config, name: *const c_char) -> u32 {
+    let name = if name.is_null() {
+        None
+    } else {
+        // SAFETY: non-null and NUL-terminated per the caller's contract.
+        match unsafe { in_str(name) } {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        }
+    };
+    with_config(cfg, |c| match c.set_server_name(name) {
+        Ok(()) => WS_OK as u32,
+        Err(e) => fail(e),
+    })
+}
+
+/// Sets the lowest TLS version: `WS_TLS_1_2` (12, the default) or `WS_TLS_1_3` (13).
+/// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_min_tls_version(cfg: ws_config, version: u32) -> u32 {
+    let v = match version {
+        x if x == ws_tls_version::WS_TLS_1_2 as u32 => TlsVersion::Tls12,
+        x if x == ws_tls_version::WS_TLS_1_3 as u32 => TlsVersion::Tls13,
+        _ => {
+            set_thread_error("TLS version must be WS_TLS_1_2 (12) or WS_TLS_1_3 (13)");
+            return WS_INVALID_ARGUMENT as u32;
+        }
+    };
+    with_config(cfg, |c| {
+        c.set_min_tls_version(v);
+        WS_OK as u32
+    })
+}
+
+/// Largest message accepted from the server, after reassembly (default 64 MiB).
+/// A larger one fails the connection with `WS_MESSAGE_TOO_BIG` (close 1009).
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_message_size(cfg: ws_config, bytes: usize) -> u32 {
+    with_limits(cfg, |l| l.max_message_size = bytes)
+}
+
+/// Largest single frame accepted from the server (default 16 MiB). A larger one fails
+/// the connection with `WS_FRAME_TOO_BIG` (close 1009).
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_frame_size(cfg: ws_config, bytes: usize) -> u32 {
+    with_limits(cfg, |l| l.max_frame_size = bytes)
+}
+
+/// Largest HTTP upgrade response head accepted (default 16 KiB, at least 256).
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) -> u32 {
+    with_limits(cfg, |l| l.max_header_size = bytes)
+}
+
+/// Undelivered messages after which `ws_offer_input` stops taking input (default
+/// 1024); poll messages, then offer the rest. Checked between chunks of at most one
+/// TLS record (16 KiB), so the queue may briefly exceed it by one record's messages.
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize) -> u32 {
+    with_limits(cfg, |l| l.max_queued_messages = count)
+}
+
+/// Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default
+/// 128 MiB). Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_pending_output(cfg: ws_config, bytes: usize) -> u32 {
+    with_limits(cfg, |l| l.max_pending_output = bytes)
+}
+
+/// Time allowed for the TLS and WebSocket handshakes, in ms of the caller's clock
+/// (default 15000; 0 = off). Expiry fails the client with `WS_TIMEOUT`.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_handshake_timeout(cfg: ws_config, ms: u64) -> u32 {
+    with_timeouts(cfg, |t| t.handshake_ms = ms)
+}
+
+/// Time to wait for the server's close frame after sending ours (default 5000;
+/// 0 = off). Expiry ends the connection with a 1006 close message and state CLOSED.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_close_timeout(cfg: ws_config, ms: u64) -> u32 {
+    with_timeouts(cfg, |t| t.close_ms = ms)
+}
+
+/// Sends a ping when nothing was received for this long (default 20000; 0 = off).
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_keepalive_interval(cfg: ws_config, ms: u64) -> u32 {
+    with_timeouts(cfg, |t| t.keepalive_ms = ms)
+}
+
+/// Dead-peer timeout: fails the client with `WS_TIMEOUT` when nothing at all was
+/// received for this long while open (default 60000; 0 = off).
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_idle_timeout(cfg: ws_config, ms: u64) -> u32 {
+    with_timeouts(cfg, |t| t.idle_ms = ms)
+}

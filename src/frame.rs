@@ -1,0 +1,568 @@
+//! The WebSocket frame and message layer (RFC 6455 section 5), sans-IO.
+//!
+//! # Why our own message layer on tungstenite's frame types
+//! tungstenite's `WebSocketContext` reads through a `Read` adapter into a 128 KiB
+//! zero-filled buffer, rejects RSV1 frames (so permessage-deflate cannot be added on
+//! top), and decides on its own when to flush control replies. A sans-IO engine needs
+//! byte-exact control instead: take whatever plaintext arrived (one byte or a whole
+//! record), append payload straight into the message being assembled, validate UTF-8
+//! fragment by fragment, and hand replies to the session to send. So this module
+//! decodes frames with tungstenite's public frame types ([`OpCode`], [`CloseCode`]) and
+//! encodes with [`FrameHeader::format`], while keeping message assembly here. The
+//! opening handshake also stays with tungstenite's request types (see `handshake`).
+
+use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+use tungstenite::protocol::frame::FrameHeader;
+
+use crate::config::Limits;
+use crate::error::{err, ErrorKind, Result};
+
+/// What a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A UTF-8 text message.
+    Text,
+    /// A binary message.
+    Binary,
+    /// A ping from the peer (already answered with a pong).
+    Ping,
+    /// A pong from the peer.
+    Pong,
+    /// The peer's close frame (or a synthetic 1006 when the connection dropped).
+    Close,
+}
+
+/// A decoded event from the peer.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub kind: MessageKind,
+    pub data: Vec<u8>,
+    /// For [`MessageKind::Close`]: the code (1005 when the frame had none).
+    pub close_code: u16,
+}
+
+#[derive(Debug)]
+struct FrameState {
+    opcode: OpCode,
+    fin: bool,
+    remaining: u64,
+}
+
+/// Incremental frame decoder and message assembler.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    header: [u8; 14],
+    header_len: usize,
+    frame: Option<FrameState>,
+    /// The data message being assembled and its kind.
+    message: Option<MessageKind>,
+    buf: Vec<u8>,
+    /// `buf[..utf8_checked]` is known to be valid UTF-8 (text messages only).
+    utf8_checked: usize,
+    control: Vec<u8>,
+    max_message: usize,
+    max_frame: usize,
+    /// Spare buffers to reuse for the next message.
+    spare: Vec<u8>,
+}
+
+/// True when the close code may appear on the wire (RFC 6455 7.4, IANA registry).
+pub(crate) fn is_valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+impl Decoder {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Decoder {
+            header: [0; 14],
+            header_len: 0,
+            frame: None,
+            message: None,
+            buf: Vec::new(),
+            utf8_checked: 0,
+            control: Vec::new(),
+            max_message: limits.max_message_size,
+            max_frame: limits.max_frame_size,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Gives a delivered message's buffer back for reuse.
+    pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
+        if buf.capacity() > self.spare.capacity() && buf.capacity() <= 64 << 10 {
+            buf.clear();
+            self.spare = buf;
+        }
+    }
+
+    /// Decodes `data`. Each complete message, ping, pong or close is passed to `sink`,
+    /// which returns `false` to stop decoding (after a close frame). Returns the number
+    /// of bytes consumed, which is `data.len()` unless `sink` stopped it.
+    pub(crate) fn decode(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut dyn FnMut(Incoming) -> bool,
+    ) -> Result<usize> {
+        let total = data.len();
+        while !data.is_empty() {
+            if self.frame.is_none() {
+                let used = self.read_header(data)?;
+                data = &data[used..];
+                if self.frame.is_none() {
+                    continue; // header incomplete: all of data was taken
+                }
+                // Empty frames complete immediately.
+                if self.frame.as_ref().is_some_and(|f| f.remaining == 0)
+                    && !self.finish_frame(sink)?
+                {
+                    return Ok(total - data.len());
+                }
+                continue;
+            }
+            let frame = self.frame.as_mut().expect("frame in progress");
+            let n = (frame.remaining.min(data.len() as u64)) as usize;
+            let (chunk, rest) = data.split_at(n);
+            data = rest;
+            frame.remaining -= n as u64;
+            let is_control = matches!(frame.opcode, OpCode::Control(_));
+            if is_control {
+                self.control.extend_from_slice(chunk);
+            } else {
+                self.buf.extend_from_slice(chunk);
+                if self.message == Some(MessageKind::Text) {
+                    self.check_utf8(false)?;
+                }
+            }
+            if self.frame.as_ref().is_some_and(|f| f.remaining == 0) && !self.finish_frame(sink)? {
+                return Ok(total - data.len());
+            }
+        }
+        Ok(total)
+    }
+
+    /// Accumulates header bytes; sets `self.frame` once the header is complete.
+    fn read_header(&mut self, data: &[u8]) -> Result<usize> {
+        let mut used = 0;
+        loop {
+            let need = header_size(&self.header[..self.header_len]);
+            if self.header_len >= need {
+                break;
+            }
+            if used == data.len() {
+                return Ok(used);
+            }
+            let n = (need - self.header_len).min(data.len() - used);
+            self.header[self.header_len..self.header_len + n]
+                .copy_from_slice(&data[used..used + n]);
+            self.header_len += n;
+            used += n;
+        }
+        let mut cursor = std::io::Cursor::new(&self.header[..self.header_len]);
+        let parsed = FrameHeader::parse(&mut cursor).map_err(|e| {
+            crate::error::Error::new(ErrorKind::Protocol, format!("bad frame header: {e}"))
+        })?;
+        self.header_len = 0;
+        let (hdr, len) = parsed.expect("header is complete");
+        self.start_frame(hdr, len)?;
+        Ok(used)
+    }
+
+    fn start_frame(&mut self, hdr: FrameHeader, len: u64) -> Result<()> {
+        if hdr.rsv1 || hdr.rsv2 || hdr.rsv3 {
+            return err(
+                ErrorKind::Protocol,
+                "reserved bits set without a negotiated extension",
+            );
+        }
+        if hdr.mask.is_some() {
+            return err(ErrorKind::Protocol, "the server sent a masked frame");
+        }
+        if len >> 63 != 0 {
+            return err(
+                ErrorKind::Protocol,
+                "frame length has the most significant bit set",
+            );
+        }
+        match hdr.opcode {
+            OpCode::Control(Control::Reserved(op)) | OpCode::Data(Data::Reserved(op)) => {
+                return err(ErrorKind::Protocol, format!("reserved opcode {op}"));
+            }
+            OpCode::Control(_) => {
+                if !hdr.is_final {
+                    return err(ErrorKind::Protocol, "fragmented control frame");
+                }
+                if len > 125 {
+                    return err(
+                        ErrorKind::Protocol,
+                        "control frame payload longer than 125 bytes",
+                    );
+                }
+            }
+            OpCode::Data(Data::Continue) => {
+                if self.message.is_none() {
+                    return err(
+                        ErrorKind::Protocol,
+                        "continuation frame without a message to continue",
+                    );
+                }
+            }
+            OpCode::Data(d) => {
+                if self.message.is_some() {
+                    return err(
+                        ErrorKind::Protocol,
+                        "new data frame while a fragmented message is open",
+                    );
+                }
+                self.message = Some(if d == Data::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                });
+                self.utf8_checked = 0;
+                if self.buf.capacity() == 0 {
+                    self.buf = std::mem::take(&mut self.spare);
+                }
+            }
+        }
+        if matches!(hdr.opcode, OpCode::Data(_)) {
+            if len > self.max_frame as u64 {
+                return err(
+                    ErrorKind::FrameTooBig,
+                    format!(
+                        "frame of {len} bytes exceeds the limit of {} bytes",
+                        self.max_frame
+                    ),
+                );
+            }
+            if self.buf.len() as u64 + len > self.max_message as u64 {
+                return err(
+                    ErrorKind::MessageTooBig,
+                    format!(
+                        "message of at least {} bytes exceeds the limit of {} bytes",
+                        self.buf.len() as u64 + len,
+                        self.max_message
+                    ),
+                );
+            }
+            // Reserve for the announced frame, bounded so that a lying length costs
+            // no more memory than the bytes that really arrive (plus 1 MiB).
+            self.buf.reserve((len as usize).min(1 << 20));
+        } else {
+            self.control.clear();
+        }
+        self.frame = Some(FrameState {
+            opcode: hdr.opcode,
+            fin: hdr.is_final,
+            remaining: len,
+        });
+        Ok(())
+    }
+
+    /// Validates the newly appended text bytes. With `complete`, a truncated
+    /// sequence at the end is an error too.
+    fn check_utf8(&mut self, complete: bool) -> Result<()> {
+        let tail = &self.buf[self.utf8_checked..];
+        match std::str::from_utf8(tail) {
+            Ok(_) => self.utf8_checked = self.buf.len(),
+            Err(e) => {
+                if e.error_len().is_some() || complete {
+                    return err(ErrorKind::InvalidUtf8, "text message is not valid UTF-8");
+                }
+                self.utf8_checked += e.valid_up_to();
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_frame(&mut self, sink: &mut dyn FnMut(Incoming) -> bool) -> Result<bool> {
+        let frame = self.frame.take().expect("frame in progress");
+        match frame.opcode {
+            OpCode::Control(c) => {
+                let data = std::mem::take(&mut self.control);
+                let ev = match c {
+                    Control::Ping => Incoming {
+                        kind: MessageKind::Ping,
+                        data,
+                        close_code: 0,
+                    },
+                    Control::Pong => Incoming {
+                        kind: MessageKind::Pong,
+                        data,
+                        close_code: 0,
+                    },
+                    Control::Close => {
+                        let (code, reason) = parse_close(data)?;
+                        let keep_going = false;
+                        sink(Incoming {
+                            kind: MessageKind::Close,
+                            data: reason,
+                            close_code: code,
+                        });
+                        return Ok(keep_going);
+                    }
+                    Control::Reserved(_) => unreachable!("rejected in start_frame"),
+                };
+                Ok(sink(ev))
+            }
+            OpCode::Data(_) => {
+                if !frame.fin {
+                    return Ok(true);
+                }
+                let kind = self.message.take().expect("message in progress");
+                if kind == MessageKind::Text {
+                    self.check_utf8(true)?;
+                }
+                let data = std::mem::take(&mut self.buf);
+                Ok(sink(Incoming {
+                    kind,
+                    data,
+                    close_code: 0,
+                }))
+            }
+        }
+    }
+}
+
+/// Bytes needed for the complete header given the bytes seen so far.
+fn header_size(seen: &[u8]) -> usize {
+    if seen.len() < 2 {
+        return 2;
+    }
+    let ext = match seen[1] & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mask = if seen[1] & 0x80 != 0 { 4 } else { 0 };
+    2 + ext + mask
+}
+
+fn parse_close(data: Vec<u8>) -> Result<(u16, Vec<u8>)> {
+    match data.len() {
+        0 => Ok((1005, Vec::new())),
+        1 => err(ErrorKind::Protocol, "close frame with a 1-byte payload"),
+        _ => {
+            let code = u16::from_be_bytes([data[0], data[1]]);
+            if !is_valid_close_code(code) {
+                return err(ErrorKind::Protocol, format!("invalid close code {code}"));
+            }
+            if std::str::from_utf8(&data[2..]).is_err() {
+                return err(ErrorKind::InvalidUtf8, "close reason is not valid UTF-8");
+            }
+            Ok((code, data[2..].to_vec()))
+        }
+    }
+}
+
+/// Client-to-server frame opcodes we send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendKind {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Close,
+}
+
+impl SendKind {
+    fn opcode(self) -> OpCode {
+        match self {
+            SendKind::Text => OpCode::Data(Data::Text),
+            SendKind::Binary => OpCode::Data(Data::Binary),
+            SendKind::Ping => OpCode::Control(Control::Ping),
+            SendKind::Pong => OpCode::Control(Control::Pong),
+            SendKind::Close => OpCode::Control(Control::Close),
+        }
+    }
+}
+
+/// Size of a masked client frame carrying `len` payload bytes.
+pub(crate) fn encoded_len(len: usize) -> usize {
+    let ext = if len < 126 {
+        0
+    } else if len <= u16::MAX as usize {
+        2
+    } else {
+        8
+    };
+    2 + ext + 4 + len
+}
+
+/// Appends one masked, final frame to `out`. `parts` are concatenated as the payload
+/// (a close frame's code and reason, for example).
+pub(crate) fn encode(out: &mut Vec<u8>, kind: SendKind, parts: &[&[u8]], mask: [u8; 4]) {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    out.reserve(encoded_len(len));
+    let hdr = FrameHeader {
+        opcode: kind.opcode(),
+        mask: Some(mask),
+        ..FrameHeader::default()
+    };
+    hdr.format(len as u64, out)
+        .expect("writing to a Vec cannot fail");
+    let start = out.len();
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    apply_mask(&mut out[start..], mask);
+}
+
+/// XORs `buf` with the repeating 4-byte `mask`, eight bytes at a time.
+pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
+    let m8 = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut chunks = buf.chunks_exact_mut(8);
+    for c in &mut chunks {
+        let v = u64::from_ne_bytes((&*c).try_into().expect("8 bytes")) ^ m8;
+        c.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= mask[i & 3];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![op | if fin { 0x80 } else { 0 }];
+        if payload.len() < 126 {
+            v.push(payload.len() as u8);
+        } else if payload.len() <= 0xffff {
+            v.push(126);
+            v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        } else {
+            v.push(127);
+            v.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+        }
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn decode_all(d: &mut Decoder, bytes: &[u8], step: usize) -> Result<Vec<Incoming>> {
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(step.max(1)) {
+            d.decode(chunk, &mut |ev| {
+                out.push(ev);
+                true
+            })?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn mask_matches_bytewise() {
+        let mask = [1, 2, 3, 4];
+        for len in 0..40 {
+            let orig: Vec<u8> = (0..len as u8).collect();
+            let mut fast = orig.clone();
+            apply_mask(&mut fast, mask);
+            let slow: Vec<u8> = orig
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i % 4])
+                .collect();
+            assert_eq!(fast, slow);
+        }
+    }
+
+    #[test]
+    fn fragmented_text_one_byte_at_a_time() {
+        let text = "héllo wörld €".as_bytes();
+        let mut bytes = server_frame(0x1, false, &text[..2]);
+        bytes.extend(server_frame(0x9, true, b"p"));
+        bytes.extend(server_frame(0x0, false, &text[2..9]));
+        bytes.extend(server_frame(0x0, true, &text[9..]));
+        for step in [1, 2, 3, 7, 1000] {
+            let mut d = Decoder::new(&Limits::default());
+            let evs = decode_all(&mut d, &bytes, step).unwrap();
+            assert_eq!(evs.len(), 2);
+            assert_eq!(evs[0].kind, MessageKind::Ping);
+            assert_eq!(evs[1].kind, MessageKind::Text);
+            assert_eq!(evs[1].data, text);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_fails_fast_in_first_fragment() {
+        let mut d = Decoder::new(&Limits::default());
+        let bytes = server_frame(0x1, false, &[0xce, 0xba, 0xff]);
+        let e = decode_all(&mut d, &bytes, 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUtf8);
+    }
+
+    #[test]
+    fn truncated_utf8_at_message_end_fails() {
+        let mut d = Decoder::new(&Limits::default());
+        let e = decode_all(&mut d, &server_frame(0x1, true, &[0xe2, 0x82]), 100).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUtf8);
+    }
+
+    #[test]
+    fn protocol_violations() {
+        let cases: Vec<Vec<u8>> = vec![
+            server_frame(0x3, true, b""),               // reserved data opcode
+            server_frame(0xb, true, b""),               // reserved control opcode
+            server_frame(0x0, true, b"x"),              // continuation without start
+            server_frame(0x9, false, b""),              // fragmented ping
+            server_frame(0x9, true, &[0u8; 126]),       // long ping
+            vec![0xc1, 0x00],                           // rsv1
+            server_frame(0x8, true, &[0x03]),           // 1-byte close
+            server_frame(0x8, true, &[0x03, 0xed]),     // close code 1005
+            vec![0x82, 0x81, 1, 2, 3, 4, 0],            // masked
+            vec![0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0], // 2^63
+        ];
+        for c in cases {
+            let mut d = Decoder::new(&Limits::default());
+            let e = decode_all(&mut d, &c, 1).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let limits = Limits {
+            max_message_size: 100,
+            max_frame_size: 60,
+            ..Limits::default()
+        };
+        let mut d = Decoder::new(&limits);
+        let e = decode_all(&mut d, &server_frame(0x2, true, &[0; 61]), 1000).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::FrameTooBig);
+        let mut d = Decoder::new(&limits);
+        let mut two = server_frame(0x2, false, &[0; 60]);
+        two.extend(server_frame(0x0, true, &[0; 41]));
+        let e = decode_all(&mut d, &two, 1000).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MessageTooBig);
+    }
+
+    #[test]
+    fn close_stops_decoding() {
+        let mut d = Decoder::new(&Limits::default());
+        let mut bytes = server_frame(0x8, true, &[0x03, 0xe8, b'o', b'k']);
+        bytes.extend(server_frame(0x2, true, b"after"));
+        let mut evs = Vec::new();
+        let used = d
+            .decode(&bytes, &mut |ev| {
+                evs.push(ev);
+                true
+            })
+            .unwrap();
+        assert_eq!(used, 6);
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].close_code, 1000);
+        assert_eq!(evs[0].data, b"ok");
+    }
+
+    #[test]
+    fn encode_roundtrip_lengths() {
+        for len in [0usize, 125, 126, 65535, 65536] {
+            let payload = vec![7u8; len];
+            let mut out = Vec::new();
+            encode(&mut out, SendKind::Binary, &[&payload], [9, 8, 7, 6]);
+            assert_eq!(out.len(), encoded_len(len));
+        }
+    }
+}

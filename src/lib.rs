@@ -1,0 +1,53 @@
+//! # wsmachine
+//!
+//! A sans-IO secure WebSocket client: rustls (TLS 1.2 and 1.3) and tungstenite's
+//! WebSocket types behind a state machine that owns no socket, no thread and no clock.
+//! The caller moves the bytes and the time; the library does the protocol.
+//!
+//! ```no_run
+//! use wsmachine::{Client, Config, Poll};
+//! # fn socket_read(_: &mut [u8]) -> usize { 0 }
+//! # fn socket_write(_: &[u8]) {}
+//! # fn now_ms() -> u64 { 0 }
+//! let mut config = Config::new();
+//! config.add_root_pem(b"-----BEGIN CERTIFICATE-----...")?; // trust a private CA
+//! let mut client = Client::new(&config, "wss://game.example:443/ws")?;
+//! let (mut rx, mut tx) = (vec![0u8; 16384], vec![0u8; 16384]);
+//! loop {
+//!     let n = socket_read(&mut rx);               // whatever the socket has
+//!     let mut fed = 0;
+//!     while fed < n {
+//!         fed += client.offer_input(&rx[fed..n])?; // 1. feed
+//!         while let Poll::Message(m) = client.poll_message()? { // 2. poll until empty
+//!             println!("{:?} {} bytes", m.kind, m.data.len());
+//!         }
+//!     }
+//!     client.tick(now_ms())?;                      // 3. time
+//!     loop {                                       // 4. drain output until empty
+//!         let k = client.read_output(&mut tx)?;
+//!         if k == 0 { break; }
+//!         socket_write(&tx[..k]);
+//!     }
+//! }
+//! # Ok::<(), wsmachine::Error>(())
+//! ```
+//!
+//! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
+//! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
+//! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+
+pub mod config;
+pub mod error;
+mod frame;
+mod handshake;
+pub mod session;
+mod tls;
+mod transport;
+
+pub mod ffi;
+
+pub use config::{Config, Limits, Timeouts, TlsVersion};
+pub use error::{Error, ErrorKind, Result};
+pub use frame::MessageKind;
+pub use session::{Client, Message, Poll, PollInto, State};

@@ -1,0 +1,870 @@
+//! The session: one WebSocket client connection as a sans-IO state machine.
+//!
+//! A [`Client`] ties the layers together: TLS (rustls, only for `wss://`), the HTTP
+//! upgrade (`handshake`), and frames and messages (`frame`). The caller owns the
+//! socket and the clock and drives the client with four verbs:
+//!
+//! 1. [`Client::offer_input`]: bytes received from the socket (empty = the peer closed).
+//! 2. [`Client::poll_message`]: decoded messages, until [`Poll::NeedInput`].
+//! 3. [`Client::read_output`]: bytes to write to the socket, until it returns 0.
+//! 4. [`Client::tick`]: the current time, for keepalive and timeouts.
+//!
+//! Sends ([`Client::send_text`], ...) only queue frames; their bytes leave through
+//! `read_output`, like pongs, close replies and TLS records.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use crate::config::{Config, Settings};
+use crate::error::{err, Error, ErrorKind, Result};
+use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
+use crate::handshake::{self, Progress, ResponseReader};
+use crate::transport::{MaskSource, Output};
+
+/// The connection state as the caller sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// The TLS handshake is in progress (`wss://` only).
+    TlsHandshaking,
+    /// The HTTP upgrade request is sent or about to be; waiting for the 101.
+    WsHandshaking,
+    /// Messages flow both ways.
+    Open,
+    /// A close frame was sent or received, or the final bytes still wait in the output.
+    Closing,
+    /// The connection ended and everything to send has been read out.
+    Closed,
+    /// The connection failed; see [`Client::last_error`].
+    Failed,
+}
+
+/// A message borrowed from the client until the next `poll_message` (or drop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// What it is.
+    pub kind: MessageKind,
+    /// The payload; for a close, the reason.
+    pub data: &'a [u8],
+    /// For a close: the code (1005 when the frame carried none, 1006 when the
+    /// connection dropped without a close frame); 0 otherwise.
+    pub close_code: u16,
+}
+
+/// The outcome of [`Client::poll_message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll<'a> {
+    /// The next message.
+    Message(Message<'a>),
+    /// Nothing is ready; offer more input.
+    NeedInput,
+    /// The connection ended cleanly and every message has been polled.
+    Closed,
+}
+
+/// The outcome of [`Client::poll_message_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollInto {
+    /// A message of `len` bytes was copied to the front of the buffer.
+    Message {
+        /// What it is.
+        kind: MessageKind,
+        /// Bytes copied.
+        len: usize,
+        /// For a close: the code; 0 otherwise.
+        close_code: u16,
+    },
+    /// The next message needs a buffer of this many bytes; it stays queued.
+    TooSmall(usize),
+    /// Nothing is ready.
+    NeedInput,
+    /// The connection ended cleanly and every message has been polled.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    TlsHandshaking,
+    WsHandshaking,
+    Open,
+    /// The close handshake completed, or the connection ended.
+    Done,
+}
+
+#[derive(Debug)]
+enum Reply {
+    Pong(Vec<u8>),
+    Close(u16),
+}
+
+/// Caller-clock timestamps (milliseconds) for the timers.
+#[derive(Debug, Default)]
+struct Timers {
+    now: Option<u64>,
+    handshake_start: Option<u64>,
+    last_rx_at: u64,
+    rx_seen: u64,
+    last_ping_at: u64,
+    close_start: Option<u64>,
+}
+
+/// Largest slice decoded between checks of the undelivered-message bound.
+const DECODE_CHUNK: usize = 16 << 10;
+/// Scratch capacity kept between sends; larger buffers are released after use.
+const KEEP_SCRATCH: usize = 64 << 10;
+
+/// One WebSocket client connection. See the [module docs](self).
+#[derive(Debug)]
+pub struct Client {
+    settings: Settings,
+    tls: Option<Box<rustls::ClientConnection>>,
+    phase: Phase,
+    response: Option<ResponseReader>,
+    decoder: Decoder,
+    queue: VecDeque<Incoming>,
+    current: Option<Incoming>,
+    replies: Vec<Reply>,
+    out: Output,
+    scratch: Vec<u8>,
+    masks: MaskSource,
+    close_sent: bool,
+    close_received: bool,
+    failure: Option<Error>,
+    last_error: Option<String>,
+    http_status: Option<u16>,
+    subprotocol: Option<String>,
+    rx_bytes: u64,
+    timers: Timers,
+}
+
+impl Client {
+    /// Creates a client for `url` (`ws://` or `wss://host[:port]/path?query`). The
+    /// TLS ClientHello (for `wss://`) or the upgrade request (for `ws://`) is ready in
+    /// the output right away.
+    pub fn new(config: &Config, url: &str) -> Result<Client> {
+        let settings = config.settings.clone();
+        let target = handshake::prepare(url, &settings)?;
+        let mut client = Client {
+            response: Some(ResponseReader::new(target.accept.clone(), &settings)),
+            decoder: Decoder::new(&settings.limits),
+            settings,
+            tls: None,
+            phase: Phase::WsHandshaking,
+            queue: VecDeque::new(),
+            current: None,
+            replies: Vec::new(),
+            out: Output::default(),
+            scratch: Vec::new(),
+            masks: MaskSource::default(),
+            close_sent: false,
+            close_received: false,
+            failure: None,
+            last_error: None,
+            http_status: None,
+            subprotocol: None,
+            rx_bytes: 0,
+            timers: Timers::default(),
+        };
+        if target.tls {
+            let name = client.settings.server_name.clone().unwrap_or(target.host);
+            let server_name =
+                rustls::pki_types::ServerName::try_from(name.clone()).map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidUrl,
+                        format!("invalid TLS server name {name:?}"),
+                    )
+                })?;
+            let mut conn = rustls::ClientConnection::new(config.tls_config()?, server_name)
+                .map_err(|e| crate::tls::map_error(&e))?;
+            // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
+            conn.set_buffer_limit(None);
+            // rustls holds the request until the handshake completes, then encrypts it.
+            conn.writer()
+                .write_all(&target.request)
+                .expect("unbounded rustls buffer");
+            client.tls = Some(Box::new(conn));
+            client.phase = Phase::TlsHandshaking;
+            client.flush_tls();
+        } else {
+            client.out.vec().extend_from_slice(&target.request);
+        }
+        Ok(client)
+    }
+
+    /// Convenience: a client from a shared config.
+    pub fn with_config(config: &Arc<Config>, url: &str) -> Result<Client> {
+        Client::new(config, url)
+    }
+
+    // ----- state -------------------------------------------------------------------
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        if self.failure.is_some() {
+            return State::Failed;
+        }
+        match self.phase {
+            Phase::TlsHandshaking => State::TlsHandshaking,
+            Phase::WsHandshaking => State::WsHandshaking,
+            Phase::Open if self.close_sent || self.close_received => State::Closing,
+            Phase::Open => State::Open,
+            Phase::Done if self.out.len() > 0 => State::Closing,
+            Phase::Done => State::Closed,
+        }
+    }
+
+    /// The failure, if the connection failed.
+    pub fn failure(&self) -> Option<&Error> {
+        self.failure.as_ref()
+    }
+
+    /// The last error or notable event in words (the failure, or why the connection
+    /// ended uncleanly).
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// The HTTP status of the upgrade response, once it has been received.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    /// The subprotocol the server selected.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    /// Whether the TLS session was resumed from an earlier connection made with the
+    /// same config.
+    pub fn is_resumed(&self) -> bool {
+        self.tls
+            .as_ref()
+            .and_then(|c| c.handshake_kind())
+            .is_some_and(|k| k == rustls::HandshakeKind::Resumed)
+    }
+
+    /// The negotiated TLS version (`"TLSv1_3"`, ...), once known.
+    pub fn tls_version(&self) -> Option<String> {
+        self.tls
+            .as_ref()?
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+    }
+
+    /// The negotiated cipher suite, once known.
+    pub fn cipher_suite(&self) -> Option<String> {
+        self.tls
+            .as_ref()?
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+    }
+
+    /// Undelivered messages waiting for `poll_message`.
+    pub fn queued_messages(&self) -> usize {
+        self.queue.len()
+    }
+
+    // ----- input -------------------------------------------------------------------
+
+    /// Offers bytes received from the socket; an empty slice means the peer closed its
+    /// end. Returns how many bytes were taken: all of them, unless the bound on
+    /// undelivered messages was reached (poll messages, then offer the rest).
+    ///
+    /// After the connection ended, input is taken and discarded. After a failure,
+    /// every call returns that failure.
+    pub fn offer_input(&mut self, data: &[u8]) -> Result<usize> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        if self.phase == Phase::Done {
+            return Ok(data.len());
+        }
+        if data.is_empty() {
+            self.on_eof();
+            return match &self.failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(0),
+            };
+        }
+        let result = if self.tls.is_some() {
+            self.input_tls(data)
+        } else {
+            self.input_plain(data)
+        };
+        let result = result.and_then(|n| {
+            self.send_replies()?;
+            Ok(n)
+        });
+        match result {
+            Ok(n) => {
+                self.rx_bytes += n as u64;
+                Ok(n)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn queue_full(&self) -> bool {
+        self.queue.len() >= self.settings.limits.max_queued_messages
+    }
+
+    fn input_plain(&mut self, data: &[u8]) -> Result<usize> {
+        let mut used = 0;
+        while used < data.len() && !self.queue_full() {
+            if self.phase == Phase::Done {
+                return Ok(data.len());
+            }
+            let end = data.len().min(used + DECODE_CHUNK);
+            used += self.on_plaintext(&data[used..end])?;
+        }
+        Ok(used)
+    }
+
+    fn input_tls(&mut self, data: &[u8]) -> Result<usize> {
+        let mut rest = data;
+        while !rest.is_empty() && !self.queue_full() {
+            if self.phase == Phase::Done {
+                return Ok(data.len());
+            }
+            let conn = self.tls.as_mut().expect("tls");
+            conn.read_tls(&mut rest)
+                .map_err(|e| Error::new(ErrorKind::Tls, format!("TLS input refused: {e}")))?;
+            let io = match conn.process_new_packets() {
+                Ok(io) => io,
+                Err(e) => {
+                    let mapped = crate::tls::map_error(&e);
+                    // The alert rustls queued tells the server why.
+                    self.flush_tls();
+                    return Err(mapped);
+                }
+            };
+            if self.phase == Phase::TlsHandshaking && !conn.is_handshaking() {
+                self.phase = Phase::WsHandshaking;
+            }
+            let peer_closed = io.peer_has_closed();
+            self.drain_plaintext()?;
+            if peer_closed {
+                self.on_close_notify();
+            }
+            self.flush_tls();
+        }
+        Ok(data.len() - rest.len())
+    }
+
+    /// Decodes all plaintext rustls holds, without copying it out first.
+    fn drain_plaintext(&mut self) -> Result<()> {
+        let mut conn = self.tls.take().expect("tls");
+        let result = (|| loop {
+            let mut reader = conn.reader();
+            match reader.fill_buf() {
+                Ok([]) => return Ok(()),
+                Ok(buf) => {
+                    let n = buf.len();
+                    let used = self.on_plaintext(buf)?;
+                    // After the close frame nothing more is decoded; the rest is dropped.
+                    reader.consume(if self.phase == Phase::Done { n } else { used });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return err(ErrorKind::Tls, format!("TLS read failed: {e}")),
+            }
+        })();
+        self.tls = Some(conn);
+        result
+    }
+
+    /// Handles decrypted (or plain) bytes; returns how many were used.
+    fn on_plaintext(&mut self, data: &[u8]) -> Result<usize> {
+        match self.phase {
+            Phase::TlsHandshaking | Phase::WsHandshaking => {
+                let reader = self.response.as_mut().expect("response reader");
+                let progress = reader.feed(data);
+                self.http_status = reader.status;
+                match progress? {
+                    Progress::NeedMore => Ok(data.len()),
+                    Progress::Done(n, agreed) => {
+                        self.response = None;
+                        self.subprotocol = agreed.subprotocol;
+                        self.phase = Phase::Open;
+                        Ok(n + self.decode(&data[n..])?)
+                    }
+                }
+            }
+            Phase::Open => self.decode(data),
+            Phase::Done => Ok(data.len()),
+        }
+    }
+
+    fn decode(&mut self, data: &[u8]) -> Result<usize> {
+        let queue = &mut self.queue;
+        let replies = &mut self.replies;
+        let close_received = &mut self.close_received;
+        let used = self.decoder.decode(data, &mut |ev| match ev.kind {
+            MessageKind::Ping => {
+                replies.push(Reply::Pong(ev.data.clone()));
+                queue.push_back(ev);
+                true
+            }
+            MessageKind::Close => {
+                *close_received = true;
+                replies.push(Reply::Close(ev.close_code));
+                queue.push_back(ev);
+                false
+            }
+            _ => {
+                queue.push_back(ev);
+                true
+            }
+        })?;
+        Ok(used)
+    }
+
+    /// Sends automatic pongs and the close reply.
+    fn send_replies(&mut self) -> Result<()> {
+        for reply in std::mem::take(&mut self.replies) {
+            match reply {
+                Reply::Pong(payload) if !self.close_sent => {
+                    self.write_frame(SendKind::Pong, &[&payload]);
+                }
+                Reply::Pong(_) => {}
+                Reply::Close(code) => {
+                    if !self.close_sent {
+                        // Echo the peer's code (RFC 6455 5.5.1); an empty close gets an empty reply.
+                        let bytes = code.to_be_bytes();
+                        let parts: &[&[u8]] = if code == 1005 { &[] } else { &[&bytes] };
+                        self.write_frame(SendKind::Close, parts);
+                        self.close_sent = true;
+                    }
+                    self.finish();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The close handshake is complete (or the connection is over): end TLS cleanly.
+    fn finish(&mut self) {
+        self.phase = Phase::Done;
+        if let Some(conn) = self.tls.as_mut() {
+            conn.send_close_notify();
+        }
+        self.flush_tls();
+    }
+
+    fn on_close_notify(&mut self) {
+        match self.phase {
+            Phase::Open => {
+                if !self.close_received {
+                    self.drop_without_close(
+                        "the server ended TLS (close_notify) without a WebSocket close frame",
+                    );
+                }
+                self.finish();
+            }
+            Phase::Done => {}
+            _ => {
+                self.fail(Error::new(
+                    ErrorKind::ConnectionLost,
+                    "the server ended TLS during the handshake",
+                ));
+            }
+        }
+    }
+
+    fn on_eof(&mut self) {
+        match self.phase {
+            Phase::TlsHandshaking | Phase::WsHandshaking => {
+                self.fail(Error::new(
+                    ErrorKind::ConnectionLost,
+                    "the server closed the connection during the handshake",
+                ));
+            }
+            Phase::Open => {
+                if !self.close_received {
+                    self.drop_without_close(
+                        "the server closed the connection without a close frame",
+                    );
+                }
+                self.phase = Phase::Done;
+            }
+            Phase::Done => {}
+        }
+    }
+
+    /// Delivers a synthetic 1006 close (like a browser's `wasClean == false`).
+    fn drop_without_close(&mut self, why: &str) {
+        self.close_received = true;
+        self.queue.push_back(Incoming {
+            kind: MessageKind::Close,
+            data: Vec::new(),
+            close_code: 1006,
+        });
+        self.last_error = Some(why.to_string());
+    }
+
+    /// Records a fatal error: the peer is told why (close frame, TLS alert or
+    /// close_notify, left in the output), and the error becomes sticky.
+    fn fail(&mut self, e: Error) -> Error {
+        if self.failure.is_none() {
+            if let Some(code) = e.close_code() {
+                if self.phase == Phase::Open && !self.close_sent {
+                    let reason = match code {
+                        1007 => "invalid UTF-8",
+                        1009 => "message too big",
+                        1011 => "internal error",
+                        _ => "protocol error",
+                    };
+                    self.write_frame(SendKind::Close, &[&code.to_be_bytes(), reason.as_bytes()]);
+                    self.close_sent = true;
+                }
+            }
+            let tls_failed = matches!(
+                e.kind(),
+                ErrorKind::Tls
+                    | ErrorKind::TlsCorrupt
+                    | ErrorKind::TlsAlertReceived
+                    | ErrorKind::TlsVersion
+                    | ErrorKind::CertUntrusted
+                    | ErrorKind::CertExpired
+                    | ErrorKind::CertNotYetValid
+                    | ErrorKind::CertWrongHost
+                    | ErrorKind::CertPinMismatch
+                    | ErrorKind::CertInvalid
+            );
+            if !tls_failed && self.phase != Phase::TlsHandshaking {
+                if let Some(conn) = self.tls.as_mut() {
+                    conn.send_close_notify();
+                }
+            }
+            self.flush_tls();
+            self.last_error = Some(e.message().to_string());
+            self.failure = Some(e.clone());
+        }
+        e
+    }
+
+    /// Marks a panic caught at the boundary: the client fails with [`ErrorKind::Panic`].
+    pub fn poison(&mut self, what: &str) {
+        let e = Error::new(ErrorKind::Panic, format!("internal error (panic): {what}"));
+        if self.failure.is_none() {
+            self.last_error = Some(e.message().to_string());
+            self.failure = Some(e);
+        }
+    }
+
+    // ----- messages ----------------------------------------------------------------
+
+    fn release_current(&mut self) {
+        if let Some(m) = self.current.take() {
+            self.decoder.recycle(m.data);
+        }
+    }
+
+    fn end_status(&self) -> Result<bool> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        Ok(self.phase == Phase::Done)
+    }
+
+    /// The next decoded message. Its data stays valid until the next call of
+    /// `poll_message` (the borrow checker enforces it). Messages that arrived before
+    /// a close or a failure come out first; then [`Poll::Closed`] or the failure.
+    pub fn poll_message(&mut self) -> Result<Poll<'_>> {
+        self.release_current();
+        if let Some(m) = self.queue.pop_front() {
+            let m = self.current.insert(m);
+            return Ok(Poll::Message(Message {
+                kind: m.kind,
+                data: &m.data,
+                close_code: m.close_code,
+            }));
+        }
+        Ok(if self.end_status()? {
+            Poll::Closed
+        } else {
+            Poll::NeedInput
+        })
+    }
+
+    /// Like [`Client::poll_message`], but copies the payload into `buf`. When `buf` is
+    /// too small, the message stays queued and the size needed is returned.
+    pub fn poll_message_into(&mut self, buf: &mut [u8]) -> Result<PollInto> {
+        self.release_current();
+        match self.queue.front() {
+            Some(m) if m.data.len() > buf.len() => Ok(PollInto::TooSmall(m.data.len())),
+            Some(_) => {
+                let m = self.queue.pop_front().expect("front exists");
+                buf[..m.data.len()].copy_from_slice(&m.data);
+                let r = PollInto::Message {
+                    kind: m.kind,
+                    len: m.data.len(),
+                    close_code: m.close_code,
+                };
+                self.decoder.recycle(m.data);
+                Ok(r)
+            }
+            None => Ok(if self.end_status()? {
+                PollInto::Closed
+            } else {
+                PollInto::NeedInput
+            }),
+        }
+    }
+
+    /// The message returned by the last `poll_message`, if it is still held. Used by
+    /// the C ABI, where the borrow cannot be expressed.
+    pub fn current_message(&self) -> Option<Message<'_>> {
+        self.current.as_ref().map(|m| Message {
+            kind: m.kind,
+            data: &m.data,
+            close_code: m.close_code,
+        })
+    }
+
+    // ----- output ------------------------------------------------------------------
+
+    /// Bytes waiting to be written to the socket.
+    pub fn pending_output(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Copies bytes to write to the socket into `buf`; returns how many (0 when
+    /// nothing is pending). Pending bytes are handed out even after a failure, so the
+    /// peer learns why; once they are gone a failed client returns its failure.
+    pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.out.read(buf);
+        if n == 0 {
+            if let Some(e) = &self.failure {
+                return Err(e.clone());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush_tls(&mut self) {
+        if let Some(conn) = self.tls.as_mut() {
+            let out = self.out.vec();
+            while conn.wants_write() {
+                // Writing into a Vec cannot fail.
+                if conn.write_tls(out).unwrap_or(0) == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn write_frame(&mut self, kind: SendKind, parts: &[&[u8]]) {
+        let mask = self.masks.next_mask();
+        match self.tls.as_mut() {
+            None => frame::encode(self.out.vec(), kind, parts, mask),
+            Some(conn) => {
+                self.scratch.clear();
+                frame::encode(&mut self.scratch, kind, parts, mask);
+                conn.writer()
+                    .write_all(&self.scratch)
+                    .expect("unbounded rustls buffer");
+                if self.scratch.capacity() > KEEP_SCRATCH {
+                    self.scratch = Vec::new();
+                }
+                self.flush_tls();
+            }
+        }
+    }
+
+    // ----- sending -----------------------------------------------------------------
+
+    fn check_send(&self, len: usize) -> Result<()> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        match self.phase {
+            Phase::TlsHandshaking | Phase::WsHandshaking => {
+                return err(
+                    ErrorKind::NotOpen,
+                    "the handshake has not completed; wait for the Open state",
+                )
+            }
+            Phase::Open if !self.close_sent => {}
+            _ => {
+                return err(
+                    ErrorKind::AlreadyClosed,
+                    "the connection is closing or closed",
+                )
+            }
+        }
+        let max = self.settings.limits.max_pending_output;
+        let need = frame::encoded_len(len);
+        if self.out.len().saturating_add(need) > max {
+            return err(
+                ErrorKind::OutputFull,
+                format!("queueing {need} more bytes would exceed the pending-output limit of {max}; drain read_output first"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Queues a text message. Invalid UTF-8 is refused and nothing is sent.
+    pub fn send_text(&mut self, utf8: &[u8]) -> Result<()> {
+        if std::str::from_utf8(utf8).is_err() {
+            return err(
+                ErrorKind::InvalidArgument,
+                "send_text: the text is not valid UTF-8",
+            );
+        }
+        self.check_send(utf8.len())?;
+        self.write_frame(SendKind::Text, &[utf8]);
+        Ok(())
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
+        self.check_send(data.len())?;
+        self.write_frame(SendKind::Binary, &[data]);
+        Ok(())
+    }
+
+    /// Queues a ping with up to 125 bytes of payload.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<()> {
+        if payload.len() > 125 {
+            return err(
+                ErrorKind::InvalidArgument,
+                "ping payload longer than 125 bytes",
+            );
+        }
+        self.check_send(payload.len())?;
+        self.write_frame(SendKind::Ping, &[payload]);
+        Ok(())
+    }
+
+    /// Starts the close handshake with `code` (1000-1003, 1007-1011 or 3000-4999) and
+    /// a UTF-8 `reason` of at most 123 bytes. Messages keep arriving until the peer's
+    /// close frame; then TLS ends with close_notify.
+    pub fn close(&mut self, code: u16, reason: &[u8]) -> Result<()> {
+        if !matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999) {
+            return err(
+                ErrorKind::InvalidArgument,
+                format!("close code {code} may not be sent"),
+            );
+        }
+        if reason.len() > 123 {
+            return err(
+                ErrorKind::InvalidArgument,
+                "close reason longer than 123 bytes",
+            );
+        }
+        if std::str::from_utf8(reason).is_err() {
+            return err(
+                ErrorKind::InvalidArgument,
+                "close reason is not valid UTF-8",
+            );
+        }
+        self.check_send(2 + reason.len())?;
+        self.write_frame(SendKind::Close, &[&code.to_be_bytes(), reason]);
+        self.close_sent = true;
+        if self.close_received {
+            self.finish();
+        }
+        Ok(())
+    }
+
+    // ----- time --------------------------------------------------------------------
+
+    /// Tells the client the time on the caller's monotonic clock, in milliseconds.
+    /// Sends keepalive pings and applies the handshake, idle and close timeouts. The
+    /// first call starts the clocks. A timeout fails the client with
+    /// [`ErrorKind::Timeout`], except the close timeout, which ends it with a 1006 close.
+    pub fn tick(&mut self, now_ms: u64) -> Result<()> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        let t = &mut self.timers;
+        if t.now.is_none() {
+            t.last_rx_at = now_ms;
+            t.last_ping_at = now_ms;
+            t.handshake_start = Some(now_ms);
+        }
+        t.now = Some(now_ms);
+        if self.rx_bytes != t.rx_seen {
+            t.rx_seen = self.rx_bytes;
+            t.last_rx_at = now_ms;
+        }
+        let to = self.settings.timeouts.clone();
+        match self.phase {
+            Phase::TlsHandshaking | Phase::WsHandshaking => {
+                let start = t.handshake_start.unwrap_or(now_ms);
+                if to.handshake_ms > 0 && now_ms.saturating_sub(start) >= to.handshake_ms {
+                    let e = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the handshake did not complete within {} ms",
+                            to.handshake_ms
+                        ),
+                    );
+                    return Err(self.fail(e));
+                }
+            }
+            Phase::Open if self.close_sent => {
+                let start = *t.close_start.get_or_insert(now_ms);
+                if to.close_ms > 0 && now_ms.saturating_sub(start) >= to.close_ms {
+                    if !self.close_received {
+                        self.drop_without_close(
+                            "the server did not answer the close frame in time",
+                        );
+                    }
+                    self.finish();
+                }
+            }
+            Phase::Open => {
+                let quiet = now_ms.saturating_sub(t.last_rx_at);
+                if to.idle_ms > 0 && quiet >= to.idle_ms {
+                    let e = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "no data from the server for {quiet} ms (idle timeout {} ms)",
+                            to.idle_ms
+                        ),
+                    );
+                    return Err(self.fail(e));
+                }
+                let since = now_ms.saturating_sub(t.last_rx_at.max(t.last_ping_at));
+                if to.keepalive_ms > 0 && since >= to.keepalive_ms && self.check_send(0).is_ok() {
+                    self.timers.last_ping_at = now_ms;
+                    self.write_frame(SendKind::Ping, &[]);
+                }
+            }
+            Phase::Done => {}
+        }
+        Ok(())
+    }
+
+    /// When `tick` should be called next (caller-clock milliseconds), or `None` when
+    /// no timer is running. Before the first `tick` it is 0: call `tick` now.
+    pub fn next_deadline(&self) -> Option<u64> {
+        if self.failure.is_some() {
+            return None;
+        }
+        let to = &self.settings.timeouts;
+        let t = &self.timers;
+        let Some(_now) = t.now else {
+            let any = to.handshake_ms | to.close_ms | to.keepalive_ms | to.idle_ms;
+            return (any > 0).then_some(0);
+        };
+        let on = |ms: u64, from: u64| (ms > 0).then(|| from.saturating_add(ms));
+        match self.phase {
+            Phase::TlsHandshaking | Phase::WsHandshaking => {
+                on(to.handshake_ms, t.handshake_start.unwrap_or(0))
+            }
+            Phase::Open if self.close_sent => on(to.close_ms, t.close_start.unwrap_or(0)),
+            Phase::Open => {
+                let idle = on(to.idle_ms, t.last_rx_at);
+                let ka = on(to.keepalive_ms, t.last_rx_at.max(t.last_ping_at));
+                match (idle, ka) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            Phase::Done => None,
+        }
+    }
+}
