@@ -313,3 +313,18 @@ impl Config {
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
+
+#[doc(hidden)]
+impl Config {
+    /// A copy of the settings with a fresh session store (tests only).
+    pub fn clone_for_test(&self) -> Config {
+        Config {
+            builtin_roots: self.builtin_roots,
+            extra_roots: self.extra_roots.clone(),
+            min_tls_version: self.min_tls_version,
+            settings: self.settings.clone(),
+            session_store: Arc::new(ClientSessionMemoryCache::new(256)),
+            tls: OnceCell::new(),
+        }
+    }
+}

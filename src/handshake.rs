@@ -68,24 +68,22 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
                 .map_err(|_| Error::new(ErrorKind::InvalidConfig, "bad subprotocol"))?,
         );
     }
-    for (name, value) in &settings.headers {
-        let name: tungstenite::http::HeaderName = name.parse().map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidConfig,
-                format!("bad header name {name:?}"),
-            )
-        })?;
-        let value = value
-            .parse()
-            .map_err(|_| Error::new(ErrorKind::InvalidConfig, "bad header value"))?;
-        headers.append(name, value);
-    }
-    let (bytes, key) = generate_request(request).map_err(|e| {
+    let (mut bytes, key) = generate_request(request).map_err(|e| {
         Error::new(
             ErrorKind::InvalidConfig,
             format!("cannot build request: {e}"),
         )
     })?;
+    // Extra headers go in as given: the `http` crate would lower-case their names, and
+    // some servers compare names case-sensitively. `Config::add_header` validated them.
+    if !settings.headers.is_empty() {
+        debug_assert!(bytes.ends_with(b"\r\n\r\n"));
+        bytes.truncate(bytes.len() - 2);
+        for (name, value) in &settings.headers {
+            bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"\r\n");
+    }
     Ok(Target {
         tls,
         host,
@@ -244,7 +242,7 @@ impl ResponseReader {
             [] => None,
             [v] => {
                 let chosen = String::from_utf8_lossy(v).trim().to_string();
-                if !self.offered.iter().any(|p| *p == chosen) {
+                if !self.offered.contains(&chosen) {
                     return err(
                         ErrorKind::Subprotocol,
                         format!(

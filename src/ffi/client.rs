@@ -574,3 +574,10 @@ pub unsafe extern "C" fn ws_handle_count(out_count: *mut usize) -> u32 {
     // SAFETY: write_out checks for NULL; writable per the caller's contract.
     guard(|| unsafe { write_out(out_count, handles::count()) })
 }
+
+/// Test hook (Rust only, not exported to C): panics inside the boundary of `c`, the
+/// way a bug in the engine would, and returns what the boundary returned.
+#[doc(hidden)]
+pub fn __test_panic_inside(c: ws_client) -> u32 {
+    with_client(c, |_| panic!("forced by a test"))
+}

@@ -19,6 +19,6 @@ mod panic;
 mod result;
 mod util;
 
-pub use result::*;
-pub use config::*;
 pub use client::*;
+pub use config::*;
+pub use result::*;

@@ -1,0 +1,592 @@
+//! In-memory client <-> server tests of the core engine: real rustls on both sides,
+//! a tungstenite server, no sockets.
+
+mod common;
+
+use common::*;
+use tungstenite::Message;
+use wsmachine::{Config, ErrorKind, Limits, MessageKind, State, Timeouts};
+
+fn echo_roundtrip(p: &mut Pipe, kind: MessageKind, payload: &[u8]) {
+    match kind {
+        MessageKind::Text => p.client.send_text(payload).unwrap(),
+        _ => p.client.send_binary(payload).unwrap(),
+    }
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(got.len(), 1, "one echo expected");
+    assert_eq!(got[0].kind, kind);
+    assert!(
+        got[0].data == payload,
+        "payload of {} bytes differs",
+        payload.len()
+    );
+}
+
+#[test]
+fn handshake_then_state_open() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    assert_eq!(p.client.state(), State::TlsHandshaking);
+    assert!(
+        p.client.pending_output() > 0,
+        "ClientHello is ready at once"
+    );
+    p.open();
+    assert_eq!(p.client.http_status(), Some(101));
+    assert_eq!(p.client.tls_version().as_deref(), Some("TLSv1_3"));
+    assert!(p.server.request_head.starts_with("GET /chat HTTP/1.1\r\n"));
+    assert!(p.server.request_head.contains("Host: localhost\r\n"));
+}
+
+#[test]
+fn echo_sizes_text_and_binary() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    for &n in &[0usize, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20] {
+        let bin: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
+        echo_roundtrip(&mut p, MessageKind::Binary, &bin);
+        let text: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+        echo_roundtrip(&mut p, MessageKind::Text, &text);
+    }
+}
+
+#[test]
+fn echo_one_byte_at_a_time_tls_and_plain() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.step = 1;
+    p.open();
+    echo_roundtrip(&mut p, MessageKind::Text, "héllo €".as_bytes());
+    echo_roundtrip(&mut p, MessageKind::Binary, &vec![7u8; 70_000]);
+
+    let mut q = Pipe::new(
+        &Config::new(),
+        "ws://127.0.0.1:9/x?y=1",
+        Server::new(None, accept()),
+    );
+    q.step = 1;
+    assert_eq!(q.client.state(), State::WsHandshaking, "ws:// skips TLS");
+    q.open();
+    assert!(q.server.request_head.starts_with("GET /x?y=1 HTTP/1.1\r\n"));
+    echo_roundtrip(&mut q, MessageKind::Binary, &vec![9u8; 300]);
+}
+
+#[test]
+fn echo_random_chunks() {
+    let s = Setup::new();
+    // A tiny deterministic PRNG for chunk sizes.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..5 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut p = s.pipe();
+        p.step = (seed % 1500) as usize + 1;
+        p.open();
+        for n in [3usize, 1000, 20_000] {
+            echo_roundtrip(&mut p, MessageKind::Binary, &vec![(n % 256) as u8; n]);
+        }
+    }
+}
+
+#[test]
+fn bytes_after_101_in_same_write_are_kept() {
+    let s = Setup::new();
+    // The server sends a text frame "early" right behind its 101 response.
+    let extra = vec![0x81, 5, b'e', b'a', b'r', b'l', b'y'];
+    let server = Server::new(
+        Some(s.server_tls.clone()),
+        Answer::Accept {
+            extra,
+            protocol: None,
+        },
+    );
+    let mut p = Pipe::new(&s.config, "wss://localhost/", server);
+    p.step = 1;
+    p.open();
+    let got = p.take_got();
+    assert_eq!(
+        got,
+        vec![Got {
+            kind: MessageKind::Text,
+            data: b"early".to_vec(),
+            code: 0
+        }]
+    );
+}
+
+#[test]
+fn fragmented_message_with_interleaved_ping() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.server.echo = false;
+    p.server.write_raw(&[0x01, 3, b'a', b'b', b'c']);
+    p.server.write_raw(&[0x89, 2, b'h', b'i']);
+    p.server.write_raw(&[0x00, 2, b'd', b'e']);
+    p.server.write_raw(&[0x80, 1, b'f']);
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        (got[0].kind, got[0].data.as_slice()),
+        (MessageKind::Ping, &b"hi"[..])
+    );
+    assert_eq!(
+        (got[1].kind, got[1].data.as_slice()),
+        (MessageKind::Text, &b"abcdef"[..])
+    );
+    // The ping was answered automatically.
+    assert!(p
+        .server
+        .received
+        .iter()
+        .any(|m| *m == Message::Pong(b"hi".to_vec().into())));
+}
+
+#[test]
+fn ping_pong_both_ways() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.client.send_ping(b"rtt").unwrap();
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(
+        got,
+        vec![Got {
+            kind: MessageKind::Pong,
+            data: b"rtt".to_vec(),
+            code: 0
+        }]
+    );
+    assert!(p.client.send_ping(&[0; 126]).is_err());
+}
+
+#[test]
+fn client_initiated_close_with_code_and_reason() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.client.close(4000, b"done").unwrap();
+    assert_eq!(p.client.state(), State::Closing);
+    assert_eq!(
+        p.client.send_text(b"late").unwrap_err().kind(),
+        ErrorKind::AlreadyClosed
+    );
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(got.last().unwrap().kind, MessageKind::Close);
+    assert_eq!(got.last().unwrap().code, 4000, "server echoes our code");
+    assert_eq!(p.client.state(), State::Closed);
+    assert!(matches!(
+        p.client.poll_message().unwrap(),
+        wsmachine::Poll::Closed
+    ));
+    // The server saw our close frame, and TLS ended with close_notify.
+    assert!(p.server.received.iter().any(
+        |m| matches!(m, Message::Close(Some(f)) if u16::from(f.code) == 4000 && f.reason == "done")
+    ));
+    let tls = p.server.ws().get_ref().tls().unwrap();
+    let _ = tls; // close_notify is checked through the server's reader:
+    let mut buf = [0u8; 1];
+    let r = std::io::Read::read(p.server.ws().get_mut(), &mut buf);
+    assert!(matches!(r, Ok(0)), "server sees a clean TLS EOF: {r:?}");
+}
+
+#[test]
+fn server_initiated_close_delivers_messages_first() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.server.echo = false;
+    p.server.ws().send(Message::Text("before".into())).unwrap();
+    p.server
+        .ws()
+        .close(Some(tungstenite::protocol::CloseFrame {
+            code: 4001.into(),
+            reason: "bye".into(),
+        }))
+        .unwrap();
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(
+        got[0],
+        Got {
+            kind: MessageKind::Text,
+            data: b"before".to_vec(),
+            code: 0
+        }
+    );
+    assert_eq!(
+        got[1],
+        Got {
+            kind: MessageKind::Close,
+            data: b"bye".to_vec(),
+            code: 4001
+        }
+    );
+    assert_eq!(p.client.state(), State::Closed);
+    // Input after the end is taken and discarded.
+    assert_eq!(p.client.offer_input(b"junk").unwrap(), 4);
+}
+
+#[test]
+fn eof_without_close_frame_gives_1006() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.server.echo = false;
+    p.server
+        .ws()
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .unwrap();
+    p.run().unwrap();
+    assert_eq!(p.client.offer_input(&[]).unwrap(), 0);
+    p.drain().unwrap();
+    let got = p.take_got();
+    assert_eq!(got[0].data, vec![1, 2, 3]);
+    assert_eq!((got[1].kind, got[1].code), (MessageKind::Close, 1006));
+    assert_eq!(p.client.state(), State::Closed);
+    assert!(p
+        .client
+        .last_error()
+        .unwrap()
+        .contains("without a close frame"));
+}
+
+fn expect_failure(p: &mut Pipe, kind: ErrorKind) -> String {
+    let e = p.run().unwrap_err();
+    assert_eq!(e.kind(), kind, "{e}");
+    assert_eq!(p.client.state(), State::Failed);
+    // Sticky: every later call returns the same failure.
+    assert_eq!(p.client.offer_input(b"x").unwrap_err().kind(), kind);
+    assert_eq!(p.client.send_text(b"x").unwrap_err().kind(), kind);
+    assert_eq!(p.client.tick(1).unwrap_err().kind(), kind);
+    assert_eq!(p.client.poll_message().unwrap_err().kind(), kind);
+    e.message().to_string()
+}
+
+#[test]
+fn oversized_message_fails_with_1009() {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config
+        .set_limits(Limits {
+            max_message_size: 1000,
+            max_frame_size: 1000,
+            ..Limits::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), accept()),
+    );
+    p.open();
+    p.server.echo = false;
+    p.server
+        .ws()
+        .send(Message::Binary(vec![0u8; 1001].into()))
+        .unwrap();
+    let msg = expect_failure(&mut p, ErrorKind::FrameTooBig);
+    assert!(msg.contains("1001"), "{msg}");
+    // The close frame with 1009 still goes out, so the server learns why.
+    p.pump().ok();
+    p.server.step();
+    assert!(p
+        .server
+        .received
+        .iter()
+        .any(|m| matches!(m, Message::Close(Some(f)) if u16::from(f.code) == 1009)));
+}
+
+#[test]
+fn invalid_utf8_fails_with_1007() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.server.echo = false;
+    p.server.write_raw(&[0x81, 2, 0xc3, 0x28]);
+    expect_failure(&mut p, ErrorKind::InvalidUtf8);
+    p.pump().ok();
+    assert!(p
+        .server
+        .received
+        .iter()
+        .any(|m| matches!(m, Message::Close(Some(f)) if u16::from(f.code) == 1007)));
+}
+
+#[test]
+fn garbage_instead_of_tls() {
+    let mut p = Pipe::new(
+        &Config::new(),
+        "wss://localhost/",
+        Server::new(None, Answer::Raw(Vec::new())),
+    );
+    p.client.read_output(&mut [0u8; 4096]).unwrap();
+    let e = p
+        .client
+        .offer_input(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TlsCorrupt, "{e}");
+    assert_eq!(p.client.state(), State::Failed);
+    // A TLS alert is pending for the server; then the failure code.
+    assert!(p.client.read_output(&mut [0u8; 4096]).unwrap() > 0);
+    assert_eq!(
+        p.client.read_output(&mut [0u8; 4096]).unwrap_err().kind(),
+        ErrorKind::TlsCorrupt
+    );
+}
+
+#[test]
+fn wrong_accept_key_fails() {
+    let s = Setup::new();
+    let mut p = Pipe::new(
+        &s.config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), Answer::BadAccept),
+    );
+    let msg = expect_failure(&mut p, ErrorKind::BadAccept);
+    assert!(msg.contains("Sec-WebSocket-Accept"));
+}
+
+#[test]
+fn http_403_is_reported_with_status() {
+    let s = Setup::new();
+    let mut p = Pipe::new(
+        &s.config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), Answer::Forbidden),
+    );
+    p.step = 1;
+    let msg = expect_failure(&mut p, ErrorKind::HttpStatus);
+    assert_eq!(p.client.http_status(), Some(403));
+    assert!(msg.contains("403"), "{msg}");
+}
+
+#[test]
+fn oversized_response_head_fails() {
+    let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+    head.extend(std::iter::repeat_n(b'x', 20_000));
+    let mut p = Pipe::new(
+        &Config::new(),
+        "ws://localhost/",
+        Server::new(None, Answer::Raw(head)),
+    );
+    expect_failure(&mut p, ErrorKind::HeaderTooLarge);
+}
+
+#[test]
+fn subprotocol_negotiation() {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config.set_subprotocols(["v2.game", "v1.game"]).unwrap();
+    let answer = Answer::Accept {
+        extra: Vec::new(),
+        protocol: Some("v1.game".into()),
+    };
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), answer),
+    );
+    config.add_header("Authorization", "Bearer t0ken").unwrap();
+    p.open();
+    assert_eq!(p.client.subprotocol(), Some("v1.game"));
+    assert!(p
+        .server
+        .request_head
+        .contains("Sec-WebSocket-Protocol: v2.game, v1.game\r\n"));
+
+    let answer = Answer::Accept {
+        extra: Vec::new(),
+        protocol: Some("evil".into()),
+    };
+    let mut q = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), answer),
+    );
+    expect_failure(&mut q, ErrorKind::Subprotocol);
+    assert!(q
+        .server
+        .request_head
+        .contains("Authorization: Bearer t0ken\r\n"));
+}
+
+#[test]
+fn sends_before_open_are_refused() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    assert_eq!(
+        p.client.send_text(b"hi").unwrap_err().kind(),
+        ErrorKind::NotOpen
+    );
+    assert_eq!(
+        p.client.close(1000, b"").unwrap_err().kind(),
+        ErrorKind::NotOpen
+    );
+    p.open();
+    assert_eq!(
+        p.client.send_text(&[0xff]).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    for code in [0u16, 999, 1004, 1005, 1006, 1015, 2000, 5000] {
+        assert_eq!(
+            p.client.close(code, b"").unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "{code}"
+        );
+    }
+    assert_eq!(
+        p.client.close(1000, &[b'a'; 124]).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        p.client.state(),
+        State::Open,
+        "refused calls change nothing"
+    );
+}
+
+#[test]
+fn undelivered_message_bound_applies_backpressure() {
+    let mut config = Config::new();
+    config
+        .set_limits(Limits {
+            max_queued_messages: 3,
+            ..Limits::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(&config, "ws://localhost/", Server::new(None, accept()));
+    p.open();
+    let mut frames = Vec::new();
+    for i in 0..10u8 {
+        frames.extend_from_slice(&[0x82, 1, i]);
+    }
+    // Offer in 3-byte pieces (one frame each) without polling.
+    let mut off = 0;
+    while off < frames.len() {
+        let n = p
+            .client
+            .offer_input(&frames[off..(off + 3).min(frames.len())])
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        off += n;
+    }
+    assert_eq!(p.client.queued_messages(), 3);
+    assert_eq!(off, 9, "input beyond the bound is refused, not lost");
+    p.drain().unwrap();
+    while off < frames.len() {
+        off += p.client.offer_input(&frames[off..]).unwrap();
+        p.drain().unwrap();
+    }
+    let got: Vec<u8> = p.take_got().iter().map(|g| g.data[0]).collect();
+    assert_eq!(got, (0..10).collect::<Vec<u8>>());
+}
+
+#[test]
+fn pending_output_limit() {
+    let mut config = Config::new();
+    config
+        .set_limits(Limits {
+            max_pending_output: 10_000,
+            ..Limits::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(&config, "ws://localhost/", Server::new(None, accept()));
+    p.open();
+    p.client.send_binary(&[0u8; 5000]).unwrap();
+    assert_eq!(
+        p.client.send_binary(&[0u8; 5000]).unwrap_err().kind(),
+        ErrorKind::OutputFull
+    );
+    p.run().unwrap();
+    p.client.send_binary(&[0u8; 5000]).unwrap();
+}
+
+fn quiet_timeouts() -> Timeouts {
+    Timeouts {
+        handshake_ms: 0,
+        close_ms: 0,
+        keepalive_ms: 0,
+        idle_ms: 0,
+    }
+}
+
+#[test]
+fn keepalive_and_idle_timeout_with_fake_clock() {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config.set_timeouts(Timeouts {
+        keepalive_ms: 1000,
+        idle_ms: 3000,
+        ..quiet_timeouts()
+    });
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), accept()),
+    );
+    p.open();
+    p.client.tick(10_000).unwrap();
+    assert_eq!(p.client.next_deadline(), Some(11_000));
+    p.client.tick(10_999).unwrap();
+    assert_eq!(p.client.pending_output(), 0);
+    p.client.tick(11_000).unwrap();
+    assert!(p.client.pending_output() > 0, "keepalive ping queued");
+    p.run().unwrap();
+    assert_eq!(
+        p.take_got()[0].kind,
+        MessageKind::Pong,
+        "server answered the keepalive"
+    );
+    p.client.tick(11_500).unwrap(); // the pong counts as traffic
+                                    // Now the server goes silent.
+    p.server.echo = false;
+    p.client.tick(12_500).unwrap();
+    assert!(p.client.pending_output() > 0, "another ping");
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // lost on the way
+    let e = p.client.tick(14_500).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert_eq!(p.client.state(), State::Failed);
+}
+
+#[test]
+fn handshake_and_close_timeouts() {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config.set_timeouts(Timeouts {
+        handshake_ms: 500,
+        close_ms: 200,
+        ..quiet_timeouts()
+    });
+    let mut c = wsmachine::Client::new(&config, "wss://localhost/").unwrap();
+    assert_eq!(c.next_deadline(), Some(0));
+    c.tick(100).unwrap();
+    assert_eq!(c.next_deadline(), Some(600));
+    assert_eq!(c.tick(600).unwrap_err().kind(), ErrorKind::Timeout);
+
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), accept()),
+    );
+    p.client.tick(0).unwrap();
+    p.open();
+    p.client.close(1000, b"").unwrap();
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // the server never sees it
+    p.client.tick(1000).unwrap();
+    p.client.tick(1199).unwrap();
+    assert_eq!(p.client.state(), State::Closing);
+    p.client.tick(1200).unwrap();
+    p.drain().unwrap();
+    assert_eq!(p.take_got().last().map(|g| g.code), Some(1006));
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // close_notify
+    assert_eq!(p.client.state(), State::Closed);
+}

@@ -1,0 +1,381 @@
+//! The C ABI called directly from Rust: echo over the in-memory pipe through the
+//! exports, misuse of handles and pointers, and the panic boundary.
+
+mod common;
+
+use std::ffi::CString;
+use std::ptr::{null, null_mut};
+
+use common::*;
+use wsmachine::ffi::*;
+
+const OK: u32 = ws_result::WS_OK as u32;
+
+fn code(r: ws_result) -> u32 {
+    r as u32
+}
+
+fn new_config() -> ws_config {
+    let mut cfg = 0;
+    assert_eq!(unsafe { ws_config_new(&mut cfg) }, OK);
+    assert_ne!(cfg, 0);
+    cfg
+}
+
+fn new_client(cfg: ws_config, url: &str) -> ws_client {
+    let url = CString::new(url).unwrap();
+    let mut c = 0;
+    assert_eq!(unsafe { ws_client_new(cfg, url.as_ptr(), &mut c) }, OK);
+    c
+}
+
+fn state(c: ws_client) -> u32 {
+    let mut s = 0;
+    assert_eq!(unsafe { ws_client_state(c, &mut s) }, OK);
+    s
+}
+
+fn last_error(c: ws_client) -> String {
+    let mut len = 0;
+    assert_eq!(
+        unsafe { ws_client_last_error(c, null_mut(), 0, &mut len) },
+        OK
+    );
+    let mut buf = vec![0u8; len + 1];
+    assert_eq!(
+        unsafe { ws_client_last_error(c, buf.as_mut_ptr().cast(), buf.len(), &mut len) },
+        OK
+    );
+    buf.truncate(len);
+    String::from_utf8(buf).unwrap()
+}
+
+/// Moves bytes between a C-ABI client and the in-memory server, `step` bytes per
+/// offer, echoing every message the client receives into `got`.
+struct FfiPipe {
+    c: ws_client,
+    server: Server,
+    step: usize,
+    got: Vec<(u32, Vec<u8>, u16)>,
+}
+
+impl FfiPipe {
+    fn pump(&mut self) -> Result<bool, u32> {
+        let mut moved = false;
+        let mut buf = vec![0u8; 16 << 10];
+        loop {
+            let mut n = 0;
+            let r = unsafe { ws_read_output(self.c, buf.as_mut_ptr(), buf.len(), &mut n) };
+            if r != OK || n == 0 {
+                break;
+            }
+            moved = true;
+            self.server.mem().inbox.extend(&buf[..n]);
+        }
+        self.server.step();
+        let out = std::mem::take(&mut self.server.mem().outbox);
+        moved |= !out.is_empty();
+        for chunk in out.chunks(self.step) {
+            let mut off = 0;
+            while off < chunk.len() {
+                let mut used = 0;
+                let r = unsafe {
+                    ws_offer_input(self.c, chunk[off..].as_ptr(), chunk.len() - off, &mut used)
+                };
+                if r != OK {
+                    return Err(r);
+                }
+                off += used;
+                self.poll()?;
+            }
+        }
+        self.poll()?;
+        Ok(moved)
+    }
+
+    fn poll(&mut self) -> Result<(), u32> {
+        loop {
+            let mut m = ws_message {
+                kind: 0,
+                data: null(),
+                len: 0,
+                close_code: 0,
+            };
+            match unsafe { ws_poll_message(self.c, &mut m) } {
+                r if r == OK => {
+                    assert!(!m.data.is_null());
+                    let data = unsafe { std::slice::from_raw_parts(m.data, m.len) }.to_vec();
+                    self.got.push((m.kind, data, m.close_code));
+                }
+                r if r == code(ws_result::WS_NEED_INPUT) || r == code(ws_result::WS_CLOSED) => {
+                    return Ok(())
+                }
+                r => return Err(r),
+            }
+        }
+    }
+
+    fn run(&mut self) -> Result<(), u32> {
+        for _ in 0..10_000 {
+            if !self.pump()? {
+                return Ok(());
+            }
+        }
+        panic!("did not settle");
+    }
+}
+
+#[test]
+fn echo_through_the_c_abi_one_byte_at_a_time() {
+    let s = Setup::new();
+    let cfg = new_config();
+    assert_eq!(
+        unsafe { ws_config_add_root_pem(cfg, s.pki.ca_pem.as_ptr(), s.pki.ca_pem.len()) },
+        OK
+    );
+    let c = new_client(cfg, "wss://localhost/echo");
+    // The config may be freed while its clients live.
+    assert_eq!(ws_config_free(cfg), OK);
+    assert_eq!(state(c), ws_state::WS_STATE_TLS_HANDSHAKING as u32);
+    let mut p = FfiPipe {
+        c,
+        server: Server::new(Some(s.server_tls.clone()), accept()),
+        step: 1,
+        got: vec![],
+    };
+    p.run().unwrap();
+    assert_eq!(state(c), ws_state::WS_STATE_OPEN as u32);
+    p.step = 7;
+    for n in [0usize, 1, 125, 126, 65535, 65536, 1 << 20] {
+        let payload: Vec<u8> = (0..n).map(|i| (i % 200) as u8).collect();
+        assert_eq!(
+            unsafe { ws_send_binary(c, payload.as_ptr(), payload.len()) },
+            OK
+        );
+        p.run().unwrap();
+        let (kind, data, _) = p.got.pop().unwrap();
+        assert_eq!(kind, ws_message_kind::WS_MESSAGE_BINARY as u32);
+        assert!(data == payload);
+    }
+    let reason = b"bye";
+    assert_eq!(
+        unsafe { ws_close(c, 1000, reason.as_ptr(), reason.len()) },
+        OK
+    );
+    p.run().unwrap();
+    let (kind, data, close) = p.got.pop().unwrap();
+    assert_eq!(
+        (kind, close),
+        (ws_message_kind::WS_MESSAGE_CLOSE as u32, 1000)
+    );
+    assert_eq!(data, b"bye", "tungstenite echoes the reason");
+    assert_eq!(state(c), ws_state::WS_STATE_CLOSED as u32);
+    let mut m = ws_message {
+        kind: 0,
+        data: null(),
+        len: 0,
+        close_code: 0,
+    };
+    assert_eq!(
+        unsafe { ws_poll_message(c, &mut m) },
+        code(ws_result::WS_CLOSED)
+    );
+    assert_eq!(
+        unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
+        code(ws_result::WS_ALREADY_CLOSED)
+    );
+    assert_eq!(ws_client_free(c), OK);
+}
+
+#[test]
+fn copy_out_poll_reports_size_needed() {
+    let cfg = new_config();
+    let c = new_client(cfg, "ws://localhost/");
+    let mut p = FfiPipe {
+        c,
+        server: Server::new(None, accept()),
+        step: 100,
+        got: vec![],
+    };
+    p.run().unwrap();
+    p.server.echo = false;
+    p.server.write_raw(&[0x82, 5, 1, 2, 3, 4, 5]);
+    p.server.step();
+    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let mut used = 0;
+    assert_eq!(
+        unsafe { ws_offer_input(c, bytes.as_ptr(), bytes.len(), &mut used) },
+        OK
+    );
+    let (mut kind, mut len, mut cc) = (0u32, 0usize, 0u16);
+    let mut small = [0u8; 4];
+    let r = unsafe {
+        ws_poll_message_copy(
+            c,
+            small.as_mut_ptr(),
+            small.len(),
+            &mut kind,
+            &mut len,
+            &mut cc,
+        )
+    };
+    assert_eq!((r, len), (code(ws_result::WS_BUFFER_TOO_SMALL), 5));
+    let mut big = [0u8; 8];
+    let r = unsafe {
+        ws_poll_message_copy(c, big.as_mut_ptr(), big.len(), &mut kind, &mut len, &mut cc)
+    };
+    assert_eq!(
+        (r, kind, len),
+        (OK, ws_message_kind::WS_MESSAGE_BINARY as u32, 5)
+    );
+    assert_eq!(&big[..5], &[1, 2, 3, 4, 5]);
+    let r = unsafe {
+        ws_poll_message_copy(c, big.as_mut_ptr(), big.len(), &mut kind, &mut len, &mut cc)
+    };
+    assert_eq!(r, code(ws_result::WS_NEED_INPUT));
+    ws_client_free(c);
+    ws_config_free(cfg);
+}
+
+#[test]
+fn misuse_returns_codes_never_crashes() {
+    let inv = code(ws_result::WS_INVALID_HANDLE);
+    let nul = code(ws_result::WS_NULL_POINTER);
+    let mut n = 0usize;
+    let mut st = 0u32;
+    unsafe {
+        assert_eq!(ws_config_new(null_mut()), nul);
+        assert_eq!(ws_client_state(0, &mut st), inv);
+        assert_eq!(ws_client_state(0xdead_beef_1234_5678, &mut st), inv);
+        assert_eq!(ws_offer_input(u64::MAX, b"x".as_ptr(), 1, &mut n), inv);
+        assert_eq!(ws_client_free(0), OK);
+        assert_eq!(ws_config_free(12345), OK);
+
+        let cfg = new_config();
+        // A config handle is not a client handle, and vice versa.
+        assert_eq!(ws_client_state(cfg, &mut st), inv);
+        let c = new_client(cfg, "wss://localhost/");
+        assert_eq!(ws_config_set_max_message_size(c, 10), inv);
+        assert_eq!(
+            ws_client_new(cfg, null(), &mut n as *mut usize as *mut u64),
+            nul
+        );
+        assert_eq!(ws_offer_input(c, null(), 5, &mut n), nul);
+        assert_eq!(ws_offer_input(c, null(), 0, null_mut()), nul);
+        assert_eq!(ws_send_binary(c, null(), 3), nul);
+        assert_eq!(
+            ws_send_binary(c, null(), 0),
+            code(ws_result::WS_INVALID_STATE)
+        );
+        assert_eq!(
+            ws_read_output(c, null_mut(), 0, &mut n),
+            code(ws_result::WS_BUFFER_TOO_SMALL)
+        );
+        assert!(n > 0, "size of the pending ClientHello");
+        assert_eq!(
+            ws_config_set_max_message_size(cfg, 0),
+            code(ws_result::WS_INVALID_CONFIG)
+        );
+        assert_eq!(
+            ws_config_set_min_tls_version(cfg, 11),
+            code(ws_result::WS_INVALID_ARGUMENT)
+        );
+
+        let bad = CString::new("http://example.com/").unwrap();
+        let mut c2 = 0u64;
+        assert_eq!(
+            ws_client_new(cfg, bad.as_ptr(), &mut c2),
+            code(ws_result::WS_INVALID_URL)
+        );
+        assert_eq!(c2, 0, "out-params are written only on success");
+        let mut len = 0;
+        assert_eq!(ws_last_error(null_mut(), 0, &mut len), OK);
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            ws_last_error(buf.as_mut_ptr().cast(), buf.len(), &mut len),
+            OK
+        );
+        assert!(len > 7, "full length is reported");
+        assert_eq!(buf[7], 0, "truncated text is NUL-terminated");
+
+        // Stale handles after free, and a double free.
+        assert_eq!(ws_client_free(c), OK);
+        assert_eq!(ws_client_free(c), OK);
+        assert_eq!(ws_client_state(c, &mut st), inv);
+        assert_eq!(ws_config_free(cfg), OK);
+        let cfg2 = new_config();
+        assert_ne!(cfg2, cfg, "a reused slot gets a new generation");
+        assert_eq!(ws_config_set_max_message_size(cfg, 10), inv);
+        ws_config_free(cfg2);
+        assert!(!std::ffi::CStr::from_ptr(ws_result_str(999_999))
+            .to_bytes()
+            .is_empty());
+        assert_eq!(
+            std::ffi::CStr::from_ptr(ws_version()).to_str().unwrap(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+}
+
+#[test]
+fn a_panic_poisons_only_its_handle() {
+    let cfg = new_config();
+    let a = new_client(cfg, "ws://localhost/a");
+    let b = new_client(cfg, "ws://localhost/b");
+    assert_eq!(__test_panic_inside(a), code(ws_result::WS_PANIC));
+    assert_eq!(state(a), ws_state::WS_STATE_FAILED as u32);
+    assert!(last_error(a).contains("panic"));
+    let mut n = 0;
+    assert_eq!(
+        unsafe { ws_offer_input(a, b"x".as_ptr(), 1, &mut n) },
+        code(ws_result::WS_PANIC)
+    );
+    // The other handle is unaffected.
+    assert_eq!(state(b), ws_state::WS_STATE_WS_HANDSHAKING as u32);
+    let mut buf = [0u8; 1024];
+    assert_eq!(
+        unsafe { ws_read_output(b, buf.as_mut_ptr(), buf.len(), &mut n) },
+        OK
+    );
+    assert!(n > 0);
+    ws_client_free(a);
+    ws_client_free(b);
+    ws_config_free(cfg);
+}
+
+#[test]
+fn failure_is_sticky_through_the_c_abi() {
+    let cfg = new_config();
+    let c = new_client(cfg, "ws://localhost/");
+    let mut p = FfiPipe {
+        c,
+        server: Server::new(None, accept()),
+        step: 3,
+        got: vec![],
+    };
+    p.run().unwrap();
+    p.server.echo = false;
+    p.server.write_raw(&[0x83, 0]); // reserved opcode
+    let err = p.run().unwrap_err();
+    assert_eq!(err, code(ws_result::WS_PROTOCOL_ERROR));
+    assert_eq!(state(c), ws_state::WS_STATE_FAILED as u32);
+    let msg = last_error(c);
+    assert!(msg.contains("opcode"), "{msg}");
+    let mut n = 0;
+    let mut buf = [0u8; 64];
+    // The 1002 close frame is still handed out, then the failure code.
+    assert_eq!(
+        unsafe { ws_read_output(c, buf.as_mut_ptr(), buf.len(), &mut n) },
+        OK
+    );
+    assert!(n > 0);
+    assert_eq!(
+        unsafe { ws_read_output(c, buf.as_mut_ptr(), buf.len(), &mut n) },
+        err
+    );
+    assert_eq!(n, 0);
+    assert_eq!(unsafe { ws_send_text(c, b"x".as_ptr(), 1) }, err);
+    assert_eq!(ws_client_tick(c, 5), err);
+    ws_client_free(c);
+    ws_config_free(cfg);
+}
