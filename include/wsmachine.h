@@ -364,6 +364,32 @@ typedef uint32_t ws_tls_version;
 #endif // __cplusplus
 
 /**
+ * Pin modes for `ws_config_set_pin_mode`.
+ */
+enum ws_pin_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The chain must verify against the trusted roots and the key must match a pin
+   * (the default).
+   */
+  WS_PIN_AND_CA = 1,
+  /**
+   * Only the pin is checked (no CA, no host name): a self-signed server works.
+   */
+  WS_PIN_ONLY = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_pin_mode ws_pin_mode;
+#else
+typedef uint32_t ws_pin_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
  */
 typedef uint64_t ws_config;
@@ -623,6 +649,16 @@ uint32_t ws_client_http_status(ws_client c, uint16_t *out_status);
 uint32_t ws_client_is_resumed(ws_client c, uint32_t *out_resumed);
 
 /**
+ * Writes 1 to `*out_insecure` when certificate verification is off for this client
+ * (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `out_insecure` must be writable.
+ */
+uint32_t ws_client_is_insecure(ws_client c, uint32_t *out_insecure);
+
+/**
  * Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
  * and before the TLS handshake completed.
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
@@ -688,6 +724,60 @@ uint32_t ws_config_free(ws_config cfg);
  * `pem` must point to `len` readable bytes (or be NULL with `len` 0).
  */
 uint32_t ws_config_add_root_pem(ws_config cfg, const uint8_t *pem, size_t len);
+
+/**
+ * Pins the server's public key. `sha256[0..len]` (len must be 32) is the SHA-256
+ * of the server certificate's DER SubjectPublicKeyInfo: the value behind
+ * `pin-sha256="..."`, base64-decoded. It can be computed with
+ * `openssl x509 -pubkey -noout -in cert.pem | openssl pkey -pubin -outform der |
+ * openssl dgst -sha256 -binary`. Several pins may be added (for key rotation).
+ *
+ * With pins, a server whose key matches none fails with `WS_CERT_PIN_MISMATCH`, and
+ * `ws_client_last_error` names the key it presented (base64 and hex), ready to copy.
+ * See `ws_config_set_pin_mode` for whether the CA is checked too (by default, yes).
+ * The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (not 32 bytes),
+ * `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `sha256` must point to `len` readable bytes (or be NULL with `len` 0).
+ */
+uint32_t ws_config_add_pin_sha256(ws_config cfg, const uint8_t *sha256, size_t len);
+
+/**
+ * Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
+ * must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+ * works without a CA; the host name is not checked either, the pin identifies the
+ * server). Without pins the mode has no effect.
+ * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_pin_mode(ws_config cfg, uint32_t mode);
+
+/**
+ * Sets a client certificate for mutual TLS: `chain_pem` holds the certificate chain
+ * (PEM, leaf first) and `key_pem` its private key (PEM: PKCS#8, PKCS#1 RSA or SEC1
+ * EC). It is presented when the server asks for one. Both are copied; the key is
+ * checked against the certificate now.
+ * Returns `WS_OK`, `WS_INVALID_CONFIG` (bad PEM, unusable or mismatched key),
+ * `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `chain_pem` and `key_pem` must point to `chain_len` and `key_len` readable bytes.
+ */
+uint32_t ws_config_set_client_cert_pem(ws_config cfg,
+                                       const uint8_t *chain_pem,
+                                       size_t chain_len,
+                                       const uint8_t *key_pem,
+                                       size_t key_len);
+
+/**
+ * **DANGEROUS: turns off certificate and host-name verification.** Any server is
+ * accepted, including an attacker in the middle on public Wi-Fi. For development
+ * against throw-away servers only; ship with `ws_config_add_root_pem` or a pin
+ * instead. There is no way to turn it back on for this config. Every client made
+ * from it reports `*out_insecure == 1` from `ws_client_is_insecure`.
+ * Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_dangerous_disable_certificate_verification(ws_config cfg);
 
 /**
  * Switches the built-in Mozilla roots on (`enabled != 0`, the default) or off. With

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use rustls::client::ClientSessionMemoryCache;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::error::{err, ErrorKind, Result};
 
@@ -94,6 +94,33 @@ impl Default for Timeouts {
     }
 }
 
+/// How configured public-key pins combine with CA verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinMode {
+    /// The chain must verify against the trusted roots AND the server key must match
+    /// a pin (the default once a pin is added).
+    PinAndCa,
+    /// Only the pin is checked: a self-signed server works without any CA. The host
+    /// name is not checked either; the pin identifies the server.
+    PinOnly,
+}
+
+/// A client certificate chain and its private key, for mutual TLS.
+#[derive(Debug)]
+pub(crate) struct ClientAuth {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for ClientAuth {
+    fn clone(&self) -> Self {
+        ClientAuth {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
 /// The snapshot of settings a client is created with.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -102,6 +129,8 @@ pub(crate) struct Settings {
     pub server_name: Option<String>,
     pub limits: Limits,
     pub timeouts: Timeouts,
+    /// Certificate verification is off (see `Config::dangerous_disable_certificate_verification`).
+    pub insecure: bool,
 }
 
 /// Configuration shared by clients. See the [module docs](self).
@@ -110,6 +139,9 @@ pub struct Config {
     pub(crate) builtin_roots: bool,
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     pub(crate) min_tls_version: TlsVersion,
+    pub(crate) pins: Vec<[u8; 32]>,
+    pub(crate) pin_mode: PinMode,
+    pub(crate) client_auth: Option<ClientAuth>,
     pub(crate) settings: Settings,
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
@@ -129,12 +161,16 @@ impl Config {
             builtin_roots: true,
             extra_roots: Vec::new(),
             min_tls_version: TlsVersion::Tls12,
+            pins: Vec::new(),
+            pin_mode: PinMode::PinAndCa,
+            client_auth: None,
             settings: Settings {
                 subprotocols: Vec::new(),
                 headers: Vec::new(),
                 server_name: None,
                 limits: Limits::default(),
                 timeouts: Timeouts::default(),
+                insecure: false,
             },
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
@@ -259,6 +295,94 @@ impl Config {
         Ok(())
     }
 
+    /// Pins the server's public key: `sha256` is the SHA-256 of its DER
+    /// SubjectPublicKeyInfo (the value behind HPKP's `pin-sha256`, decoded from
+    /// base64). With one or more pins, a server whose key matches none fails with
+    /// [`ErrorKind::CertPinMismatch`], and the error names the key it presented.
+    pub fn add_pin_sha256(&mut self, sha256: &[u8]) -> Result<()> {
+        let Ok(pin) = <[u8; 32]>::try_from(sha256) else {
+            return err(
+                ErrorKind::InvalidConfig,
+                format!("a SHA-256 pin has 32 bytes, not {}", sha256.len()),
+            );
+        };
+        self.pins.push(pin);
+        self.changed();
+        Ok(())
+    }
+
+    /// Whether pins are checked on top of CA verification (default) or instead of it.
+    pub fn set_pin_mode(&mut self, mode: PinMode) {
+        self.pin_mode = mode;
+        self.changed();
+    }
+
+    /// Presents this client certificate chain (PEM, leaf first) and private key (PEM,
+    /// PKCS#8, PKCS#1 or SEC1) when the server asks for one (mutual TLS).
+    pub fn set_client_cert_pem(&mut self, chain_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+        let mut chain = Vec::new();
+        for item in CertificateDer::pem_slice_iter(chain_pem) {
+            chain.push(item.map_err(|e| {
+                crate::error::Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("invalid certificate PEM: {e}"),
+                )
+            })?);
+        }
+        if chain.is_empty() {
+            return err(
+                ErrorKind::InvalidConfig,
+                "no CERTIFICATE block in the client chain PEM",
+            );
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
+            crate::error::Error::new(
+                ErrorKind::InvalidConfig,
+                format!("invalid private key PEM: {e}"),
+            )
+        })?;
+        // Check that the key is usable and belongs to the chain now, not at connect time.
+        let provider = rustls::crypto::ring::default_provider();
+        let signing = provider
+            .key_provider
+            .load_private_key(key.clone_key())
+            .map_err(|e| {
+                crate::error::Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("unusable private key: {e}"),
+                )
+            })?;
+        let certified = rustls::sign::CertifiedKey::new(chain.clone(), signing);
+        if let Err(e) = certified.keys_match() {
+            if !matches!(
+                e,
+                rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)
+            ) {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    format!("client key does not match its certificate: {e}"),
+                );
+            }
+        }
+        self.client_auth = Some(ClientAuth { chain, key });
+        self.changed();
+        Ok(())
+    }
+
+    /// **Dangerous.** Turns off certificate and host-name verification entirely:
+    /// any server, including an attacker in the middle, is accepted. For development
+    /// against throw-away servers only; prefer [`Config::add_root_pem`] or a pin.
+    /// Every client made from this config reports [`crate::Client::is_insecure`].
+    pub fn dangerous_disable_certificate_verification(&mut self) {
+        self.settings.insecure = true;
+        self.changed();
+    }
+
+    /// Whether certificate verification was turned off.
+    pub fn is_insecure(&self) -> bool {
+        self.settings.insecure
+    }
+
     /// The lowest TLS version to negotiate (default TLS 1.2).
     pub fn set_min_tls_version(&mut self, version: TlsVersion) {
         self.min_tls_version = version;
@@ -322,6 +446,9 @@ impl Config {
             builtin_roots: self.builtin_roots,
             extra_roots: self.extra_roots.clone(),
             min_tls_version: self.min_tls_version,
+            pins: self.pins.clone(),
+            pin_mode: self.pin_mode,
+            client_auth: self.client_auth.clone(),
             settings: self.settings.clone(),
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),

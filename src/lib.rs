@@ -47,7 +47,7 @@ mod transport;
 
 pub mod ffi;
 
-pub use config::{Config, Limits, Timeouts, TlsVersion};
+pub use config::{Config, Limits, PinMode, Timeouts, TlsVersion};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
 pub use session::{Client, Message, Poll, PollInto, State};

@@ -243,6 +243,12 @@ impl Client {
             .is_some_and(|k| k == rustls::HandshakeKind::Resumed)
     }
 
+    /// Whether certificate verification is off for this client (its config used
+    /// `Config::dangerous_disable_certificate_verification`).
+    pub fn is_insecure(&self) -> bool {
+        self.settings.insecure
+    }
+
     /// The negotiated TLS version (`"TLSv1_3"`, ...), once known.
     pub fn tls_version(&self) -> Option<String> {
         self.tls

@@ -9,10 +9,15 @@
 
 use std::sync::Arc;
 
-use rustls::client::Resumption;
-use rustls::{AlertDescription, CertificateError, RootCertStore};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
-use crate::config::{Config, TlsVersion};
+use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Builds the rustls client configuration for `config`.
@@ -31,20 +36,168 @@ pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientC
         TlsVersion::Tls13 => &[&rustls::version::TLS13],
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
-        .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("TLS versions: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("TLS versions: {e}")))?;
+    let insecure = config.settings.insecure;
+    let builder = if config.pins.is_empty() && !insecure {
+        if roots.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "no trusted roots: the built-in roots are off and none were added",
+            ));
+        }
+        builder.with_root_certificates(roots)
+    } else {
+        let needs_ca = !insecure && config.pin_mode == PinMode::PinAndCa;
+        let webpki = if needs_ca {
+            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("verifier: {e}")))?;
+            Some(v)
+        } else {
+            None
+        };
+        let verifier = Verifier {
+            webpki,
+            pins: if insecure {
+                Vec::new()
+            } else {
+                config.pins.clone()
+            },
+            algorithms: provider.signature_verification_algorithms,
+        };
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+    };
+    let mut tls = match &config.client_auth {
+        Some(auth) => builder
+            .with_client_auth_cert(auth.chain.clone(), auth.key.clone_key())
+            .map_err(|e| {
+                Error::new(ErrorKind::InvalidConfig, format!("client certificate: {e}"))
+            })?,
+        None => builder.with_no_client_auth(),
+    };
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     tls.resumption = Resumption::store(config.session_store.clone());
     Ok(Arc::new(tls))
+}
+
+/// A pin mismatch, carried through rustls as `CertificateError::Other`.
+#[derive(Debug)]
+struct PinMismatch(String);
+
+impl std::fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
+/// Server certificate verification with public-key pins (and, only when the caller
+/// asked for it by name, no verification at all). Handshake signatures are always
+/// verified, so the server must hold the key it presents.
+#[derive(Debug)]
+struct Verifier {
+    /// CA and host-name verification; `None` in pin-only and dangerous modes.
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// SHA-256 of acceptable SubjectPublicKeyInfos; empty = no pin check.
+    pins: Vec<[u8; 32]>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+/// SHA-256 of the certificate's DER SubjectPublicKeyInfo.
+pub(crate) fn spki_sha256(
+    cert: &CertificateDer<'_>,
+) -> std::result::Result<[u8; 32], rustls::Error> {
+    let ee = webpki::EndEntityCert::try_from(cert)
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let spki = ee.subject_public_key_info();
+    let digest = ring::digest::digest(&ring::digest::SHA256, spki.as_ref());
+    Ok(digest.as_ref().try_into().expect("32 bytes"))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if let Some(v) = &self.webpki {
+            v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+        }
+        if !self.pins.is_empty() {
+            let hash = spki_sha256(end_entity)?;
+            if !self.pins.contains(&hash) {
+                let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                let msg = format!(
+                    "the server's public key matches none of the {} configured pins; it presented pin-sha256 \"{}\" (hex {hex})",
+                    self.pins.len(),
+                    base64(&hash)
+                );
+                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                    rustls::OtherError(Arc::new(PinMismatch(msg))),
+                )));
+            }
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// Maps a rustls error to an engine error with a specific kind and a readable message.
 pub(crate) fn map_error(e: &rustls::Error) -> Error {
     use rustls::Error as E;
     let (kind, what) = match e {
+        E::InvalidCertificate(CertificateError::Other(o))
+            if o.0.downcast_ref::<PinMismatch>().is_some() =>
+        {
+            return Error::new(ErrorKind::CertPinMismatch, o.0.to_string());
+        }
         E::InvalidCertificate(c) => (cert_kind(c), "server certificate rejected"),
         E::AlertReceived(a) => {
             let kind = match a {
@@ -82,6 +235,7 @@ fn cert_kind(c: &CertificateError) -> ErrorKind {
         C::Expired | C::ExpiredContext { .. } => ErrorKind::CertExpired,
         C::NotValidYet | C::NotValidYetContext { .. } => ErrorKind::CertNotYetValid,
         C::NotValidForName | C::NotValidForNameContext { .. } => ErrorKind::CertWrongHost,
+        C::Other(o) if o.0.downcast_ref::<PinMismatch>().is_some() => ErrorKind::CertPinMismatch,
         _ => ErrorKind::CertInvalid,
     }
 }

@@ -522,6 +522,23 @@ pub unsafe extern "C" fn ws_client_is_resumed(c: ws_client, out_resumed: *mut u3
     })
 }
 
+/// Writes 1 to `*out_insecure` when certificate verification is off for this client
+/// (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
+/// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `out_insecure` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_is_insecure(c: ws_client, out_insecure: *mut u32) -> u32 {
+    if out_insecure.is_null() {
+        return WS_NULL_POINTER as u32;
+    }
+    // SAFETY: checked non-null above.
+    with_client(c, |s| unsafe {
+        write_out(out_insecure, s.client.is_insecure() as u32)
+    })
+}
+
 /// Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
 /// and before the TLS handshake completed.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.

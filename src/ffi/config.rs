@@ -7,9 +7,9 @@ use parking_lot::Mutex;
 
 use super::handles::{self, Object};
 use super::panic::guard;
-use super::result::{code_of, set_thread_error, ws_result::*, ws_tls_version};
+use super::result::{code_of, set_thread_error, ws_pin_mode, ws_result::*, ws_tls_version};
 use super::util::{in_slice, in_str, write_out};
-use crate::config::{Config, Limits, Timeouts, TlsVersion};
+use crate::config::{Config, Limits, PinMode, Timeouts, TlsVersion};
 use crate::error::Error;
 
 /// A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
@@ -106,6 +106,101 @@ pub unsafe extern "C" fn ws_config_add_root_pem(cfg: ws_config, pem: *const u8, 
     with_config(cfg, |c| match c.add_root_pem(pem) {
         Ok(_) => WS_OK as u32,
         Err(e) => fail(e),
+    })
+}
+
+/// Pins the server's public key. `sha256[0..len]` (len must be 32) is the SHA-256
+/// of the server certificate's DER SubjectPublicKeyInfo: the value behind
+/// `pin-sha256="..."`, base64-decoded. It can be computed with
+/// `openssl x509 -pubkey -noout -in cert.pem | openssl pkey -pubin -outform der |
+/// openssl dgst -sha256 -binary`. Several pins may be added (for key rotation).
+///
+/// With pins, a server whose key matches none fails with `WS_CERT_PIN_MISMATCH`, and
+/// `ws_client_last_error` names the key it presented (base64 and hex), ready to copy.
+/// See `ws_config_set_pin_mode` for whether the CA is checked too (by default, yes).
+/// The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (not 32 bytes),
+/// `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `sha256` must point to `len` readable bytes (or be NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_add_pin_sha256(
+    cfg: ws_config,
+    sha256: *const u8,
+    len: usize,
+) -> u32 {
+    // SAFETY: the caller guarantees `sha256` and `len`.
+    let pin = match unsafe { in_slice(sha256, len) } {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    with_config(cfg, |c| match c.add_pin_sha256(pin) {
+        Ok(()) => WS_OK as u32,
+        Err(e) => fail(e),
+    })
+}
+
+/// Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
+/// must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+/// works without a CA; the host name is not checked either, the pin identifies the
+/// server). Without pins the mode has no effect.
+/// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_pin_mode(cfg: ws_config, mode: u32) -> u32 {
+    let m = match mode {
+        x if x == ws_pin_mode::WS_PIN_AND_CA as u32 => PinMode::PinAndCa,
+        x if x == ws_pin_mode::WS_PIN_ONLY as u32 => PinMode::PinOnly,
+        _ => {
+            set_thread_error("pin mode must be WS_PIN_AND_CA (1) or WS_PIN_ONLY (2)");
+            return WS_INVALID_ARGUMENT as u32;
+        }
+    };
+    with_config(cfg, |c| {
+        c.set_pin_mode(m);
+        WS_OK as u32
+    })
+}
+
+/// Sets a client certificate for mutual TLS: `chain_pem` holds the certificate chain
+/// (PEM, leaf first) and `key_pem` its private key (PEM: PKCS#8, PKCS#1 RSA or SEC1
+/// EC). It is presented when the server asks for one. Both are copied; the key is
+/// checked against the certificate now.
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (bad PEM, unusable or mismatched key),
+/// `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `chain_pem` and `key_pem` must point to `chain_len` and `key_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_set_client_cert_pem(
+    cfg: ws_config,
+    chain_pem: *const u8,
+    chain_len: usize,
+    key_pem: *const u8,
+    key_len: usize,
+) -> u32 {
+    // SAFETY: the caller guarantees both buffers.
+    let (chain, key) = match unsafe { (in_slice(chain_pem, chain_len), in_slice(key_pem, key_len)) }
+    {
+        (Ok(c), Ok(k)) => (c, k),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    with_config(cfg, |c| match c.set_client_cert_pem(chain, key) {
+        Ok(()) => WS_OK as u32,
+        Err(e) => fail(e),
+    })
+}
+
+/// **DANGEROUS: turns off certificate and host-name verification.** Any server is
+/// accepted, including an attacker in the middle on public Wi-Fi. For development
+/// against throw-away servers only; ship with `ws_config_add_root_pem` or a pin
+/// instead. There is no way to turn it back on for this config. Every client made
+/// from it reports `*out_insecure == 1` from `ws_client_is_insecure`.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_dangerous_disable_certificate_verification(cfg: ws_config) -> u32 {
+    with_config(cfg, |c| {
+        c.dangerous_disable_certificate_verification();
+        WS_OK as u32
     })
 }
 

@@ -143,6 +143,17 @@ pub enum ws_tls_version {
     WS_TLS_1_3 = 13,
 }
 
+/// Pin modes for `ws_config_set_pin_mode`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ws_pin_mode {
+    /// The chain must verify against the trusted roots and the key must match a pin
+    /// (the default).
+    WS_PIN_AND_CA = 1,
+    /// Only the pin is checked (no CA, no host name): a self-signed server works.
+    WS_PIN_ONLY = 2,
+}
+
 pub(crate) fn code_of(kind: ErrorKind) -> u32 {
     use ws_result::*;
     use ErrorKind as K;

@@ -479,3 +479,16 @@ impl Server {
         conn.and_then(|c| c.handshake_kind()) == Some(rustls::HandshakeKind::Resumed)
     }
 }
+
+impl Server {
+    /// The certificates the client presented (mutual TLS).
+    pub fn peer_certificates(&mut self) -> Vec<CertificateDer<'static>> {
+        let conn = match &mut self.phase {
+            Phase::Ws(ws) => ws.get_ref().tls(),
+            _ => self.stream.as_ref().unwrap().tls(),
+        };
+        conn.and_then(|c| c.peer_certificates())
+            .map(|c| c.to_vec())
+            .unwrap_or_default()
+    }
+}
