@@ -427,6 +427,32 @@ typedef struct ws_message {
   uint16_t close_code;
 } ws_message;
 
+/**
+ * What permessage-deflate negotiated (see `ws_client_deflate`).
+ */
+typedef struct ws_deflate_info {
+  /**
+   * 1 when compression was negotiated, else 0 (and the other fields are 0).
+   */
+  uint32_t enabled;
+  /**
+   * The window our compressor uses (8-15; 8 means we send uncompressed).
+   */
+  uint32_t client_max_window_bits;
+  /**
+   * The window the server compresses with (8-15).
+   */
+  uint32_t server_max_window_bits;
+  /**
+   * 1 when we reset our compressor after every message.
+   */
+  uint32_t client_no_context_takeover;
+  /**
+   * 1 when the server resets its compressor after every message.
+   */
+  uint32_t server_no_context_takeover;
+} ws_deflate_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -659,6 +685,16 @@ uint32_t ws_client_is_resumed(ws_client c, uint32_t *out_resumed);
 uint32_t ws_client_is_insecure(ws_client c, uint32_t *out_insecure);
 
 /**
+ * Writes what permessage-deflate negotiated to `*out_info` (all 0 when it was not,
+ * or before the handshake completed).
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `out_info` must be writable.
+ */
+uint32_t ws_client_deflate(ws_client c, struct ws_deflate_info *out_info);
+
+/**
  * Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
  * and before the TLS handshake completed.
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
@@ -778,6 +814,47 @@ uint32_t ws_config_set_client_cert_pem(ws_config cfg,
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
 uint32_t ws_config_dangerous_disable_certificate_verification(ws_config cfg);
+
+/**
+ * Offers permessage-deflate compression (RFC 7692) when `enabled != 0`. Off by
+ * default: it costs about 300 KiB per connection once used and CPU per message,
+ * and compressing secrets together with attacker-influenced data is a side channel
+ * (CRIME/BREACH). Turn it on for JSON-heavy traffic (typically 3x smaller). What
+ * the server accepted is reported by `ws_client_deflate`.
+ * Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_deflate(ws_config cfg, uint32_t enabled);
+
+/**
+ * Window sizes for permessage-deflate. `client_max_window_bits` (8-15, default 15)
+ * caps our compressor's window and is offered so the server may lower it (with 8 we
+ * send uncompressed: zlib cannot make 256-byte-window streams).
+ * `server_max_window_bits` (8-15) asks the server to cap its window; 0 (default)
+ * asks nothing. Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_deflate_window_bits(ws_config cfg,
+                                           uint32_t client_max_window_bits,
+                                           uint32_t server_max_window_bits);
+
+/**
+ * Context takeover for permessage-deflate: `client != 0` promises to reset our
+ * compressor after every message (less memory on the server, worse compression);
+ * `server != 0` asks the server to do the same. Default: both 0.
+ * Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_deflate_no_context_takeover(ws_config cfg, uint32_t client, uint32_t server);
+
+/**
+ * Messages shorter than `bytes` are sent uncompressed (default 64).
+ * Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_deflate_threshold(ws_config cfg, size_t bytes);
+
+/**
+ * zlib compression level 0-9 for outgoing messages (default 6; 1 is fastest).
+ * Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_deflate_level(ws_config cfg, uint32_t level);
 
 /**
  * Switches the built-in Mozilla roots on (`enabled != 0`, the default) or off. With

@@ -13,6 +13,7 @@ use rustls::client::ClientSessionMemoryCache;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::deflate::DeflateConfig;
 use crate::error::{err, ErrorKind, Result};
 
 /// Default maximum size of one received message: 64 MiB.
@@ -131,6 +132,8 @@ pub(crate) struct Settings {
     pub timeouts: Timeouts,
     /// Certificate verification is off (see `Config::dangerous_disable_certificate_verification`).
     pub insecure: bool,
+    /// permessage-deflate settings.
+    pub deflate: DeflateConfig,
 }
 
 /// Configuration shared by clients. See the [module docs](self).
@@ -171,6 +174,7 @@ impl Config {
                 limits: Limits::default(),
                 timeouts: Timeouts::default(),
                 insecure: false,
+                deflate: DeflateConfig::default(),
             },
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
@@ -381,6 +385,19 @@ impl Config {
     /// Whether certificate verification was turned off.
     pub fn is_insecure(&self) -> bool {
         self.settings.insecure
+    }
+
+    /// The permessage-deflate settings clients made from now on will use.
+    pub fn deflate(&self) -> &DeflateConfig {
+        &self.settings.deflate
+    }
+
+    /// Replaces the permessage-deflate settings (off by default; see the
+    /// [`crate::deflate`] module docs for why).
+    pub fn set_deflate(&mut self, deflate: DeflateConfig) -> Result<()> {
+        deflate.validate()?;
+        self.settings.deflate = deflate;
+        Ok(())
     }
 
     /// The lowest TLS version to negotiate (default TLS 1.2).

@@ -15,6 +15,7 @@ use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
 
 use crate::config::Limits;
+use crate::deflate::{DeflateParams, Inflater};
 use crate::error::{err, ErrorKind, Result};
 
 /// What a message is.
@@ -64,6 +65,11 @@ pub(crate) struct Decoder {
     max_frame: usize,
     /// Spare buffers to reuse for the next message.
     spare: Vec<u8>,
+    /// permessage-deflate, once negotiated; the inflater is made on first use.
+    deflate: Option<DeflateParams>,
+    inflater: Option<Inflater>,
+    /// The message being assembled is compressed (RSV1 on its first frame).
+    compressed: bool,
 }
 
 /// True when the close code may appear on the wire (RFC 6455 7.4, IANA registry).
@@ -84,7 +90,15 @@ impl Decoder {
             max_message: limits.max_message_size,
             max_frame: limits.max_frame_size,
             spare: Vec::new(),
+            deflate: None,
+            inflater: None,
+            compressed: false,
         }
+    }
+
+    /// Accepts RSV1 (compressed messages) from now on, as negotiated.
+    pub(crate) fn enable_deflate(&mut self, params: DeflateParams) {
+        self.deflate = Some(params);
     }
 
     /// Gives a delivered message's buffer back for reuse.
@@ -128,7 +142,15 @@ impl Decoder {
             if is_control {
                 self.control.extend_from_slice(chunk);
             } else {
-                self.buf.extend_from_slice(chunk);
+                if self.compressed {
+                    let inflater = self
+                        .inflater
+                        .as_mut()
+                        .expect("inflater for a compressed message");
+                    inflater.inflate(chunk, &mut self.buf, self.max_message)?;
+                } else {
+                    self.buf.extend_from_slice(chunk);
+                }
                 if self.message == Some(MessageKind::Text) {
                     self.check_utf8(false)?;
                 }
@@ -168,11 +190,26 @@ impl Decoder {
     }
 
     fn start_frame(&mut self, hdr: FrameHeader, len: u64) -> Result<()> {
-        if hdr.rsv1 || hdr.rsv2 || hdr.rsv3 {
-            return err(
-                ErrorKind::Protocol,
-                "reserved bits set without a negotiated extension",
+        if hdr.rsv2 || hdr.rsv3 {
+            return err(ErrorKind::Protocol, "reserved bits RSV2/RSV3 set");
+        }
+        if hdr.rsv1 {
+            let starts_message = matches!(
+                hdr.opcode,
+                OpCode::Data(Data::Text) | OpCode::Data(Data::Binary)
             );
+            if self.deflate.is_none() {
+                return err(
+                    ErrorKind::Protocol,
+                    "RSV1 set without a negotiated extension",
+                );
+            }
+            if !starts_message {
+                return err(
+                    ErrorKind::Protocol,
+                    "RSV1 set on a control or continuation frame",
+                );
+            }
         }
         if hdr.mask.is_some() {
             return err(ErrorKind::Protocol, "the server sent a masked frame");
@@ -219,6 +256,11 @@ impl Decoder {
                     MessageKind::Binary
                 });
                 self.utf8_checked = 0;
+                self.compressed = hdr.rsv1;
+                if self.compressed && self.inflater.is_none() {
+                    let params = self.deflate.as_ref().expect("checked above");
+                    self.inflater = Some(Inflater::new(params));
+                }
                 if self.buf.capacity() == 0 {
                     self.buf = std::mem::take(&mut self.spare);
                 }
@@ -234,7 +276,7 @@ impl Decoder {
                     ),
                 );
             }
-            if self.buf.len() as u64 + len > self.max_message as u64 {
+            if !self.compressed && self.buf.len() as u64 + len > self.max_message as u64 {
                 return err(
                     ErrorKind::MessageTooBig,
                     format!(
@@ -246,7 +288,9 @@ impl Decoder {
             }
             // Reserve for the announced frame, bounded so that a lying length costs
             // no more memory than the bytes that really arrive (plus 1 MiB).
-            self.buf.reserve((len as usize).min(1 << 20));
+            if !self.compressed {
+                self.buf.reserve((len as usize).min(1 << 20));
+            }
         } else {
             self.control.clear();
         }
@@ -309,6 +353,14 @@ impl Decoder {
                     return Ok(true);
                 }
                 let kind = self.message.take().expect("message in progress");
+                if self.compressed {
+                    let inflater = self
+                        .inflater
+                        .as_mut()
+                        .expect("inflater for a compressed message");
+                    inflater.finish(&mut self.buf, self.max_message)?;
+                    self.compressed = false;
+                }
                 if kind == MessageKind::Text {
                     self.check_utf8(true)?;
                 }
@@ -390,11 +442,24 @@ pub(crate) fn encoded_len(len: usize) -> usize {
 
 /// Appends one masked, final frame to `out`. `parts` are concatenated as the payload
 /// (a close frame's code and reason, for example).
+#[cfg(test)]
 pub(crate) fn encode(out: &mut Vec<u8>, kind: SendKind, parts: &[&[u8]], mask: [u8; 4]) {
+    encode_with(out, kind, false, parts, mask)
+}
+
+/// [`encode`], with RSV1 (a compressed message) when `compressed`.
+pub(crate) fn encode_with(
+    out: &mut Vec<u8>,
+    kind: SendKind,
+    compressed: bool,
+    parts: &[&[u8]],
+    mask: [u8; 4],
+) {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     out.reserve(encoded_len(len));
     let hdr = FrameHeader {
         opcode: kind.opcode(),
+        rsv1: compressed,
         mask: Some(mask),
         ..FrameHeader::default()
     };

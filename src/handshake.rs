@@ -13,6 +13,7 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::http::Uri;
 
 use crate::config::Settings;
+use crate::deflate::{DeflateConfig, DeflateParams};
 use crate::error::{err, Error, ErrorKind, Result};
 
 /// Where to connect, parsed from a `ws://` or `wss://` URL.
@@ -41,6 +42,18 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
         Some(s) => return Err(url_error(url, format!("scheme {s:?} is not ws or wss"))),
         None => return Err(url_error(url, "missing ws:// or wss://")),
     };
+    // `http::Uri` keeps the port as text and accepts e.g. "99999"; check it here.
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let port_text = match host_port.rfind(']') {
+        Some(end) => host_port[end + 1..].strip_prefix(':'),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    if let Some(p) = port_text {
+        if !p.is_empty() && !matches!(p.parse::<u16>(), Ok(1..)) {
+            return Err(url_error(url, "the port must be a number from 1 to 65535"));
+        }
+    }
     let host = uri.host().ok_or_else(|| url_error(url, "missing host"))?;
     let host = host
         .trim_start_matches('[')
@@ -76,10 +89,20 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
     })?;
     // Extra headers go in as given: the `http` crate would lower-case their names, and
     // some servers compare names case-sensitively. `Config::add_header` validated them.
-    if !settings.headers.is_empty() {
+    let mut extra: Vec<(&str, String)> = Vec::new();
+    if settings.deflate.enabled {
+        extra.push(("Sec-WebSocket-Extensions", settings.deflate.offer()));
+    }
+    extra.extend(
+        settings
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone())),
+    );
+    if !extra.is_empty() {
         debug_assert!(bytes.ends_with(b"\r\n\r\n"));
         bytes.truncate(bytes.len() - 2);
-        for (name, value) in &settings.headers {
+        for (name, value) in extra {
             bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
         bytes.extend_from_slice(b"\r\n");
@@ -97,6 +120,8 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
 pub(crate) struct Agreed {
     /// The subprotocol the server selected, if any.
     pub subprotocol: Option<String>,
+    /// permessage-deflate, if the server accepted it.
+    pub deflate: Option<DeflateParams>,
 }
 
 /// Collects and verifies the server's upgrade response.
@@ -106,6 +131,7 @@ pub(crate) struct ResponseReader {
     max: usize,
     accept: String,
     offered: Vec<String>,
+    deflate: Option<DeflateConfig>,
     /// The HTTP status once the head has been parsed.
     pub status: Option<u16>,
 }
@@ -125,6 +151,7 @@ impl ResponseReader {
             max: settings.limits.max_header_size,
             accept,
             offered: settings.subprotocols.clone(),
+            deflate: settings.deflate.enabled.then(|| settings.deflate.clone()),
             status: None,
         }
     }
@@ -228,16 +255,8 @@ impl ResponseReader {
                 )
             }
         }
-        let ext = get("Sec-WebSocket-Extensions");
-        if ext.iter().any(|v| !v.trim_ascii().is_empty()) {
-            return err(
-                ErrorKind::Extension,
-                format!(
-                    "the server selected extensions that were not offered: {}",
-                    String::from_utf8_lossy(ext[0])
-                ),
-            );
-        }
+        let deflate =
+            crate::deflate::negotiate(&get("Sec-WebSocket-Extensions"), self.deflate.as_ref())?;
         let subprotocol = match get("Sec-WebSocket-Protocol").as_slice() {
             [] => None,
             [v] => {
@@ -259,7 +278,10 @@ impl ResponseReader {
                 )
             }
         };
-        Ok(Agreed { subprotocol })
+        Ok(Agreed {
+            subprotocol,
+            deflate,
+        })
     }
 }
 

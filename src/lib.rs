@@ -38,6 +38,7 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod config;
+pub mod deflate;
 pub mod error;
 mod frame;
 mod handshake;
@@ -48,6 +49,7 @@ mod transport;
 pub mod ffi;
 
 pub use config::{Config, Limits, PinMode, Timeouts, TlsVersion};
+pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
 pub use session::{Client, Message, Poll, PollInto, State};

@@ -17,6 +17,7 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use crate::config::{Config, Settings};
+use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
@@ -94,7 +95,6 @@ enum Phase {
 #[derive(Debug)]
 enum Reply {
     Pong(Vec<u8>),
-    Close(u16),
 }
 
 /// Caller-clock timestamps (milliseconds) for the timers.
@@ -135,6 +135,13 @@ pub struct Client {
     subprotocol: Option<String>,
     rx_bytes: u64,
     timers: Timers,
+    /// A protocol error found behind undelivered messages; applied once they are polled.
+    pending_failure: Option<Error>,
+    /// permessage-deflate as negotiated, and our compressor.
+    deflate: Option<DeflateParams>,
+    deflater: Option<Deflater>,
+    /// Compressed payload of the message being sent.
+    zbuf: Vec<u8>,
 }
 
 impl Client {
@@ -164,6 +171,10 @@ impl Client {
             subprotocol: None,
             rx_bytes: 0,
             timers: Timers::default(),
+            pending_failure: None,
+            deflate: None,
+            deflater: None,
+            zbuf: Vec::new(),
         };
         if target.tls {
             let name = client.settings.server_name.clone().unwrap_or(target.host);
@@ -265,6 +276,11 @@ impl Client {
             .map(|s| format!("{:?}", s.suite()))
     }
 
+    /// permessage-deflate as negotiated with the server, if it was.
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate
+    }
+
     /// Undelivered messages waiting for `poll_message`.
     pub fn queued_messages(&self) -> usize {
         self.queue.len()
@@ -285,6 +301,10 @@ impl Client {
         if self.phase == Phase::Done {
             return Ok(data.len());
         }
+        if self.pending_failure.is_some() {
+            self.surface_pending_failure()?;
+            return Ok(data.len());
+        }
         if data.is_empty() {
             self.on_eof();
             return match &self.failure {
@@ -297,17 +317,36 @@ impl Client {
         } else {
             self.input_plain(data)
         };
-        let result = result.and_then(|n| {
-            self.send_replies()?;
-            Ok(n)
-        });
+        self.send_replies();
         match result {
             Ok(n) => {
                 self.rx_bytes += n as u64;
                 Ok(n)
             }
+            // A bad frame behind undelivered messages fails the connection in stream
+            // order: the messages are polled (and may be answered) first, then the
+            // failure surfaces from poll_message. The rest of the input is garbage.
+            Err(e) if self.can_defer(&e) => {
+                self.rx_bytes += data.len() as u64;
+                self.pending_failure = Some(e);
+                Ok(data.len())
+            }
             Err(e) => Err(self.fail(e)),
         }
+    }
+
+    fn can_defer(&self, e: &Error) -> bool {
+        e.close_code().is_some() && self.phase == Phase::Open && !self.queue.is_empty()
+    }
+
+    /// Applies a deferred failure once every message before it has been polled.
+    fn surface_pending_failure(&mut self) -> Result<()> {
+        if self.queue.is_empty() {
+            if let Some(e) = self.pending_failure.take() {
+                return Err(self.fail(e));
+            }
+        }
+        Ok(())
     }
 
     fn queue_full(&self) -> bool {
@@ -391,11 +430,18 @@ impl Client {
                     Progress::Done(n, agreed) => {
                         self.response = None;
                         self.subprotocol = agreed.subprotocol;
+                        if let Some(p) = agreed.deflate {
+                            self.decoder.enable_deflate(p);
+                            self.deflater = Some(Deflater::new(p, &self.settings.deflate));
+                            self.deflate = Some(p);
+                        }
                         self.phase = Phase::Open;
                         Ok(n + self.decode(&data[n..])?)
                     }
                 }
             }
+            // After the close frame nothing more is decoded.
+            Phase::Open if self.close_received => Ok(data.len()),
             Phase::Open => self.decode(data),
             Phase::Done => Ok(data.len()),
         }
@@ -412,8 +458,9 @@ impl Client {
                 true
             }
             MessageKind::Close => {
+                // Answered when the application polls it, so that it can still
+                // answer the messages that came before the close.
                 *close_received = true;
-                replies.push(Reply::Close(ev.close_code));
                 queue.push_back(ev);
                 false
             }
@@ -425,27 +472,29 @@ impl Client {
         Ok(used)
     }
 
-    /// Sends automatic pongs and the close reply.
-    fn send_replies(&mut self) -> Result<()> {
+    /// Sends automatic pongs.
+    fn send_replies(&mut self) {
         for reply in std::mem::take(&mut self.replies) {
-            match reply {
-                Reply::Pong(payload) if !self.close_sent => {
-                    self.write_frame(SendKind::Pong, &[&payload]);
-                }
-                Reply::Pong(_) => {}
-                Reply::Close(code) => {
-                    if !self.close_sent {
-                        // Echo the peer's code (RFC 6455 5.5.1); an empty close gets an empty reply.
-                        let bytes = code.to_be_bytes();
-                        let parts: &[&[u8]] = if code == 1005 { &[] } else { &[&bytes] };
-                        self.write_frame(SendKind::Close, parts);
-                        self.close_sent = true;
-                    }
-                    self.finish();
-                }
+            let Reply::Pong(payload) = reply;
+            if !self.close_sent && self.failure.is_none() && self.phase == Phase::Open {
+                self.write_frame(SendKind::Pong, &[&payload]);
             }
         }
-        Ok(())
+    }
+
+    /// The application polled the server's close: answer it (echoing the code, RFC
+    /// 6455 5.5.1; an empty close gets an empty reply) and end TLS.
+    fn on_close_polled(&mut self, code: u16) {
+        if self.phase != Phase::Open {
+            return;
+        }
+        if !self.close_sent {
+            let bytes = code.to_be_bytes();
+            let parts: &[&[u8]] = if code == 1005 { &[] } else { &[&bytes] };
+            self.write_frame(SendKind::Close, parts);
+            self.close_sent = true;
+        }
+        self.finish();
     }
 
     /// The close handshake is complete (or the connection is over): end TLS cleanly.
@@ -459,12 +508,12 @@ impl Client {
 
     fn on_close_notify(&mut self) {
         match self.phase {
+            // The close frame came first: it is answered (and TLS ended) when polled.
+            Phase::Open if self.close_received => {}
             Phase::Open => {
-                if !self.close_received {
-                    self.drop_without_close(
-                        "the server ended TLS (close_notify) without a WebSocket close frame",
-                    );
-                }
+                self.drop_without_close(
+                    "the server ended TLS (close_notify) without a WebSocket close frame",
+                );
                 self.finish();
             }
             Phase::Done => {}
@@ -579,6 +628,7 @@ impl Client {
     pub fn poll_message(&mut self) -> Result<Poll<'_>> {
         self.release_current();
         if let Some(m) = self.queue.pop_front() {
+            self.on_polled(&m);
             let m = self.current.insert(m);
             return Ok(Poll::Message(Message {
                 kind: m.kind,
@@ -586,11 +636,19 @@ impl Client {
                 close_code: m.close_code,
             }));
         }
+        self.surface_pending_failure()?;
         Ok(if self.end_status()? {
             Poll::Closed
         } else {
             Poll::NeedInput
         })
+    }
+
+    fn on_polled(&mut self, m: &Incoming) {
+        // 1006 is never on the wire: it is our note that the connection dropped.
+        if m.kind == MessageKind::Close && m.close_code != 1006 {
+            self.on_close_polled(m.close_code);
+        }
     }
 
     /// Like [`Client::poll_message`], but copies the payload into `buf`. When `buf` is
@@ -601,6 +659,7 @@ impl Client {
             Some(m) if m.data.len() > buf.len() => Ok(PollInto::TooSmall(m.data.len())),
             Some(_) => {
                 let m = self.queue.pop_front().expect("front exists");
+                self.on_polled(&m);
                 buf[..m.data.len()].copy_from_slice(&m.data);
                 let r = PollInto::Message {
                     kind: m.kind,
@@ -610,11 +669,14 @@ impl Client {
                 self.decoder.recycle(m.data);
                 Ok(r)
             }
-            None => Ok(if self.end_status()? {
-                PollInto::Closed
-            } else {
-                PollInto::NeedInput
-            }),
+            None => {
+                self.surface_pending_failure()?;
+                Ok(if self.end_status()? {
+                    PollInto::Closed
+                } else {
+                    PollInto::NeedInput
+                })
+            }
         }
     }
 
@@ -660,13 +722,34 @@ impl Client {
         }
     }
 
+    /// Queues a data message, compressed when negotiated and worthwhile.
+    fn write_message(&mut self, kind: SendKind, data: &[u8]) {
+        match self.deflater.as_mut().filter(|d| d.wants(data.len())) {
+            Some(d) => {
+                let mut z = std::mem::take(&mut self.zbuf);
+                z.clear();
+                d.compress(data, &mut z);
+                self.write_frame_with(kind, true, &[&z]);
+                if z.capacity() > KEEP_SCRATCH {
+                    z = Vec::new();
+                }
+                self.zbuf = z;
+            }
+            None => self.write_frame(kind, &[data]),
+        }
+    }
+
     fn write_frame(&mut self, kind: SendKind, parts: &[&[u8]]) {
+        self.write_frame_with(kind, false, parts)
+    }
+
+    fn write_frame_with(&mut self, kind: SendKind, compressed: bool, parts: &[&[u8]]) {
         let mask = self.masks.next_mask();
         match self.tls.as_mut() {
-            None => frame::encode(self.out.vec(), kind, parts, mask),
+            None => frame::encode_with(self.out.vec(), kind, compressed, parts, mask),
             Some(conn) => {
                 self.scratch.clear();
-                frame::encode(&mut self.scratch, kind, parts, mask);
+                frame::encode_with(&mut self.scratch, kind, compressed, parts, mask);
                 conn.writer()
                     .write_all(&self.scratch)
                     .expect("unbounded rustls buffer");
@@ -719,14 +802,14 @@ impl Client {
             );
         }
         self.check_send(utf8.len())?;
-        self.write_frame(SendKind::Text, &[utf8]);
+        self.write_message(SendKind::Text, utf8);
         Ok(())
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
         self.check_send(data.len())?;
-        self.write_frame(SendKind::Binary, &[data]);
+        self.write_message(SendKind::Binary, data);
         Ok(())
     }
 
@@ -784,6 +867,7 @@ impl Client {
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
+        self.surface_pending_failure()?;
         let t = &mut self.timers;
         if t.now.is_none() {
             t.last_rx_at = now_ms;

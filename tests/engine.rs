@@ -590,3 +590,226 @@ fn handshake_and_close_timeouts() {
     p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // close_notify
     assert_eq!(p.client.state(), State::Closed);
 }
+
+fn deflate_pipe(answer: &str) -> Pipe {
+    let mut config = Config::new();
+    config
+        .set_deflate(wsmachine::DeflateConfig {
+            enabled: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(
+        &config,
+        "ws://localhost/",
+        Server::new(None, Answer::AcceptExt(answer.into())),
+    );
+    p.server.echo = false;
+    p
+}
+
+fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut c = flate2::Compress::new(flate2::Compression::best(), false);
+    let mut out = Vec::with_capacity(data.len() / 100 + 1024);
+    loop {
+        let before = c.total_in() as usize;
+        c.compress_vec(&data[before..], &mut out, flate2::FlushCompress::Sync)
+            .unwrap();
+        if c.total_in() as usize == data.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity());
+    }
+    out.truncate(out.len() - 4);
+    out
+}
+
+fn server_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![first];
+    if payload.len() < 126 {
+        v.push(payload.len() as u8);
+    } else {
+        v.push(127);
+        v.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+#[test]
+fn deflate_offer_and_compressed_messages_in_memory() {
+    let mut p = deflate_pipe("permessage-deflate; server_no_context_takeover");
+    p.step = 1;
+    p.open();
+    assert!(p
+        .server
+        .request_head
+        .contains("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+    let params = p.client.deflate().unwrap();
+    assert!(params.server_no_context_takeover && !params.client_no_context_takeover);
+    // A compressed text message, fragmented after compression, one byte at a time.
+    let text = "compress me ".repeat(100);
+    let z = raw_deflate(text.as_bytes());
+    let (a, b) = z.split_at(z.len() / 2);
+    p.server.write_raw(&server_frame(0x41, a)); // RSV1 + text, not final
+    p.server.write_raw(&server_frame(0x80, b)); // final continuation
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data, text.as_bytes());
+    // RSV1 on a continuation frame is a protocol error.
+    p.server.write_raw(&server_frame(0x01, b"ab"));
+    p.server.write_raw(&server_frame(0xc0, b"cd"));
+    assert_eq!(p.run().unwrap_err().kind(), ErrorKind::Protocol);
+}
+
+#[test]
+fn deflate_zip_bomb_ends_in_message_too_big_with_bounded_memory() {
+    let mut config = Config::new();
+    config
+        .set_deflate(wsmachine::DeflateConfig {
+            enabled: true,
+            ..Default::default()
+        })
+        .unwrap();
+    config
+        .set_limits(Limits {
+            max_message_size: 1 << 20,
+            ..Limits::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(
+        &config,
+        "ws://localhost/",
+        Server::new(None, Answer::AcceptExt("permessage-deflate".into())),
+    );
+    p.server.echo = false;
+    p.open();
+    let bomb = raw_deflate(&vec![0u8; 200 << 20]); // 200 MiB of zeros in ~200 KiB
+    assert!(bomb.len() < 1 << 20);
+    p.server.write_raw(&server_frame(0xc2, &bomb));
+    let e = p.run().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::MessageTooBig, "{e}");
+    assert_eq!(p.client.state(), State::Failed);
+}
+
+#[test]
+fn deflate_invalid_or_unrequested_parameters_fail_the_handshake() {
+    for answer in [
+        "permessage-deflate; client_max_window_bits=7",
+        "permessage-deflate; server_max_window_bits=16",
+        "permessage-deflate; bogus=1",
+        "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+        "x-webkit-deflate-frame",
+    ] {
+        let mut p = deflate_pipe(answer);
+        let e = p.run().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Extension, "{answer}: {e}");
+    }
+    // An extension the client did not offer at all.
+    let mut p = Pipe::new(
+        &Config::new(),
+        "ws://localhost/",
+        Server::new(None, Answer::AcceptExt("permessage-deflate".into())),
+    );
+    assert_eq!(p.run().unwrap_err().kind(), ErrorKind::Extension);
+    // RSV1 without negotiation is a protocol error.
+    let mut q = Pipe::new(
+        &Config::new(),
+        "ws://localhost/",
+        Server::new(None, accept()),
+    );
+    q.open();
+    q.server.echo = false;
+    q.server.write_raw(&server_frame(0xc1, b"x"));
+    assert_eq!(q.run().unwrap_err().kind(), ErrorKind::Protocol);
+}
+
+#[test]
+fn a_bad_frame_behind_messages_fails_in_stream_order() {
+    let mut config = Config::new();
+    config.set_timeouts(quiet_timeouts());
+    let mut p = Pipe::new(&config, "ws://localhost/", Server::new(None, accept()));
+    p.open();
+    p.server.echo = false;
+    // A text message and a frame with a reserved opcode arrive in one read.
+    let mut bytes = vec![0x81, 5];
+    bytes.extend_from_slice(b"hello");
+    bytes.extend_from_slice(&[0x83, 0]);
+    assert_eq!(p.client.offer_input(&bytes).unwrap(), bytes.len());
+    assert_ne!(
+        p.client.state(),
+        State::Failed,
+        "not before the message is polled"
+    );
+    match p.client.poll_message().unwrap() {
+        wsmachine::Poll::Message(m) => assert_eq!(m.data, b"hello"),
+        other => panic!("{other:?}"),
+    }
+    p.client.send_text(b"hello").unwrap(); // the echo is still allowed
+    assert_eq!(
+        p.client.poll_message().unwrap_err().kind(),
+        ErrorKind::Protocol
+    );
+    assert_eq!(p.client.state(), State::Failed);
+    let _ = p.pump();
+    let kinds: Vec<String> = p.server.received.iter().map(|m| format!("{m:?}")).collect();
+    assert!(
+        matches!(&p.server.received[0], Message::Text(t) if t.as_str() == "hello"),
+        "{kinds:?}"
+    );
+    assert!(
+        matches!(&p.server.received[1], Message::Close(Some(f)) if u16::from(f.code) == 1002),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn a_close_is_answered_after_the_messages_before_it() {
+    let mut p = Pipe::new(
+        &Config::new(),
+        "ws://localhost/",
+        Server::new(None, accept()),
+    );
+    p.open();
+    p.server.echo = false;
+    let mut bytes = vec![0x81, 2, b'h', b'i', 0x88, 2];
+    bytes.extend_from_slice(&1000u16.to_be_bytes());
+    p.client.offer_input(&bytes).unwrap();
+    assert_eq!(
+        p.client.pending_output(),
+        0,
+        "no close reply before the poll"
+    );
+    assert!(
+        matches!(p.client.poll_message().unwrap(), wsmachine::Poll::Message(m) if m.data == b"hi")
+    );
+    p.client.send_text(b"hi").unwrap();
+    assert!(
+        matches!(p.client.poll_message().unwrap(), wsmachine::Poll::Message(m) if m.close_code == 1000)
+    );
+    assert_eq!(
+        p.client.send_text(b"x").unwrap_err().kind(),
+        ErrorKind::AlreadyClosed
+    );
+    let _ = p.pump();
+    assert!(matches!(&p.server.received[0], Message::Text(t) if t.as_str() == "hi"));
+    assert!(matches!(&p.server.received[1], Message::Close(Some(f)) if u16::from(f.code) == 1000));
+    assert_eq!(p.client.state(), State::Closed);
+}
+
+#[test]
+fn bad_ports_are_invalid_urls() {
+    for url in [
+        "ws://localhost:99999/",
+        "ws://localhost:0/",
+        "ws://localhost:abc/",
+        "wss://[::1]:65536/",
+        "http://x/",
+        "ws://",
+    ] {
+        let e = wsmachine::Client::new(&Config::new(), url).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{url}");
+    }
+    wsmachine::Client::new(&Config::new(), "wss://[::1]:443/ws?x=1").unwrap();
+}

@@ -252,6 +252,15 @@ fn misuse_returns_codes_never_crashes() {
         assert_eq!(ws_config_free(12345), OK);
 
         let cfg = new_config();
+        // A handle one bit off a live one was never issued.
+        assert_eq!(ws_config_set_idle_timeout(cfg ^ (1 << 32), 0), inv);
+        assert_eq!(ws_config_free(cfg ^ (1 << 32)), OK);
+        assert_eq!(
+            ws_config_set_idle_timeout(cfg, 0),
+            OK,
+            "the live handle survived"
+        );
+        assert_eq!(ws_config_set_idle_timeout(1, 0), inv);
         // A config handle is not a client handle, and vice versa.
         assert_eq!(ws_client_state(cfg, &mut st), inv);
         let c = new_client(cfg, "wss://localhost/");

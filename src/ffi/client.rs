@@ -539,6 +539,49 @@ pub unsafe extern "C" fn ws_client_is_insecure(c: ws_client, out_insecure: *mut 
     })
 }
 
+/// What permessage-deflate negotiated (see `ws_client_deflate`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ws_deflate_info {
+    /// 1 when compression was negotiated, else 0 (and the other fields are 0).
+    pub enabled: u32,
+    /// The window our compressor uses (8-15; 8 means we send uncompressed).
+    pub client_max_window_bits: u32,
+    /// The window the server compresses with (8-15).
+    pub server_max_window_bits: u32,
+    /// 1 when we reset our compressor after every message.
+    pub client_no_context_takeover: u32,
+    /// 1 when the server resets its compressor after every message.
+    pub server_no_context_takeover: u32,
+}
+
+/// Writes what permessage-deflate negotiated to `*out_info` (all 0 when it was not,
+/// or before the handshake completed).
+/// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `out_info` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_deflate(c: ws_client, out_info: *mut ws_deflate_info) -> u32 {
+    if out_info.is_null() {
+        return WS_NULL_POINTER as u32;
+    }
+    with_client(c, |s| {
+        let info = s
+            .client
+            .deflate()
+            .map_or(ws_deflate_info::default(), |p| ws_deflate_info {
+                enabled: 1,
+                client_max_window_bits: p.client_max_window_bits.into(),
+                server_max_window_bits: p.server_max_window_bits.into(),
+                client_no_context_takeover: p.client_no_context_takeover.into(),
+                server_no_context_takeover: p.server_no_context_takeover.into(),
+            });
+        // SAFETY: checked non-null above.
+        unsafe { write_out(out_info, info) }
+    })
+}
+
 /// Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
 /// and before the TLS handshake completed.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.

@@ -10,6 +10,7 @@ use super::panic::guard;
 use super::result::{code_of, set_thread_error, ws_pin_mode, ws_result::*, ws_tls_version};
 use super::util::{in_slice, in_str, write_out};
 use crate::config::{Config, Limits, PinMode, Timeouts, TlsVersion};
+use crate::deflate::DeflateConfig;
 use crate::error::Error;
 
 /// A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
@@ -202,6 +203,76 @@ pub extern "C" fn ws_config_dangerous_disable_certificate_verification(cfg: ws_c
         c.dangerous_disable_certificate_verification();
         WS_OK as u32
     })
+}
+
+fn with_deflate(cfg: ws_config, f: impl FnOnce(&mut DeflateConfig)) -> u32 {
+    with_config(cfg, |c| {
+        let mut d = c.deflate().clone();
+        f(&mut d);
+        match c.set_deflate(d) {
+            Ok(()) => WS_OK as u32,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Offers permessage-deflate compression (RFC 7692) when `enabled != 0`. Off by
+/// default: it costs about 300 KiB per connection once used and CPU per message,
+/// and compressing secrets together with attacker-influenced data is a side channel
+/// (CRIME/BREACH). Turn it on for JSON-heavy traffic (typically 3x smaller). What
+/// the server accepted is reported by `ws_client_deflate`.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate(cfg: ws_config, enabled: u32) -> u32 {
+    with_deflate(cfg, |d| d.enabled = enabled != 0)
+}
+
+/// Window sizes for permessage-deflate. `client_max_window_bits` (8-15, default 15)
+/// caps our compressor's window and is offered so the server may lower it (with 8 we
+/// send uncompressed: zlib cannot make 256-byte-window streams).
+/// `server_max_window_bits` (8-15) asks the server to cap its window; 0 (default)
+/// asks nothing. Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_window_bits(
+    cfg: ws_config,
+    client_max_window_bits: u32,
+    server_max_window_bits: u32,
+) -> u32 {
+    with_deflate(cfg, |d| {
+        d.client_max_window_bits = client_max_window_bits.min(255) as u8;
+        d.server_max_window_bits =
+            (server_max_window_bits != 0).then_some(server_max_window_bits.min(255) as u8);
+    })
+}
+
+/// Context takeover for permessage-deflate: `client != 0` promises to reset our
+/// compressor after every message (less memory on the server, worse compression);
+/// `server != 0` asks the server to do the same. Default: both 0.
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_no_context_takeover(
+    cfg: ws_config,
+    client: u32,
+    server: u32,
+) -> u32 {
+    with_deflate(cfg, |d| {
+        d.client_no_context_takeover = client != 0;
+        d.server_no_context_takeover = server != 0;
+    })
+}
+
+/// Messages shorter than `bytes` are sent uncompressed (default 64).
+/// Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_threshold(cfg: ws_config, bytes: usize) -> u32 {
+    with_deflate(cfg, |d| d.threshold = bytes)
+}
+
+/// zlib compression level 0-9 for outgoing messages (default 6; 1 is fastest).
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_level(cfg: ws_config, level: u32) -> u32 {
+    with_deflate(cfg, |d| d.level = level)
 }
 
 /// Switches the built-in Mozilla roots on (`enabled != 0`, the default) or off. With

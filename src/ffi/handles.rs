@@ -31,8 +31,12 @@ pub(crate) enum Object {
 
 static TABLE: Lazy<Mutex<SlotMap<DefaultKey, Object>>> = Lazy::new(|| Mutex::new(SlotMap::new()));
 
+/// The key a handle names. `KeyData::from_ffi` forces the generation odd, so a value
+/// that does not round-trip exactly (one bit off a live handle, small integers) was
+/// never issued and names nothing.
 fn key(handle: u64) -> Option<DefaultKey> {
-    (handle != 0).then(|| KeyData::from_ffi(handle).into())
+    let data = KeyData::from_ffi(handle);
+    (handle != 0 && data.as_ffi() == handle).then(|| data.into())
 }
 
 pub(crate) fn insert(obj: Object) -> u64 {

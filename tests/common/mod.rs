@@ -165,6 +165,8 @@ pub enum Answer {
         extra: Vec<u8>,
         protocol: Option<String>,
     },
+    /// A correct 101 that accepts an extension with this header value.
+    AcceptExt(String),
     /// A wrong Sec-WebSocket-Accept.
     BadAccept,
     /// HTTP 403.
@@ -299,13 +301,17 @@ impl Server {
                     v.extend_from_slice(extra);
                     v
                 }
+                                Answer::AcceptExt(ext) => format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: {ext}\r\n\r\n"
+                )
+                .into_bytes(),
                 Answer::BadAccept => b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n".to_vec(),
                 Answer::Forbidden => b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec(),
                 Answer::Raw(b) => b.clone(),
             };
             stream.write_all(&response).unwrap();
             stream.flush().unwrap();
-            if matches!(self.answer, Answer::Accept { .. }) {
+            if matches!(self.answer, Answer::Accept { .. } | Answer::AcceptExt(_)) {
                 let cfg = WebSocketConfig::default()
                     .max_message_size(None)
                     .max_frame_size(None);
