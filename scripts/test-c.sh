@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# The C test suite (tests/c/) against loopback echo servers.
+#
+#   scripts/test-c.sh          # from anywhere; ~20 s once the library is built
+#
+# Steps:
+#   1. cargo build --release (a no-op when up to date)
+#   2. test certificates (tests/peers/make_certs.sh) and five python echo servers on
+#      127.0.0.1 (good, expired, wronghost, TLS-1.3-only, plain). They are killed on exit.
+#   3. the header alone as C11 and as C++11 (-Wall -Wextra -Werror -pedantic), plus a
+#      C++ program linked against the static library (extern "C" names)
+#   4. ffi_misuse_test, echo_test (wss:// and ws://) and tls_errors_test, built with
+#      ASan+UBSan against target/release/libwsmachine.a
+#   5. echo_test again, built against libwsmachine.so without sanitizers, under
+#      valgrind --leak-check=full: wss:// with undefined-value errors off (ring's
+#      assembly makes Memcheck report its AES-GCM/SHA output as uninitialised), and
+#      ws:// with them on, so every byte wsmachine itself produces is checked
+#      (tests/c/valgrind.supp: one third-party entry, see there). WSM_VALGRIND=0 skips.
+#
+# Output: every check line of every program ("ok - ..." / "not ok - ..."), the
+# script's own checks in the same form, and as the LAST line "N passed, N failed".
+# A known library bug shows as "not ok - ... # TODO ..." and is counted in neither.
+# Exit status: 0 only when nothing failed. KEEP_TMP=1 keeps the temp directory.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+T_START=$(date +%s%N)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-c.XXXXXX")
+SERVER_PIDS=()
+
+cleanup() {
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASSED=0 FAILED=0 TODO=0 RUNS=0
+ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
+diag_file() { sed 's/^/#   /' "$1" | tail -n "${2:-40}"; }
+
+# step DESCRIPTION CMD...: one check line for a command; its output only on failure.
+step() {
+  local desc=$1; shift
+  if "$@" >"$TMP/step.log" 2>&1; then ok "$desc"; return 0; fi
+  not_ok "$desc"; diag_file "$TMP/step.log"; return 1
+}
+
+# run_prog NAME CMD...: runs a test program (hard limit 180 s), echoes its output,
+# counts its check lines, and fails it when the exit status is non-zero (ASan,
+# LeakSanitizer, valgrind) even though every check passed.
+run_prog() {
+  local name=$1; shift
+  RUNS=$((RUNS + 1))
+  local out="$TMP/run$RUNS.out" err="$TMP/run$RUNS.err" rc p f t
+  echo "# --- $name"
+  timeout -k 5 180 "$@" >"$out" 2>"$err"; rc=$?
+  cat "$out"
+  p=$(grep -c '^ok - ' "$out" || true)
+  f=$(grep '^not ok - ' "$out" | grep -vc ' # TODO ' || true)
+  t=$(grep '^not ok - ' "$out" | grep -c ' # TODO ' || true)
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); TODO=$((TODO + t))
+  if [ -s "$err" ]; then echo "# $name stderr:"; diag_file "$err" 60; fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    not_ok "$name exited with status $rc$([ "$rc" -eq 124 ] && echo ' (timeout)')"
+  elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    not_ok "$name printed no checks"
+  fi
+}
+
+CFLAGS_COMMON=(-std=c11 -Wall -Wextra -Werror -g -Iinclude)
+SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+LIBS=(-lpthread -ldl -lm)
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export LSAN_OPTIONS="report_objects=1"
+
+# ------------------------------------------------------------------ 1. library
+step "cargo build --release" cargo build --release --quiet
+for f in target/release/libwsmachine.a target/release/libwsmachine.so include/wsmachine.h; do
+  [ -f "$f" ] || { not_ok "$f exists"; echo "$PASSED passed, $FAILED failed"; exit 1; }
+done
+
+# ------------------------------------------------------------------ 2. certificates, servers
+step "test certificates (tests/peers/make_certs.sh)" bash tests/peers/make_certs.sh "$TMP/certs"
+C="$TMP/certs"
+
+start_server() { # NAME ARGS...
+  local name=$1; shift
+  python3 tests/peers/echo_server.py --port 0 "$@" >"$TMP/srv-$name.port" 2>"$TMP/srv-$name.log" &
+  SERVER_PIDS+=("$!")
+  eval "PID_$name=$!"
+}
+wait_port() { # NAME -> sets PORT_NAME
+  local name=$1 pid word port i
+  eval "pid=\$PID_$name"
+  for i in $(seq 1 150); do
+    if read -r word port <"$TMP/srv-$name.port" 2>/dev/null && [ "$word" = PORT ]; then
+      eval "PORT_$name=$port"; ok "echo server '$name' listening on 127.0.0.1:$port"; return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  not_ok "echo server '$name' started"; diag_file "$TMP/srv-$name.log"; eval "PORT_$name=1"; return 1
+}
+start_server good --tls-cert "$C/server.pem" --tls-key "$C/server.key"
+start_server expired --tls-cert "$C/expired.pem" --tls-key "$C/expired.key"
+start_server wronghost --tls-cert "$C/wronghost.pem" --tls-key "$C/wronghost.key"
+start_server tls13 --tls13-only --tls-cert "$C/server.pem" --tls-key "$C/server.key"
+start_server plain
+
+# ------------------------------------------------------------------ 3. header (servers start meanwhile)
+step "header alone compiles as C11 (-pedantic)" \
+  gcc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/wsmachine.h
+step "header alone compiles as C++11 (-pedantic)" \
+  g++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/wsmachine.h
+cat >"$TMP/cxx_link.cpp" <<'EOF'
+#include "wsmachine.h"
+#include "wsmachine.h" /* include guard */
+int main() {
+    ws_config cfg = 0;
+    uint32_t rc = ws_config_new(&cfg);
+    ws_config_free(cfg);
+    return rc == WS_OK && ws_result_str(WS_OK) != nullptr ? 0 : 1;
+}
+EOF
+step "C++11 program links against libwsmachine.a and runs (extern \"C\")" \
+  bash -c 'g++ -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude "$1/cxx_link.cpp" \
+             target/release/libwsmachine.a -lpthread -ldl -lm -o "$1/cxx_link" && "$1/cxx_link"' _ "$TMP"
+
+# Every ws_result code in the header is in the tests' code table.
+codes=$(sed -n '/^enum ws_result$/,/^};/p' include/wsmachine.h | grep -oE '^ +WS_[A-Z0-9_]+ = ' | tr -d ' =')
+missing=""
+for c in $codes; do grep -q "RC($c)" tests/c/test_util.h || missing="$missing $c"; done
+if [ -n "$codes" ] && [ -z "$missing" ]; then
+  ok "tests/c/test_util.h lists every ws_result code in the header ($(echo "$codes" | wc -l))"
+else
+  not_ok "tests/c/test_util.h lists every ws_result code in the header (missing:${missing:- could not parse the enum})"
+fi
+
+# ------------------------------------------------------------------ 4. ASan + UBSan programs
+BUILT=()
+for prog in ffi_misuse_test echo_test tls_errors_test; do
+  if step "build $prog (ASan+UBSan, static)" gcc "${CFLAGS_COMMON[@]}" "${SAN[@]}" "tests/c/$prog.c" \
+       target/release/libwsmachine.a "${LIBS[@]}" -o "$TMP/$prog"; then
+    BUILT+=("$prog")
+  fi
+done
+built() { [[ " ${BUILT[*]} " == *" $1 "* ]]; }
+
+built ffi_misuse_test && run_prog "ffi_misuse_test (ASan)" "$TMP/ffi_misuse_test"
+
+wait_port good; wait_port expired; wait_port wronghost; wait_port tls13; wait_port plain
+WSS="wss://localhost:$PORT_good"
+built echo_test && run_prog "echo_test $WSS/ (ASan)" "$TMP/echo_test" "$WSS/" "$C/ca.pem"
+built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
+built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
+  --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
+  --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
+
+# ------------------------------------------------------------------ 5. valgrind on the .so
+if [ "${WSM_VALGRIND:-1}" != 0 ]; then
+  if step "build echo_test (no sanitizers, libwsmachine.so)" gcc "${CFLAGS_COMMON[@]}" -O1 tests/c/echo_test.c \
+       -Ltarget/release -lwsmachine "${LIBS[@]}" -o "$TMP/echo_test_so"; then
+    VG=(valgrind -q --leak-check=full --error-exitcode=1 --suppressions=tests/c/valgrind.supp)
+    run_prog "echo_test $WSS/ (valgrind, .so, leaks + invalid accesses)" \
+      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 \
+      "${VG[@]}" --undef-value-errors=no "$TMP/echo_test_so" "$WSS/" "$C/ca.pem"
+    run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks)" \
+      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 \
+      "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
+  fi
+fi
+
+# ------------------------------------------------------------------ summary
+for name in good expired wronghost tls13 plain; do
+  if grep -qiE 'Traceback|ERROR' "$TMP/srv-$name.log" 2>/dev/null; then
+    echo "# echo server '$name' logged:"; diag_file "$TMP/srv-$name.log" 20
+  fi
+done
+[ "$TODO" -gt 0 ] && echo "# $TODO check(s) marked TODO for known library bugs (counted in neither number)"
+echo "# took $(( ($(date +%s%N) - T_START) / 1000000 )) ms"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
