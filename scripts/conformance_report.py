@@ -213,7 +213,7 @@ def render_mode(data, repo):
                % (now, summary["commit"], autobahn_version(), spec.get("url", "?")))
     out.append("- Cases: %s; excluded: %s."
                % (", ".join(spec.get("cases", ["*"])) or "*",
-                  ", ".join(excluded) + " (`--no-deflate`: the driver does not offer permessage-deflate)"
+                  ", ".join(excluded) + " (`--no-deflate`: run `scripts/autobahn.sh MODE --deflate` for them)"
                   if excluded else "none"))
     out.append("- Wall time of the driver run (getCaseCount, %d cases, updateReports): **%s**; "
                "sum of the server's case durations: %.1f s."

@@ -372,8 +372,13 @@ impl Client {
                 return Ok(data.len());
             }
             let conn = self.tls.as_mut().expect("tls");
-            conn.read_tls(&mut rest)
+            let n = conn
+                .read_tls(&mut rest)
                 .map_err(|e| Error::new(ErrorKind::Tls, format!("TLS input refused: {e}")))?;
+            if n == 0 {
+                // rustls takes nothing after the server's close_notify: discard it.
+                return Ok(data.len());
+            }
             let io = match conn.process_new_packets() {
                 Ok(io) => io,
                 Err(e) => {

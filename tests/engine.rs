@@ -813,3 +813,35 @@ fn bad_ports_are_invalid_urls() {
     }
     wsmachine::Client::new(&Config::new(), "wss://[::1]:443/ws?x=1").unwrap();
 }
+
+#[test]
+fn input_after_close_frame_and_close_notify_is_discarded() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    p.server.echo = false;
+    p.server.ws().close(None).unwrap();
+    p.server.ws().flush().unwrap();
+    if let Stream::Tls(t) = p.server.ws().get_mut() {
+        t.conn.send_close_notify();
+        while t.conn.wants_write() {
+            t.conn.write_tls(&mut t.sock).unwrap();
+        }
+    }
+    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    assert_eq!(p.client.offer_input(&bytes).unwrap(), bytes.len());
+    // More bytes before the close was polled: taken and discarded, no hang.
+    assert_eq!(
+        p.client
+            .offer_input(&[0x17, 3, 3, 0, 5, 1, 2, 3, 4, 5])
+            .unwrap(),
+        10
+    );
+    p.drain().unwrap();
+    assert_eq!(
+        p.take_got().last().map(|g| (g.kind, g.code)),
+        Some((MessageKind::Close, 1005))
+    );
+    p.client.read_output(&mut vec![0u8; 4096]).unwrap();
+    assert_eq!(p.client.state(), State::Closed);
+}

@@ -514,6 +514,11 @@ int main(int argc, char **argv) {
     }
     check(ws_config_set_max_message_size(cfg, MAX_SIZE), "ws_config_set_max_message_size");
     check(ws_config_set_max_frame_size(cfg, MAX_SIZE), "ws_config_set_max_frame_size");
+    /* WSMACHINE_AUTOBAHN_DEFLATE=1 offers permessage-deflate (sections 12 and 13). */
+    const char *deflate = getenv("WSMACHINE_AUTOBAHN_DEFLATE");
+    if (deflate && strcmp(deflate, "1") == 0) {
+        check(ws_config_set_deflate(cfg, 1), "ws_config_set_deflate");
+    }
 
     printf("wsmachine %s, %s, agent %s\n", ws_version(), g_base, argv[2]);
     t0 = now_ms();
