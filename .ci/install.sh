@@ -10,6 +10,7 @@
 #          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
+#   npm    ws (tests/peers/node, npm ci)
 #   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
 #   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
 #   Autobahn|Testsuite via <shared>/autobahn/install.sh (shared/ beside the repo checkout,
@@ -122,6 +123,17 @@ for t in $RUST_TARGETS; do
     fi
   fi
 done
+
+# ------------------------------------------------------------------ npm
+# Node's `ws` for the permessage-deflate interop test (tests/interop.rs); Node.js and npm
+# come with the machine image. `npm ci` installs exactly package-lock.json.
+if [ -d "$REPO/tests/peers/node/node_modules/ws" ]; then
+  log "npm: tests/peers/node already installed"
+else
+  command -v npm >/dev/null || die "npm not found (Node.js is needed for tests/peers/node)"
+  log "npm: npm ci in tests/peers/node"
+  (cd "$REPO/tests/peers/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # ------------------------------------------------------------------ Autobahn
 AB=""
