@@ -5,12 +5,14 @@
  *
  *   1. feed socket bytes with ws_offer_input (0 bytes = EOF), polling messages
  *      until WS_NEED_INPUT after every offer;
- *   2. ws_client_tick with clock_gettime(CLOCK_MONOTONIC) in ms;
+ *   2. ws_client_tick with clock_gettime(CLOCK_MONOTONIC) in ms
+ *      (QueryPerformanceCounter on Windows);
  *   3. drain ws_read_output until it gives 0 bytes, keeping whatever a partial
  *      (non-blocking) socket write left for the next round.
  *
  * Header-only (static functions); include it first in each test program. Only the
- * public API from wsmachine.h is used.
+ * public API from wsmachine.h is used. Builds on Linux, macOS and Windows (see
+ * "portability" below).
  *
  * Output: one line per check, "ok - <name>" or "not ok - <name>"; a known library
  * bug is reported as "not ok - <name> # TODO <why>" (counted apart by
@@ -19,27 +21,119 @@
 #ifndef WSM_TEST_UTIL_H
 #define WSM_TEST_UTIL_H
 
-#ifndef _POSIX_C_SOURCE
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------------ portability
+ *
+ * The tests use BSD sockets, poll and a monotonic clock. On Windows (mingw-w64 or
+ * MSVC; tests/c/ runs under wine in scripts/test-cross.sh) this small layer maps them
+ * to Winsock 2 (WSAStartup, WSAPoll, ioctlsocket FIONBIO, closesocket) and
+ * QueryPerformanceCounter. Sockets are kept in an `int`: a Windows SOCKET is a kernel
+ * handle, and handles are 32-bit significant on 64-bit Windows.
+ *
+ *   sock_init()                 once per process (WSAStartup); 0 on success
+ *   sock_close(fd), sock_set_nonblocking(fd)
+ *   sock_send(fd, buf, n), sock_recv(fd, buf, n)   -> bytes, or -1 and sock_error()
+ *   sock_poll(pollfd *, n, ms)  poll / WSAPoll
+ *   sock_error()                errno / WSAGetLastError()
+ *   sock_would_block(e), sock_interrupted(e)
+ *   sleep_ms(ms), now_ms()
+ */
+#ifdef _WIN32
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600 /* Vista: WSAPoll */
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#undef near /* <windows.h> legacy macros that clash with ordinary names */
+#undef far
+#ifdef _MSC_VER
+#include <BaseTsd.h>
+typedef SSIZE_T ssize_t;
+#endif
+
+static inline int sock_init(void)
+{
+    static int started;
+    WSADATA wsa;
+    if (!started && WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+        return -1;
+    }
+    started = 1;
+    return 0;
+}
+typedef int wsm_socklen;
+static inline SOCKET os_sock(int fd) { return (SOCKET)(intptr_t)fd; }
+static inline void sock_close(int fd) { closesocket(os_sock(fd)); }
+static inline int sock_set_nonblocking(int fd)
+{
+    u_long on = 1;
+    return ioctlsocket(os_sock(fd), FIONBIO, &on) == 0 ? 0 : -1;
+}
+static inline ssize_t sock_send(int fd, const uint8_t *buf, size_t n)
+{
+    return send(os_sock(fd), (const char *)buf, n > INT_MAX ? INT_MAX : (int)n, 0);
+}
+static inline ssize_t sock_recv(int fd, uint8_t *buf, size_t n)
+{
+    return recv(os_sock(fd), (char *)buf, n > INT_MAX ? INT_MAX : (int)n, 0);
+}
+static inline int sock_poll(struct pollfd *p, unsigned n, int ms) { return WSAPoll(p, n, ms); }
+static inline int sock_error(void) { return WSAGetLastError(); }
+static inline int sock_would_block(int e) { return e == WSAEWOULDBLOCK; }
+static inline int sock_interrupted(int e) { return e == WSAEINTR; }
+static inline void sleep_ms(int ms) { Sleep((DWORD)ms); }
+
+#else /* POSIX */
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
+#endif
+
+typedef socklen_t wsm_socklen;
+static inline int sock_init(void) { return 0; }
+static inline int os_sock(int fd) { return fd; }
+static inline void sock_close(int fd) { close(fd); }
+static inline int sock_set_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+static inline ssize_t sock_send(int fd, const uint8_t *buf, size_t n) { return send(fd, buf, n, MSG_NOSIGNAL); }
+static inline ssize_t sock_recv(int fd, uint8_t *buf, size_t n) { return recv(fd, buf, n, 0); }
+static inline int sock_poll(struct pollfd *p, unsigned n, int ms) { return poll(p, (nfds_t)n, ms); }
+static inline int sock_error(void) { return errno; }
+static inline int sock_would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
+static inline int sock_interrupted(int e) { return e == EINTR; }
+static inline void sleep_ms(int ms) { poll(NULL, 0, ms); }
+#endif
 
 #include "wsmachine.h"
 
@@ -186,9 +280,17 @@ static inline int finish(const char *prog)
 
 static inline uint64_t now_ms(void)
 {
+#ifdef _WIN32
+    LARGE_INTEGER freq, count;
+    QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&count);
+    uint64_t f = (uint64_t)freq.QuadPart, c = (uint64_t)count.QuadPart;
+    return c / f * 1000u + c % f * 1000u / f;
+#else
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+#endif
 }
 
 static uint64_t g_deadline_ms; /* hard overall deadline (monotonic ms) */
@@ -272,6 +374,9 @@ static inline int tcp_connect(const char *url)
     if (url_host_port(url, host, sizeof host, port, sizeof port) != 0) {
         return -1;
     }
+    if (sock_init() != 0) {
+        return -1;
+    }
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -281,14 +386,22 @@ static inline int tcp_connect(const char *url)
     }
     int fd = -1;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+#ifdef _WIN32
+        SOCKET s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (s == INVALID_SOCKET) {
+            continue;
+        }
+        fd = (int)(intptr_t)s; /* see "portability" above */
+#else
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
             continue;
         }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) { /* loopback: fast */
+#endif
+        if (connect(os_sock(fd), ai->ai_addr, (wsm_socklen)ai->ai_addrlen) == 0) { /* loopback: fast */
             break;
         }
-        close(fd);
+        sock_close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
@@ -296,8 +409,14 @@ static inline int tcp_connect(const char *url)
         return -1;
     }
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+    setsockopt(os_sock(fd), IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    setsockopt(os_sock(fd), SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
+#endif
+    if (sock_set_nonblocking(fd) != 0) {
+        sock_close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -324,7 +443,7 @@ typedef struct {
     uint32_t fail;      /* first failure code (>= 100) seen from any call in the loop */
     int closed;         /* ws_poll_message returned WS_CLOSED */
     int eof;            /* the peer closed its end of the TCP stream */
-    int write_errno;    /* a socket write failed (not EAGAIN) */
+    int write_errno;    /* a socket write failed (not EAGAIN): errno / WSAGetLastError() */
     unsigned states;    /* bit (1 << WS_STATE_*) for every state observed */
     uint32_t state;     /* last observed state */
     size_t partial_writes;
@@ -435,15 +554,16 @@ static inline void flush_out(conn *k)
             continue;
         }
         size_t want = k->tx_len - k->tx_off;
-        ssize_t w = send(k->fd, k->tx + k->tx_off, want, MSG_NOSIGNAL);
+        ssize_t w = sock_send(k->fd, k->tx + k->tx_off, want);
         if (w < 0) {
-            if (errno == EINTR) {
+            int e = sock_error();
+            if (sock_interrupted(e)) {
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (sock_would_block(e)) {
                 return; /* socket full: the rest waits in tx[] for POLLOUT */
             }
-            k->write_errno = errno;
+            k->write_errno = e;
             continue;
         }
         if ((size_t)w < want) {
@@ -459,20 +579,21 @@ static inline void pump(conn *k, int wait_ms)
     flush_out(k);
     if (k->fd >= 0 && !k->eof) {
         struct pollfd p;
-        p.fd = k->fd;
+        p.fd = os_sock(k->fd);
         p.events = POLLIN | (k->tx_off < k->tx_len ? POLLOUT : 0);
         p.revents = 0;
-        if (poll(&p, 1, wait_ms) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (sock_poll(&p, 1, wait_ms) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
             for (int i = 0; i < 64; i++) { /* read what is there, then tick and write */
-                ssize_t n = recv(k->fd, k->rx, sizeof k->rx, 0);
+                ssize_t n = sock_recv(k->fd, k->rx, sizeof k->rx);
                 if (n > 0) {
                     feed(k, k->rx, (size_t)n);
                     continue;
                 }
-                if (n < 0 && errno == EINTR) {
+                int e = n < 0 ? sock_error() : 0;
+                if (n < 0 && sock_interrupted(e)) {
                     continue;
                 }
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                if (n < 0 && sock_would_block(e)) {
                     break;
                 }
                 k->eof = 1; /* orderly shutdown or reset: tell the library */
@@ -481,7 +602,7 @@ static inline void pump(conn *k, int wait_ms)
             }
         }
     } else if (wait_ms > 0) {
-        poll(NULL, 0, wait_ms < 10 ? wait_ms : 10);
+        sleep_ms(wait_ms < 10 ? wait_ms : 10);
     }
     uint32_t rc = ws_client_tick(k->c, now_ms());
     if (rc != WS_OK) {
@@ -509,7 +630,7 @@ static inline uint32_t conn_open(conn *k, ws_config cfg, const char *url)
 static inline void conn_free(conn *k)
 {
     if (k->fd >= 0) {
-        close(k->fd);
+        sock_close(k->fd);
     }
     k->fd = -1;
     ws_client_free(k->c);
