@@ -851,7 +851,8 @@ uint32_t ws_config_set_deflate_no_context_takeover(ws_config cfg, uint32_t clien
 uint32_t ws_config_set_deflate_threshold(ws_config cfg, size_t bytes);
 
 /**
- * zlib compression level 0-9 for outgoing messages (default 6; 1 is fastest).
+ * zlib compression level 0-9 for outgoing messages (default 1, the fastest: on small
+ * JSON messages level 6 costs about 5x the CPU for about 14% fewer bytes).
  * Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
  */
 uint32_t ws_config_set_deflate_level(ws_config cfg, uint32_t level);

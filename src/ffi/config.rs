@@ -268,7 +268,8 @@ pub extern "C" fn ws_config_set_deflate_threshold(cfg: ws_config, bytes: usize) 
     with_deflate(cfg, |d| d.threshold = bytes)
 }
 
-/// zlib compression level 0-9 for outgoing messages (default 6; 1 is fastest).
+/// zlib compression level 0-9 for outgoing messages (default 1, the fastest: on small
+/// JSON messages level 6 costs about 5x the CPU for about 14% fewer bytes).
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn ws_config_set_deflate_level(cfg: ws_config, level: u32) -> u32 {
