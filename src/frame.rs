@@ -103,9 +103,24 @@ impl Decoder {
 
     /// Gives a delivered message's buffer back for reuse.
     pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
-        if buf.capacity() > self.spare.capacity() && buf.capacity() <= 64 << 10 {
+        if buf.capacity() > self.spare.capacity() {
             buf.clear();
             self.spare = buf;
+        }
+    }
+
+    /// Capacity of the message buffers held.
+    pub(crate) fn retained_capacity(&self) -> usize {
+        self.spare.capacity() + self.buf.capacity()
+    }
+
+    /// Releases retained buffers larger than `keep` (see `Client::trim`).
+    pub(crate) fn trim(&mut self, keep: usize) {
+        if self.spare.capacity() > keep {
+            self.spare = Vec::new();
+        }
+        if self.message.is_none() && self.buf.capacity() > keep {
+            self.buf = Vec::new();
         }
     }
 
@@ -470,6 +485,35 @@ pub(crate) fn encode_with(
         out.extend_from_slice(p);
     }
     apply_mask(&mut out[start..], mask);
+}
+
+/// The mask as it applies from payload byte `offset` on.
+pub(crate) fn mask_at(mask: [u8; 4], offset: usize) -> [u8; 4] {
+    let r = offset & 3;
+    [
+        mask[r],
+        mask[(r + 1) & 3],
+        mask[(r + 2) & 3],
+        mask[(r + 3) & 3],
+    ]
+}
+
+/// Appends the header of a masked, final frame carrying `len` payload bytes.
+pub(crate) fn encode_header(
+    out: &mut Vec<u8>,
+    kind: SendKind,
+    compressed: bool,
+    len: usize,
+    mask: [u8; 4],
+) {
+    let hdr = FrameHeader {
+        opcode: kind.opcode(),
+        rsv1: compressed,
+        mask: Some(mask),
+        ..FrameHeader::default()
+    };
+    hdr.format(len as u64, out)
+        .expect("writing to a Vec cannot fail");
 }
 
 /// XORs `buf` with the repeating 4-byte `mask`, eight bytes at a time.

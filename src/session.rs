@@ -104,14 +104,22 @@ struct Timers {
     handshake_start: Option<u64>,
     last_rx_at: u64,
     rx_seen: u64,
+    last_moved_at: u64,
+    moved_seen: u64,
     last_ping_at: u64,
     close_start: Option<u64>,
 }
 
 /// Largest slice decoded between checks of the undelivered-message bound.
 const DECODE_CHUNK: usize = 16 << 10;
-/// Scratch capacity kept between sends; larger buffers are released after use.
-const KEEP_SCRATCH: usize = 64 << 10;
+/// Plaintext per write to rustls: one full TLS record.
+const TLS_CHUNK: usize = 16 << 10;
+/// Upper bound of a TLS record's overhead (TLS 1.2 AES-GCM: header, nonce, tag).
+const TLS_RECORD_OVERHEAD: usize = 29;
+/// Capacity each retained buffer is trimmed to when the connection is idle.
+const TRIM_TO: usize = 4 << 10;
+/// Quiet time after which `tick` trims retained buffers.
+const IDLE_TRIM_MS: u64 = 1000;
 
 /// One WebSocket client connection. See the [module docs](self).
 #[derive(Debug)]
@@ -137,6 +145,10 @@ pub struct Client {
     timers: Timers,
     /// A protocol error found behind undelivered messages; applied once they are polled.
     pending_failure: Option<Error>,
+    /// Bytes handed out by `read_output`, for the idle trim.
+    tx_bytes: u64,
+    /// Buffers were trimmed and nothing has moved since.
+    trimmed: bool,
     /// permessage-deflate as negotiated, and our compressor.
     deflate: Option<DeflateParams>,
     deflater: Option<Deflater>,
@@ -172,6 +184,8 @@ impl Client {
             rx_bytes: 0,
             timers: Timers::default(),
             pending_failure: None,
+            tx_bytes: 0,
+            trimmed: false,
             deflate: None,
             deflater: None,
             zbuf: Vec::new(),
@@ -279,6 +293,60 @@ impl Client {
     /// permessage-deflate as negotiated with the server, if it was.
     pub fn deflate(&self) -> Option<DeflateParams> {
         self.deflate
+    }
+
+    /// Trims retained buffers once nothing has moved for `IDLE_TRIM_MS`.
+    fn trim_if_idle(&mut self, now_ms: u64) {
+        let moved = self.rx_bytes + self.tx_bytes;
+        let t = &mut self.timers;
+        if moved != t.moved_seen || t.now.is_none() {
+            t.moved_seen = moved;
+            t.last_moved_at = now_ms;
+            self.trimmed = false;
+        } else if !self.trimmed && now_ms.saturating_sub(t.last_moved_at) >= IDLE_TRIM_MS {
+            self.trim();
+        }
+    }
+
+    /// Releases memory held for large messages: buffers keep the size of the largest
+    /// message so that a stream of large messages does not allocate per message, and
+    /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
+    /// calls it after a second without traffic; call it directly after a burst.
+    pub fn trim(&mut self) {
+        fn shrink(v: &mut Vec<u8>) {
+            if v.is_empty() && v.capacity() > TRIM_TO {
+                *v = Vec::new();
+            }
+        }
+        self.out.trim(TRIM_TO);
+        shrink(&mut self.scratch);
+        shrink(&mut self.zbuf);
+        self.decoder.trim(TRIM_TO);
+        self.queue.shrink_to_fit();
+        if let Some(conn) = self.tls.as_mut() {
+            // rustls shrinks an empty read buffer before reading; a reader with nothing
+            // to give (WouldBlock, not EOF) triggers exactly that.
+            struct Nothing;
+            impl std::io::Read for Nothing {
+                fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                    Err(std::io::ErrorKind::WouldBlock.into())
+                }
+            }
+            if self.phase == Phase::Open && !self.close_received {
+                let _ = conn.read_tls(&mut Nothing);
+            }
+        }
+        self.trimmed = true;
+    }
+
+    /// Bytes of buffer capacity the engine itself retains (not counting rustls), for
+    /// tests and benchmarks of the retention policy.
+    #[doc(hidden)]
+    pub fn retained_capacity(&self) -> usize {
+        self.out.capacity()
+            + self.scratch.capacity()
+            + self.zbuf.capacity()
+            + self.decoder.retained_capacity()
     }
 
     /// Undelivered messages waiting for `poll_message`.
@@ -707,6 +775,7 @@ impl Client {
     /// peer learns why; once they are gone a failed client returns its failure.
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
         let n = self.out.read(buf);
+        self.tx_bytes += n as u64;
         if n == 0 {
             if let Some(e) = &self.failure {
                 return Err(e.clone());
@@ -735,9 +804,6 @@ impl Client {
                 z.clear();
                 d.compress(data, &mut z);
                 self.write_frame_with(kind, true, &[&z]);
-                if z.capacity() > KEEP_SCRATCH {
-                    z = Vec::new();
-                }
                 self.zbuf = z;
             }
             None => self.write_frame(kind, &[data]),
@@ -753,14 +819,41 @@ impl Client {
         match self.tls.as_mut() {
             None => frame::encode_with(self.out.vec(), kind, compressed, parts, mask),
             Some(conn) => {
-                self.scratch.clear();
-                frame::encode_with(&mut self.scratch, kind, compressed, parts, mask);
-                conn.writer()
-                    .write_all(&self.scratch)
-                    .expect("unbounded rustls buffer");
-                if self.scratch.capacity() > KEEP_SCRATCH {
-                    self.scratch = Vec::new();
+                // Frame and mask in record-sized chunks (the first carries the header),
+                // so that every write to rustls fills one TLS record and no buffer the
+                // size of the message is needed.
+                let len: usize = parts.iter().map(|p| p.len()).sum();
+                let scratch = &mut self.scratch;
+                scratch.clear();
+                frame::encode_header(scratch, kind, compressed, len, mask);
+                let mut offset = 0;
+                for part in parts {
+                    let mut rest = *part;
+                    while !rest.is_empty() {
+                        let take = (TLS_CHUNK - scratch.len()).min(rest.len());
+                        let start = scratch.len();
+                        scratch.extend_from_slice(&rest[..take]);
+                        frame::apply_mask(&mut scratch[start..], frame::mask_at(mask, offset));
+                        offset += take;
+                        rest = &rest[take..];
+                        if scratch.len() == TLS_CHUNK {
+                            conn.writer()
+                                .write_all(scratch)
+                                .expect("unbounded rustls buffer");
+                            scratch.clear();
+                        }
+                    }
                 }
+                if !scratch.is_empty() {
+                    conn.writer()
+                        .write_all(scratch)
+                        .expect("unbounded rustls buffer");
+                }
+                // Room for the records in one go instead of a chain of reallocations.
+                let records = len / TLS_CHUNK + 1;
+                self.out
+                    .vec()
+                    .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
                 self.flush_tls();
             }
         }
@@ -873,6 +966,7 @@ impl Client {
             return Err(e.clone());
         }
         self.surface_pending_failure()?;
+        self.trim_if_idle(now_ms);
         let t = &mut self.timers;
         if t.now.is_none() {
             t.last_rx_at = now_ms;

@@ -10,9 +10,6 @@ pub(crate) struct Output {
     pos: usize,
 }
 
-/// Capacity above which an emptied output buffer is released.
-const KEEP_CAPACITY: usize = 64 << 10;
-
 impl Output {
     /// Number of bytes waiting.
     pub(crate) fn len(&self) -> usize {
@@ -36,11 +33,21 @@ impl Output {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
-            if self.buf.capacity() > KEEP_CAPACITY {
-                self.buf = Vec::new();
-            }
         }
         n
+    }
+
+    /// Capacity of the buffer.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Releases the buffer's memory when it is empty and larger than `keep`.
+    pub(crate) fn trim(&mut self, keep: usize) {
+        if self.len() == 0 && self.buf.capacity() > keep {
+            self.buf = Vec::new();
+            self.pos = 0;
+        }
     }
 }
 

@@ -845,3 +845,41 @@ fn input_after_close_frame_and_close_notify_is_discarded() {
     p.client.read_output(&mut vec![0u8; 4096]).unwrap();
     assert_eq!(p.client.state(), State::Closed);
 }
+
+#[test]
+fn large_message_buffers_are_kept_while_busy_and_trimmed_when_idle() {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config.set_timeouts(quiet_timeouts());
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), accept()),
+    );
+    p.open();
+    p.client.tick(0).unwrap();
+    let big = vec![3u8; 1 << 20];
+    echo_roundtrip(&mut p, MessageKind::Binary, &big);
+    let held = p.client.retained_capacity();
+    assert!(
+        held >= 1 << 20,
+        "buffers keep the size of the largest message: {held}"
+    );
+    // A second large message reuses them.
+    echo_roundtrip(&mut p, MessageKind::Binary, &big);
+    assert!(p.client.retained_capacity() <= held + (64 << 10));
+    p.client.tick(500).unwrap();
+    assert!(
+        p.client.retained_capacity() >= 1 << 20,
+        "not idle long enough yet"
+    );
+    p.client.tick(1500).unwrap();
+    assert!(
+        p.client.retained_capacity() <= 16 << 10,
+        "trimmed: {}",
+        p.client.retained_capacity()
+    );
+    // And everything still works.
+    echo_roundtrip(&mut p, MessageKind::Binary, &big);
+    echo_roundtrip(&mut p, MessageKind::Text, b"small");
+}
