@@ -1,0 +1,1069 @@
+//! Shared pieces of the benchmark programs: an in-memory duplex pipe, a test PKI, an
+//! echo server (tungstenite server role over rustls `ServerConnection`), the two
+//! clients under test (wsmachine through its C ABI, and the reference: tungstenite
+//! client role over rustls `StreamOwned<ClientConnection, MemPipe>`), a counting
+//! global allocator, and timing helpers.
+//!
+//! Each bench program includes this module with `mod support;`; not every program
+//! uses every item.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::ffi::CString;
+use std::io::{self, IoSlice, Read, Write};
+use std::ptr::null;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::crypto::ring as rcrypto;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned};
+use tungstenite::handshake::client::ClientHandshake;
+use tungstenite::handshake::server::{NoCallback, ServerHandshake};
+use tungstenite::handshake::{HandshakeError, MidHandshake};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Bytes, Message, WebSocket};
+use wsmachine::ffi::*;
+
+// ----- in-memory pipe ------------------------------------------------------------------
+
+/// One direction of the pipe: bytes written and not yet read, `data[SKEW + pos..]`.
+pub struct Buf {
+    data: Vec<u8>,
+    pos: usize,
+    /// Every byte ever written (for bytes-on-the-wire counts).
+    pub total: u64,
+}
+
+/// Capacity of each pipe direction, reserved up front (it grows only beyond this),
+/// so that how a writer chunks its bytes does not change where they land.
+const PIPE_CAP: usize = (2 << 20) + 8192;
+
+/// Where the bytes start in the pipe's buffer. Large buffers come from mmap, page
+/// aligned; without a skew, the server's 4 KiB copies out of the pipe into its own
+/// page-aligned buffer often had source and destination at the same offset modulo
+/// 4096 ("4K aliasing"), which made those copies up to 3x slower. Which client
+/// suffered depended only on allocation history (the size of a caller's I/O
+/// buffer flipped it), so the harness keeps the pipe's bytes half a page away.
+const SKEW: usize = 2048 + 64;
+
+impl Buf {
+    fn new() -> Buf {
+        let mut data = Vec::with_capacity(PIPE_CAP);
+        data.resize(SKEW, 0);
+        Buf {
+            data,
+            pos: 0,
+            total: 0,
+        }
+    }
+
+    fn readable(&self) -> usize {
+        self.data.len() - SKEW - self.pos
+    }
+}
+
+/// One end of an in-memory duplex, standing in for a non-blocking socket: `read` is
+/// `WouldBlock` when nothing is waiting, `write` always takes everything.
+pub struct MemPipe {
+    rx: Rc<RefCell<Buf>>,
+    tx: Rc<RefCell<Buf>>,
+}
+
+impl MemPipe {
+    /// Two connected ends.
+    pub fn pair() -> (MemPipe, MemPipe) {
+        let a = Rc::new(RefCell::new(Buf::new()));
+        let b = Rc::new(RefCell::new(Buf::new()));
+        (
+            MemPipe {
+                rx: a.clone(),
+                tx: b.clone(),
+            },
+            MemPipe { rx: b, tx: a },
+        )
+    }
+
+    /// Bytes this end has written in total.
+    pub fn sent_total(&self) -> u64 {
+        self.tx.borrow().total
+    }
+
+    /// Bytes this end has been sent in total (read or not).
+    pub fn recv_total(&self) -> u64 {
+        self.rx.borrow().total
+    }
+
+    /// Bytes waiting to be read at this end.
+    pub fn readable(&self) -> usize {
+        self.rx.borrow().readable()
+    }
+}
+
+impl Read for MemPipe {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut b = self.rx.borrow_mut();
+        let avail = b.readable();
+        if avail == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = avail.min(out.len());
+        let start = SKEW + b.pos;
+        out[..n].copy_from_slice(&b.data[start..start + n]);
+        b.pos += n;
+        if b.readable() == 0 {
+            b.data.truncate(SKEW);
+            b.pos = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for MemPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut b = self.tx.borrow_mut();
+        b.data.extend_from_slice(buf);
+        b.total += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    // Takes every slice (the default takes only the first), so rustls's `write_tls`
+    // moves all its records in one call, as `writev` on a socket would.
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut b = self.tx.borrow_mut();
+        let mut n = 0;
+        for s in bufs {
+            b.data.extend_from_slice(s);
+            n += s.len();
+        }
+        b.total += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+// ----- PKI and TLS configs -------------------------------------------------------------
+
+/// A CA and a leaf certificate for "localhost" (ECDSA P-256, as rcgen makes them).
+pub struct Pki {
+    pub ca_pem: String,
+    pub ca_der: CertificateDer<'static>,
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "wsmachine bench CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(params, ca_key);
+        let leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        Pki {
+            ca_pem: ca.pem(),
+            ca_der: ca.der().clone(),
+            chain: vec![leaf.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        }
+    }
+}
+
+/// The TLS 1.3 cipher suite the server insists on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    Aes128Gcm,
+    ChaCha20,
+}
+
+/// What a connection runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// Plain `ws://`.
+    Ws,
+    /// `wss://` with the server forcing this suite (TLS 1.3).
+    Wss(Suite),
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Ws => "ws",
+            Transport::Wss(Suite::Aes128Gcm) => "wss-aes128gcm",
+            Transport::Wss(Suite::ChaCha20) => "wss-chacha20",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Transport> {
+        [
+            Transport::Ws,
+            Transport::Wss(Suite::Aes128Gcm),
+            Transport::Wss(Suite::ChaCha20),
+        ]
+        .into_iter()
+        .find(|t| t.name() == s)
+    }
+}
+
+/// A TLS 1.3-only server config offering only `suite`. With `resumption` false it
+/// keeps no session cache and sends no tickets, so every handshake is a full one.
+pub fn server_config(pki: &Pki, suite: Suite, resumption: bool) -> Arc<ServerConfig> {
+    let cs = match suite {
+        Suite::Aes128Gcm => rcrypto::cipher_suite::TLS13_AES_128_GCM_SHA256,
+        Suite::ChaCha20 => rcrypto::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+    };
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: vec![cs],
+        ..rcrypto::default_provider()
+    };
+    let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.chain.clone(), pki.key.clone_key())
+        .unwrap();
+    if !resumption {
+        cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        cfg.send_tls13_tickets = 0;
+    }
+    Arc::new(cfg)
+}
+
+/// The reference client's rustls config: ring provider with every suite, trusting the
+/// bench CA, default in-memory resumption, ALPN http/1.1 (as wsmachine sends).
+pub fn reference_client_config(pki: &Pki) -> Arc<ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca_der.clone()).unwrap();
+    let mut cfg = ClientConfig::builder_with_provider(Arc::new(rcrypto::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(cfg)
+}
+
+/// A wsmachine config (C ABI) trusting only the bench CA.
+pub fn wsm_config(pki: &Pki) -> ws_config {
+    let mut cfg = 0;
+    unsafe {
+        check(ws_config_new(&mut cfg));
+        check(ws_config_set_builtin_roots(cfg, 0));
+        check(ws_config_add_root_pem(
+            cfg,
+            pki.ca_pem.as_ptr(),
+            pki.ca_pem.len(),
+        ));
+    }
+    cfg
+}
+
+pub fn check(code: u32) {
+    assert_eq!(code, ws_result::WS_OK as u32, "C ABI call failed: {code}");
+}
+
+// ----- the echo server -----------------------------------------------------------------
+
+/// The server's byte stream: plain or rustls over the pipe.
+pub enum SStream {
+    Plain(MemPipe),
+    Tls(Box<StreamOwned<ServerConnection, MemPipe>>),
+}
+
+impl Read for SStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            SStream::Plain(p) => p.read(buf),
+            SStream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for SStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            SStream::Plain(p) => p.write(buf),
+            SStream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            SStream::Plain(p) => p.flush(),
+            SStream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+enum ServerState {
+    Handshaking(Box<MidHandshake<ServerHandshake<SStream, NoCallback>>>),
+    Open(Box<WebSocket<SStream>>),
+    Gone,
+}
+
+/// A tungstenite server (see [`server_ws_config`]). It echoes every binary
+/// message when `echo` is set. The same server serves both clients under test.
+pub struct Server {
+    state: ServerState,
+    pub echo: bool,
+    pub received: u64,
+}
+
+/// The server's tungstenite config: no size limits, and a 4 KiB read buffer. With the
+/// default 128 KiB read buffer, tungstenite zero-fills 128 KiB on every read, which
+/// made the server 80-90% of a small message's round trip (callgrind) and hid the
+/// clients' differences; the reference's own default config is measured as such.
+fn server_ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(None)
+        .max_frame_size(None)
+        .read_buffer_size(4096)
+}
+
+impl Server {
+    pub fn new(tls: Option<Arc<ServerConfig>>, pipe: MemPipe) -> Server {
+        let stream = match tls {
+            Some(cfg) => SStream::Tls(Box::new(StreamOwned::new(
+                ServerConnection::new(cfg).unwrap(),
+                pipe,
+            ))),
+            None => SStream::Plain(pipe),
+        };
+        let state = match tungstenite::accept_with_config(stream, Some(server_ws_config())) {
+            Ok(ws) => ServerState::Open(Box::new(ws)),
+            Err(HandshakeError::Interrupted(mid)) => ServerState::Handshaking(Box::new(mid)),
+            Err(HandshakeError::Failure(e)) => panic!("server handshake: {e}"),
+        };
+        Server {
+            state,
+            echo: true,
+            received: 0,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, ServerState::Open(_))
+    }
+
+    /// Does what the server can with the input it has: handshake, read, echo.
+    pub fn step(&mut self) {
+        if let ServerState::Handshaking(_) = self.state {
+            let ServerState::Handshaking(mid) =
+                std::mem::replace(&mut self.state, ServerState::Gone)
+            else {
+                unreachable!()
+            };
+            self.state = match mid.handshake() {
+                Ok(ws) => ServerState::Open(Box::new(ws)),
+                Err(HandshakeError::Interrupted(mid)) => ServerState::Handshaking(Box::new(mid)),
+                Err(HandshakeError::Failure(e)) => panic!("server handshake: {e}"),
+            };
+        }
+        if let ServerState::Open(ws) = &mut self.state {
+            loop {
+                match ws.read() {
+                    Ok(Message::Binary(b)) => {
+                        self.received += 1;
+                        if self.echo {
+                            ws.send(Message::Binary(b)).unwrap();
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                        break
+                    }
+                    Err(e) => panic!("server: {e}"),
+                }
+            }
+            // Session tickets and anything else rustls holds.
+            let _ = ws.flush();
+        }
+    }
+
+    /// Sends one binary message (one-direction benchmarks).
+    pub fn send(&mut self, data: &Bytes) {
+        match &mut self.state {
+            ServerState::Open(ws) => ws.send(Message::Binary(data.clone())).unwrap(),
+            _ => panic!("server not open"),
+        }
+    }
+}
+
+// ----- the clients under test ----------------------------------------------------------
+
+/// How the wsmachine client takes messages out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    /// `ws_poll_message`: a borrowed view.
+    Borrow,
+    /// `ws_poll_message_copy` into the caller's buffer.
+    Copy,
+}
+
+/// A client under test. `send` queues one binary message and writes its bytes to the
+/// pipe; `recv` reads what the pipe holds and returns the messages completed (their
+/// payload is checked by length and last byte).
+pub trait BenchClient {
+    fn name(&self) -> String;
+    fn is_open(&self) -> bool;
+    /// Handshake progress: read what arrived, write what is due.
+    fn step(&mut self);
+    fn send(&mut self, data: &Bytes);
+    fn recv(&mut self, expect_len: usize) -> usize;
+    /// Whether TLS resumed a session (false for ws).
+    fn is_resumed(&self) -> bool;
+    /// Bytes (sent, received) on the client's pipe so far.
+    fn wire(&self) -> (u64, u64);
+}
+
+/// Buffer the wsmachine caller reads the socket into and drains output into.
+pub const IO_BUF: usize = 64 << 10;
+
+/// The caller's socket buffer size: [`IO_BUF`], or `WSBENCH_IO_BUF` (experiments).
+pub fn io_buf() -> usize {
+    std::env::var("WSBENCH_IO_BUF")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(IO_BUF)
+}
+
+/// wsmachine through the C ABI exports, as a C or C# caller drives it.
+pub struct WsmClient {
+    pub c: ws_client,
+    pub pipe: MemPipe,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    copybuf: Vec<u8>,
+    pub poll: Poll,
+}
+
+impl WsmClient {
+    pub fn new(cfg: ws_config, tls: bool, pipe: MemPipe, poll: Poll) -> WsmClient {
+        let url = CString::new(if tls {
+            "wss://localhost/bench"
+        } else {
+            "ws://localhost/bench"
+        })
+        .unwrap();
+        let mut c = 0;
+        check(unsafe { ws_client_new(cfg, url.as_ptr(), &mut c) });
+        let mut me = WsmClient {
+            c,
+            pipe,
+            inbuf: vec![0; io_buf()],
+            outbuf: vec![0; io_buf()],
+            copybuf: Vec::new(),
+            poll,
+        };
+        me.flush();
+        me
+    }
+
+    /// Drains `ws_read_output` into the pipe.
+    pub fn flush(&mut self) {
+        loop {
+            let mut n = 0;
+            check(unsafe {
+                ws_read_output(self.c, self.outbuf.as_mut_ptr(), self.outbuf.len(), &mut n)
+            });
+            if n == 0 {
+                return;
+            }
+            self.pipe.write_all(&self.outbuf[..n]).unwrap();
+        }
+    }
+
+    /// Polls every ready message; returns how many data messages came out.
+    fn poll_all(&mut self, expect_len: usize) -> usize {
+        let mut got = 0;
+        loop {
+            match self.poll {
+                Poll::Borrow => {
+                    let mut m = ws_message {
+                        kind: 0,
+                        data: null(),
+                        len: 0,
+                        close_code: 0,
+                    };
+                    let r = unsafe { ws_poll_message(self.c, &mut m) };
+                    if r == ws_result::WS_NEED_INPUT as u32 {
+                        return got;
+                    }
+                    check(r);
+                    if m.kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                        assert_eq!(m.len, expect_len);
+                        if m.len > 0 {
+                            // SAFETY: valid until the next poll on this handle.
+                            let last = unsafe { *m.data.add(m.len - 1) };
+                            assert_eq!(last, payload_byte(m.len - 1));
+                        }
+                        got += 1;
+                    }
+                }
+                Poll::Copy => {
+                    if self.copybuf.len() < expect_len {
+                        self.copybuf.resize(expect_len, 0);
+                    }
+                    let (mut kind, mut len, mut code) = (0u32, 0usize, 0u16);
+                    let r = unsafe {
+                        ws_poll_message_copy(
+                            self.c,
+                            self.copybuf.as_mut_ptr(),
+                            self.copybuf.len(),
+                            &mut kind,
+                            &mut len,
+                            &mut code,
+                        )
+                    };
+                    if r == ws_result::WS_NEED_INPUT as u32 {
+                        return got;
+                    }
+                    check(r);
+                    if kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                        assert_eq!(len, expect_len);
+                        if len > 0 {
+                            assert_eq!(self.copybuf[len - 1], payload_byte(len - 1));
+                        }
+                        got += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn state(&self) -> u32 {
+        let mut s = 0;
+        check(unsafe { ws_client_state(self.c, &mut s) });
+        s
+    }
+}
+
+impl WsmClient {
+    /// Gives up the handle without freeing it (the bench buffers are dropped).
+    pub fn into_handle(mut self) -> ws_client {
+        std::mem::take(&mut self.c)
+    }
+}
+
+impl Drop for WsmClient {
+    fn drop(&mut self) {
+        ws_client_free(self.c);
+    }
+}
+
+impl BenchClient for WsmClient {
+    fn name(&self) -> String {
+        match self.poll {
+            Poll::Borrow => "wsmachine".into(),
+            Poll::Copy => "wsmachine (copy)".into(),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.state() == ws_state::WS_STATE_OPEN as u32
+    }
+
+    fn step(&mut self) {
+        self.recv(0);
+    }
+
+    fn is_resumed(&self) -> bool {
+        let mut r = 0;
+        check(unsafe { ws_client_is_resumed(self.c, &mut r) });
+        r == 1
+    }
+
+    fn wire(&self) -> (u64, u64) {
+        (self.pipe.sent_total(), self.pipe.recv_total())
+    }
+
+    fn send(&mut self, data: &Bytes) {
+        check(unsafe { ws_send_binary(self.c, data.as_ptr(), data.len()) });
+        self.flush();
+    }
+
+    fn recv(&mut self, expect_len: usize) -> usize {
+        let mut got = 0;
+        loop {
+            let n = match self.pipe.read(&mut self.inbuf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            };
+            let mut off = 0;
+            while off < n {
+                let mut used = 0;
+                check(unsafe {
+                    ws_offer_input(self.c, self.inbuf[off..].as_ptr(), n - off, &mut used)
+                });
+                off += used;
+                if off < n {
+                    got += self.poll_all(expect_len);
+                }
+            }
+            got += self.poll_all(expect_len);
+        }
+        // Automatic replies, and during the handshake the next flight.
+        self.flush();
+        got
+    }
+}
+
+/// The reference client's byte stream.
+pub enum CStream {
+    Plain(MemPipe),
+    Tls(Box<StreamOwned<ClientConnection, MemPipe>>),
+}
+
+impl Read for CStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            CStream::Plain(p) => p.read(buf),
+            CStream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for CStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            CStream::Plain(p) => p.write(buf),
+            CStream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            CStream::Plain(p) => p.flush(),
+            CStream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+enum RefState {
+    Handshaking(Box<MidHandshake<ClientHandshake<CStream>>>),
+    Open(Box<WebSocket<CStream>>),
+    Gone,
+}
+
+/// The reference: tungstenite's `WebSocket` (client role) over rustls
+/// `StreamOwned<ClientConnection, MemPipe>`, driven directly in Rust.
+pub struct RefClient {
+    state: RefState,
+    label: &'static str,
+}
+
+impl RefClient {
+    /// `read_buffer`: `None` for tungstenite's default config, or a read buffer size.
+    pub fn new(tls: Option<Arc<ClientConfig>>, pipe: MemPipe, read_buffer: Option<usize>) -> Self {
+        let stream = match tls {
+            Some(cfg) => {
+                let conn = ClientConnection::new(cfg, "localhost".try_into().unwrap()).unwrap();
+                CStream::Tls(Box::new(StreamOwned::new(conn, pipe)))
+            }
+            None => CStream::Plain(pipe),
+        };
+        let mut cfg = WebSocketConfig::default();
+        let label = match read_buffer {
+            Some(n) => {
+                cfg = cfg.read_buffer_size(n);
+                "tungstenite rb=4096"
+            }
+            None => "tungstenite default",
+        };
+        let state = match tungstenite::client::client_with_config(
+            "ws://localhost/bench",
+            stream,
+            Some(cfg),
+        ) {
+            Ok((ws, _)) => RefState::Open(Box::new(ws)),
+            Err(HandshakeError::Interrupted(mid)) => RefState::Handshaking(Box::new(mid)),
+            Err(HandshakeError::Failure(e)) => panic!("reference handshake: {e}"),
+        };
+        RefClient { state, label }
+    }
+
+    fn stream(&self) -> &CStream {
+        match &self.state {
+            RefState::Open(ws) => ws.get_ref(),
+            _ => panic!("reference not open"),
+        }
+    }
+}
+
+impl BenchClient for RefClient {
+    fn name(&self) -> String {
+        self.label.into()
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(self.state, RefState::Open(_))
+    }
+
+    fn step(&mut self) {
+        if let RefState::Handshaking(_) = self.state {
+            let RefState::Handshaking(mid) = std::mem::replace(&mut self.state, RefState::Gone)
+            else {
+                unreachable!()
+            };
+            self.state = match mid.handshake() {
+                Ok((ws, _)) => RefState::Open(Box::new(ws)),
+                Err(HandshakeError::Interrupted(mid)) => RefState::Handshaking(Box::new(mid)),
+                Err(HandshakeError::Failure(e)) => panic!("reference handshake: {e}"),
+            };
+        }
+        if self.is_open() {
+            self.recv(0);
+        }
+    }
+
+    fn is_resumed(&self) -> bool {
+        match self.stream() {
+            CStream::Tls(s) => s.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            CStream::Plain(_) => false,
+        }
+    }
+
+    fn wire(&self) -> (u64, u64) {
+        let p = match self.stream() {
+            CStream::Tls(s) => &s.sock,
+            CStream::Plain(p) => p,
+        };
+        (p.sent_total(), p.recv_total())
+    }
+
+    fn send(&mut self, data: &Bytes) {
+        match &mut self.state {
+            // `Bytes` clones share the buffer: the reference gets its best case.
+            RefState::Open(ws) => ws.send(Message::Binary(data.clone())).unwrap(),
+            _ => panic!("reference not open"),
+        }
+    }
+
+    fn recv(&mut self, expect_len: usize) -> usize {
+        let RefState::Open(ws) = &mut self.state else {
+            panic!("reference not open")
+        };
+        let mut got = 0;
+        loop {
+            match ws.read() {
+                Ok(Message::Binary(b)) => {
+                    assert_eq!(b.len(), expect_len);
+                    if !b.is_empty() {
+                        assert_eq!(b[b.len() - 1], payload_byte(b.len() - 1));
+                    }
+                    got += 1;
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return got
+                }
+                Err(e) => panic!("reference: {e}"),
+            }
+        }
+    }
+}
+
+/// Which client implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Wsm(Poll),
+    RefDefault,
+    Ref4096,
+}
+
+impl Impl {
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Wsm(Poll::Borrow) => "wsm",
+            Impl::Wsm(Poll::Copy) => "wsm-copy",
+            Impl::RefDefault => "ref",
+            Impl::Ref4096 => "ref4k",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Impl> {
+        [
+            Impl::Wsm(Poll::Borrow),
+            Impl::Wsm(Poll::Copy),
+            Impl::RefDefault,
+            Impl::Ref4096,
+        ]
+        .into_iter()
+        .find(|i| i.name() == s)
+    }
+}
+
+/// Everything a client/server pair needs, made once per run.
+pub struct Env {
+    pub pki: Pki,
+    pub wsm_cfg: ws_config,
+    pub ref_cfg: Arc<ClientConfig>,
+    pub server_aes: Arc<ServerConfig>,
+    pub server_chacha: Arc<ServerConfig>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let pki = Pki::new();
+        Env {
+            wsm_cfg: wsm_config(&pki),
+            ref_cfg: reference_client_config(&pki),
+            server_aes: server_config(&pki, Suite::Aes128Gcm, true),
+            server_chacha: server_config(&pki, Suite::ChaCha20, true),
+            pki,
+        }
+    }
+
+    /// Like [`Env::new`], but the servers issue no session tickets: every wss
+    /// connection makes a full handshake and the config's session store stays empty.
+    pub fn new_without_resumption() -> Env {
+        let pki = Pki::new();
+        Env {
+            wsm_cfg: wsm_config(&pki),
+            ref_cfg: reference_client_config(&pki),
+            server_aes: server_config(&pki, Suite::Aes128Gcm, false),
+            server_chacha: server_config(&pki, Suite::ChaCha20, false),
+            pki,
+        }
+    }
+
+    pub fn server_tls(&self, t: Transport) -> Option<Arc<ServerConfig>> {
+        match t {
+            Transport::Ws => None,
+            Transport::Wss(Suite::Aes128Gcm) => Some(self.server_aes.clone()),
+            Transport::Wss(Suite::ChaCha20) => Some(self.server_chacha.clone()),
+        }
+    }
+
+    /// A connected, open client/server pair.
+    pub fn connect(&self, t: Transport, imp: Impl) -> (Box<dyn BenchClient>, Server) {
+        let (cp, sp) = MemPipe::pair();
+        let tls = t != Transport::Ws;
+        let mut client: Box<dyn BenchClient> = match imp {
+            Impl::Wsm(p) => Box::new(WsmClient::new(self.wsm_cfg, tls, cp, p)),
+            Impl::RefDefault => {
+                Box::new(RefClient::new(tls.then(|| self.ref_cfg.clone()), cp, None))
+            }
+            Impl::Ref4096 => Box::new(RefClient::new(
+                tls.then(|| self.ref_cfg.clone()),
+                cp,
+                Some(4096),
+            )),
+        };
+        let mut server = Server::new(self.server_tls(t), sp);
+        handshake(client.as_mut(), &mut server);
+        (client, server)
+    }
+}
+
+/// Steps both sides until both are open.
+pub fn handshake(client: &mut dyn BenchClient, server: &mut Server) {
+    for _ in 0..100 {
+        server.step();
+        client.step();
+        if client.is_open() && server.is_open() {
+            // Let the server see the last flight, and the client take the tickets.
+            server.step();
+            client.step();
+            return;
+        }
+    }
+    panic!("handshake did not complete ({})", client.name());
+}
+
+/// The payload byte at offset `i` (checked at the receiving end).
+pub fn payload_byte(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+pub fn payload(len: usize) -> Bytes {
+    Bytes::from((0..len).map(payload_byte).collect::<Vec<u8>>())
+}
+
+/// One echo round trip; returns the time spent in client code.
+pub fn round_trip(client: &mut dyn BenchClient, server: &mut Server, msg: &Bytes) -> Duration {
+    let t0 = Instant::now();
+    client.send(msg);
+    let mut spent = t0.elapsed();
+    let mut got = 0;
+    while got == 0 {
+        server.step();
+        let t1 = Instant::now();
+        got = client.recv(msg.len());
+        spent += t1.elapsed();
+    }
+    assert_eq!(got, 1);
+    spent
+}
+
+/// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): unlike wall time, it
+/// does not grow while the thread waits for a core on this shared machine. About 1 us
+/// per call, so it is read per batch, not per message.
+pub fn cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(r, 0);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Minor page faults of the calling thread so far (fresh pages the kernel had to map
+/// and zero: the cost of memory that the allocator returned to the OS and took back).
+pub fn minor_faults() -> u64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is valid and writable.
+    let r = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    assert_eq!(r, 0);
+    ru.ru_minflt as u64
+}
+
+// ----- statistics and formatting ---------------------------------------------------------
+
+/// The median of the values that are not NaN (NaN when there are none).
+pub fn median(v: &mut [f64]) -> f64 {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+pub fn size_name(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// Reads `--name value` from the program's arguments.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+// ----- counting allocator ----------------------------------------------------------------
+
+/// A global allocator that counts calls and live bytes. Install it in a bench program
+/// with `#[global_allocator] static A: Counting = Counting;`. Calls are counted only
+/// while [`COUNTING`] is set; live bytes are always tracked.
+pub struct Counting;
+
+pub static COUNTING: AtomicBool = AtomicBool::new(false);
+pub static ALLOCS: AtomicU64 = AtomicU64::new(0);
+pub static REALLOCS: AtomicU64 = AtomicU64::new(0);
+pub static LIVE: AtomicI64 = AtomicI64::new(0);
+/// Sizes of the first allocations made while counting (for `--trace`), and how many.
+pub static TRACE: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
+pub static TRACED: AtomicU64 = AtomicU64::new(0);
+
+fn note(size: usize, realloc: bool) {
+    let i = TRACED.fetch_add(1, Relaxed) as usize;
+    if i < TRACE.len() {
+        TRACE[i].store(size as u64 | (realloc as u64) << 63, Relaxed);
+    }
+}
+
+/// The allocation sizes traced since the last call ("r" marks a realloc to that size).
+pub fn take_trace() -> Vec<String> {
+    let n = (TRACED.swap(0, Relaxed) as usize).min(TRACE.len());
+    TRACE[..n]
+        .iter()
+        .map(|a| {
+            let v = a.load(Relaxed);
+            let size = v & !(1 << 63);
+            if v >> 63 == 1 {
+                format!("r{size}")
+            } else {
+                format!("{size}")
+            }
+        })
+        .collect()
+}
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+            note(layout.size(), false);
+        }
+        LIVE.fetch_add(layout.size() as i64, Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+            note(layout.size(), false);
+        }
+        LIVE.fetch_add(layout.size() as i64, Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size() as i64, Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            REALLOCS.fetch_add(1, Relaxed);
+            note(new_size, true);
+        }
+        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Runs `f` with allocation counting on; returns (allocs, reallocs) it made.
+pub fn counted<T>(f: impl FnOnce() -> T) -> (T, u64, u64) {
+    let (a0, r0) = (ALLOCS.load(Relaxed), REALLOCS.load(Relaxed));
+    COUNTING.store(true, Relaxed);
+    let out = f();
+    COUNTING.store(false, Relaxed);
+    (out, ALLOCS.load(Relaxed) - a0, REALLOCS.load(Relaxed) - r0)
+}
+
+/// Resident set size of this process, in bytes.
+pub fn rss_bytes() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = s
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
