@@ -518,6 +518,31 @@ uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *ou
 uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
 
 /**
+ * Zero-copy output: points `*out_data` at the bytes waiting to be written to the
+ * socket and writes their count to `*out_len` (0 when nothing is pending; then
+ * `*out_data` points to a static empty buffer, never NULL). Write from there, then
+ * call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
+ * peeking. The view stays valid until the next call on this handle other than
+ * `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
+ * `ws_client_last_error`; the memory belongs to the library.
+ *
+ * Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
+ * once they are gone the failure code (with `*out_len = 0`). Also `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `out_data` and `out_len` must be writable.
+ */
+uint32_t ws_output_peek(ws_client c, const uint8_t **out_data, size_t *out_len);
+
+/**
+ * Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what
+ * is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
+ * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_output_consume(ws_client c, size_t n);
+
+/**
  * Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
  * count stays readable).

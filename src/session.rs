@@ -784,6 +784,30 @@ impl Client {
         Ok(n)
     }
 
+    /// The bytes waiting to be written to the socket, without copying them: write
+    /// them from here, then call [`Client::consume_output`] with how many were sent.
+    /// The zero-copy alternative to [`Client::read_output`].
+    pub fn peek_output(&self) -> &[u8] {
+        self.out.peek()
+    }
+
+    /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are
+    /// waiting is [`ErrorKind::InvalidArgument`] and nothing is consumed.
+    pub fn consume_output(&mut self, n: usize) -> Result<()> {
+        if n > self.out.len() {
+            return err(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "consume_output({n}) with only {} bytes waiting",
+                    self.out.len()
+                ),
+            );
+        }
+        self.out.consume(n);
+        self.tx_bytes += n as u64;
+        Ok(())
+    }
+
     fn flush_tls(&mut self) {
         if let Some(conn) = self.tls.as_mut() {
             let out = self.out.vec();

@@ -37,6 +37,21 @@ impl Output {
         n
     }
 
+    /// The waiting bytes, without copying them.
+    pub(crate) fn peek(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Marks `n` waiting bytes as sent (`n <= len()`).
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.pos += n;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+    }
+
     /// Capacity of the buffer.
     pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity()

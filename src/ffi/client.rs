@@ -221,6 +221,62 @@ pub unsafe extern "C" fn ws_read_output(
     })
 }
 
+/// Zero-copy output: points `*out_data` at the bytes waiting to be written to the
+/// socket and writes their count to `*out_len` (0 when nothing is pending; then
+/// `*out_data` points to a static empty buffer, never NULL). Write from there, then
+/// call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
+/// peeking. The view stays valid until the next call on this handle other than
+/// `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
+/// `ws_client_last_error`; the memory belongs to the library.
+///
+/// Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
+/// once they are gone the failure code (with `*out_len = 0`). Also `WS_NULL_POINTER`,
+/// `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `out_data` and `out_len` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn ws_output_peek(
+    c: ws_client,
+    out_data: *mut *const u8,
+    out_len: *mut usize,
+) -> u32 {
+    if out_data.is_null() || out_len.is_null() {
+        return WS_NULL_POINTER as u32;
+    }
+    with_client(c, |s| {
+        let view = s.client.peek_output();
+        if view.is_empty() {
+            if let Some(e) = s.client.failure().cloned() {
+                // SAFETY: checked non-null above.
+                unsafe { *out_len = 0 };
+                return note(s, &e);
+            }
+        }
+        // SAFETY: checked non-null above.
+        unsafe {
+            *out_data = if view.is_empty() {
+                EMPTY.as_ptr()
+            } else {
+                view.as_ptr()
+            };
+            *out_len = view.len();
+        }
+        WS_OK as u32
+    })
+}
+
+/// Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what
+/// is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
+/// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_output_consume(c: ws_client, n: usize) -> u32 {
+    with_client(c, |s| match s.client.consume_output(n) {
+        Ok(()) => WS_OK as u32,
+        Err(e) => note(s, &e),
+    })
+}
+
 /// Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
 /// count stays readable).

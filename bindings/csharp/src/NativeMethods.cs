@@ -72,6 +72,12 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_read_output(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
+                [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_output_peek(ulong c, byte** out_data, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_output_consume(ulong c, UIntPtr n);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_client_pending_output(ulong c, UIntPtr* out_len);
 

@@ -124,8 +124,8 @@ namespace WsMachine.Tests
         private static string Blittable(string c)
         {
             c = Regex.Replace(c.Replace("const ", "").Replace("struct ", ""), @"\s+", " ").Trim();
-            bool ptr = c.EndsWith("*");
-            string core = c.TrimEnd('*', ' ');
+                        string core = c.TrimEnd('*', ' ');
+            string stars = c.Substring(core.Length).Replace(" ", "");
             string t;
             switch (core)
             {
@@ -139,7 +139,7 @@ namespace WsMachine.Tests
                 case "void": t = "Void"; break;
                 default: t = "?" + core; break;
             }
-            return ptr ? t + "*" : t;
+                        return t + stars;
         }
 
         [Test]
