@@ -516,19 +516,25 @@ pub(crate) fn encode_header(
         .expect("writing to a Vec cannot fail");
 }
 
-/// XORs `buf` with the repeating 4-byte `mask`, eight bytes at a time.
+/// XORs `buf` with the repeating 4-byte `mask`: byte-wise up to an 8-byte boundary,
+/// then whole aligned words (which the compiler vectorises), then the tail.
 pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
-    let m8 = u64::from_ne_bytes([
-        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
-    ]);
-    let mut chunks = buf.chunks_exact_mut(8);
-    for c in &mut chunks {
-        let v = u64::from_ne_bytes((&*c).try_into().expect("8 bytes")) ^ m8;
-        c.copy_from_slice(&v.to_ne_bytes());
+    fn bytewise(bytes: &mut [u8], mask: [u8; 4]) {
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b ^= mask[i & 3];
+        }
     }
-    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
-        *b ^= mask[i & 3];
+    // SAFETY: every bit pattern is a valid u64, and `align_to_mut` only hands out the
+    // correctly aligned middle part as words; prefix and suffix stay bytes.
+    let (prefix, words, suffix) = unsafe { buf.align_to_mut::<u64>() };
+    bytewise(prefix, mask);
+    let m = mask_at(mask, prefix.len());
+    let m8 = u64::from_ne_bytes([m[0], m[1], m[2], m[3], m[0], m[1], m[2], m[3]]);
+    for w in words.iter_mut() {
+        *w ^= m8;
     }
+    // Words are 8 bytes, a multiple of 4: the tail continues where the prefix left off.
+    bytewise(suffix, m);
 }
 
 #[cfg(test)]
