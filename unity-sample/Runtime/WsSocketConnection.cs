@@ -1046,7 +1046,7 @@ namespace WsMachine
     internal static class NonBlockingSend
     {
         /// <summary>Largest piece sent through the looping overload after a writability check.</summary>
-        internal const int SafeChunk = 512;
+        internal const int SafeChunk = 2048;
 
         /// <summary>From this size on, one list-overload call is used instead of small pieces.</summary>
         internal const int LargeSend = 4096;
