@@ -337,7 +337,9 @@ impl Deflater {
 
     /// Whether a message of `len` bytes goes out compressed.
     pub(crate) fn wants(&self, len: usize) -> bool {
-        self.params.client_max_window_bits >= 9 && len >= self.threshold
+        // An empty message goes out uncompressed: a sync flush with no new input
+        // produces nothing, so there would be no `00 00 ff ff` tail to strip.
+        self.params.client_max_window_bits >= 9 && len >= self.threshold && len > 0
     }
 
     /// Compresses `data` onto `out` (without the trailing `00 00 ff ff`).
@@ -363,8 +365,12 @@ impl Deflater {
                 break;
             }
         }
-        debug_assert!(out[start..].ends_with(&[0, 0, 0xff, 0xff]));
-        out.truncate(out.len() - 4);
+        if out[start..].ends_with(&[0, 0, 0xff, 0xff]) {
+            out.truncate(out.len() - 4);
+        } else {
+            // Nothing new to flush (empty input): RFC 7692 7.2.3.6 allows one 0x00 byte.
+            out.push(0);
+        }
         if self.params.client_no_context_takeover {
             c.reset();
         }

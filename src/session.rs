@@ -387,6 +387,9 @@ impl Client {
         };
         self.send_replies();
         match result {
+            // Something during processing failed the connection (close_notify during
+            // the handshake, for example): this call reports it.
+            Ok(_) if self.failure.is_some() => Err(self.failure.clone().expect("checked")),
             Ok(n) => {
                 self.rx_bytes += n as u64;
                 Ok(n)
@@ -666,9 +669,12 @@ impl Client {
             }
             self.flush_tls();
             self.last_error = Some(e.message().to_string());
-            self.failure = Some(e.clone());
+            self.failure = Some(e);
+            // A failure found later in the stream no longer matters.
+            self.pending_failure = None;
         }
-        e
+        // Sticky: whatever happens next, the first failure is the answer.
+        self.failure.clone().expect("recorded above")
     }
 
     /// Marks a panic caught at the boundary: the client fails with [`ErrorKind::Panic`].
@@ -885,6 +891,14 @@ impl Client {
 
     // ----- sending -----------------------------------------------------------------
 
+    /// After a failure every call returns it, before any argument is looked at.
+    fn check_failed(&self) -> Result<()> {
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     fn check_send(&self, len: usize) -> Result<()> {
         if let Some(e) = &self.failure {
             return Err(e.clone());
@@ -917,6 +931,7 @@ impl Client {
 
     /// Queues a text message. Invalid UTF-8 is refused and nothing is sent.
     pub fn send_text(&mut self, utf8: &[u8]) -> Result<()> {
+        self.check_failed()?;
         if std::str::from_utf8(utf8).is_err() {
             return err(
                 ErrorKind::InvalidArgument,
@@ -937,6 +952,7 @@ impl Client {
 
     /// Queues a ping with up to 125 bytes of payload.
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<()> {
+        self.check_failed()?;
         if payload.len() > 125 {
             return err(
                 ErrorKind::InvalidArgument,
@@ -952,6 +968,7 @@ impl Client {
     /// a UTF-8 `reason` of at most 123 bytes. Messages keep arriving until the peer's
     /// close frame; then TLS ends with close_notify.
     pub fn close(&mut self, code: u16, reason: &[u8]) -> Result<()> {
+        self.check_failed()?;
         if !matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999) {
             return err(
                 ErrorKind::InvalidArgument,
@@ -990,6 +1007,10 @@ impl Client {
             return Err(e.clone());
         }
         self.surface_pending_failure()?;
+        if self.pending_failure.is_some() {
+            // The connection is as good as failed; only the queued messages remain.
+            return Ok(());
+        }
         self.trim_if_idle(now_ms);
         let t = &mut self.timers;
         if t.now.is_none() {

@@ -883,3 +883,83 @@ fn large_message_buffers_are_kept_while_busy_and_trimmed_when_idle() {
     echo_roundtrip(&mut p, MessageKind::Binary, &big);
     echo_roundtrip(&mut p, MessageKind::Text, b"small");
 }
+
+#[test]
+fn failures_stay_sticky_and_win_over_argument_errors() {
+    // A protocol error behind a ping: while it waits for the ping to be polled, the
+    // timers are suspended (no timeout overtakes it), then it is the answer to every
+    // call, argument errors included.
+    let mut config = Config::new();
+    config.set_timeouts(Timeouts {
+        idle_ms: 1000,
+        ..quiet_timeouts()
+    });
+    let mut p = Pipe::new(&config, "ws://localhost/", Server::new(None, accept()));
+    p.open();
+    p.client.tick(0).unwrap();
+    p.client.offer_input(&[0x89, 0x00, 0x8d, 0x00]).unwrap(); // ping, then opcode 13
+    p.client.tick(1).unwrap();
+    p.client.tick(60_000).unwrap();
+    assert_ne!(p.client.state(), State::Failed);
+    assert!(
+        matches!(p.client.poll_message().unwrap(), wsmachine::Poll::Message(m) if m.kind == MessageKind::Ping)
+    );
+    let first = p.client.poll_message().unwrap_err().kind();
+    assert_eq!(first, ErrorKind::Protocol);
+    assert_eq!(p.client.tick(120_000).unwrap_err().kind(), first);
+    assert_eq!(p.client.offer_input(b"x").unwrap_err().kind(), first);
+    assert_eq!(p.client.offer_input(&[]).unwrap_err().kind(), first);
+    // Argument errors do not mask the failure.
+    assert_eq!(p.client.send_text(&[0xff]).unwrap_err().kind(), first);
+    assert_eq!(p.client.send_ping(&[0; 200]).unwrap_err().kind(), first);
+    assert_eq!(p.client.close(5, b"").unwrap_err().kind(), first);
+}
+
+#[test]
+fn empty_messages_with_deflate() {
+    let mut config = Config::new();
+    config
+        .set_deflate(wsmachine::DeflateConfig {
+            enabled: true,
+            threshold: 0,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut p = Pipe::new(
+        &config,
+        "ws://localhost/",
+        Server::new(None, Answer::AcceptExt("permessage-deflate".into())),
+    );
+    p.server.echo = false;
+    p.open();
+    p.client.send_text(b"").unwrap();
+    p.client.send_text(b"").unwrap();
+    p.client.send_text(b"hello hello hello").unwrap();
+    p.client.send_binary(&[]).unwrap();
+    assert_eq!(p.client.state(), State::Open);
+}
+
+#[test]
+fn close_notify_during_the_upgrade_fails_the_offering_call() {
+    let s = Setup::new();
+    let mut p = Pipe::new(
+        &s.config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), Answer::Raw(Vec::new())),
+    );
+    // Complete TLS, then the server ends TLS instead of answering the upgrade.
+    for _ in 0..10 {
+        let _ = p.pump();
+    }
+    assert_eq!(p.client.state(), State::WsHandshaking);
+    if let Some(Stream::Tls(t)) = p.server.stream.as_mut() {
+        t.conn.send_close_notify();
+        while t.conn.wants_write() {
+            t.conn.write_tls(&mut t.sock).unwrap();
+        }
+    }
+    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let e = p.client.offer_input(&bytes).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionLost);
+    assert_eq!(p.client.state(), State::Failed);
+}
