@@ -29,6 +29,9 @@ enum Stage {
     Open,
     /// Handshake done, then `count` echo round trips of `size` bytes.
     Messages { count: usize, size: usize },
+    /// As `Messages`, then idle: `ws_client_trim` (what `ws_client_tick` does after a
+    /// second without traffic).
+    Trimmed { count: usize, size: usize },
 }
 
 impl Stage {
@@ -38,6 +41,9 @@ impl Stage {
             Stage::Open => "open, no message".into(),
             Stage::Messages { count, size } => {
                 format!("open, {count} x {} echoed", size_name(size))
+            }
+            Stage::Trimmed { count, size } => {
+                format!("... {count} x {}, then idle", size_name(size))
             }
         }
     }
@@ -59,14 +65,18 @@ fn measure(env: &Env, t: Transport, stage: Stage, n: usize) -> (f64, f64) {
         }
         let mut s = Server::new(env.server_tls(t), sp);
         handshake(&mut c, &mut s);
-        if let Stage::Messages { count, size } = stage {
+        if let Stage::Messages { count, size } | Stage::Trimmed { count, size } = stage {
             let msg = payload(size);
             for _ in 0..count {
                 round_trip(&mut c, &mut s, &msg);
             }
         }
         drop(s);
-        handles.push(c.into_handle());
+        let h = c.into_handle();
+        if let Stage::Trimmed { .. } = stage {
+            check(ws_client_trim(h));
+        }
+        handles.push(h);
     }
     let heap = (live() - heap0) as f64 - handles_cap as f64;
     let rss = rss_bytes() as f64 - rss0 as f64;
@@ -76,7 +86,7 @@ fn measure(env: &Env, t: Transport, stage: Stage, n: usize) -> (f64, f64) {
     (heap / n as f64, rss / n as f64)
 }
 
-const STAGES: [Stage; 5] = [
+const STAGES: [Stage; 6] = [
     Stage::Created,
     Stage::Open,
     Stage::Messages { count: 3, size: 16 },
@@ -85,6 +95,10 @@ const STAGES: [Stage; 5] = [
         size: 1024,
     },
     Stage::Messages {
+        count: 1,
+        size: 64 << 10,
+    },
+    Stage::Trimmed {
         count: 1,
         size: 64 << 10,
     },

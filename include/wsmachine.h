@@ -543,6 +543,15 @@ uint32_t ws_output_peek(ws_client c, const uint8_t **out_data, size_t *out_len);
 uint32_t ws_output_consume(ws_client c, size_t n);
 
 /**
+ * Releases memory kept for large messages. Buffers keep the size of the largest
+ * recent message, so that a stream of large messages does not allocate per message;
+ * `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
+ * without traffic, and this does it now, for example after a burst of large messages.
+ * Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_client_trim(ws_client c);
+
+/**
  * Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
  * count stays readable).

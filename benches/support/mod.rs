@@ -470,8 +470,23 @@ impl WsmClient {
         me
     }
 
-    /// Drains `ws_read_output` into the pipe.
+    /// Drains the output into the pipe: by default through the zero-copy
+    /// `ws_output_peek`/`ws_output_consume`; with `WSM_READ_OUTPUT=1` through
+    /// `ws_read_output` into the caller's buffer (one more copy).
     pub fn flush(&mut self) {
+        if std::env::var_os("WSM_READ_OUTPUT").is_none() {
+            loop {
+                let (mut p, mut n) = (null(), 0usize);
+                check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });
+                if n == 0 {
+                    return;
+                }
+                // SAFETY: the view is valid until the next mutating call on the handle.
+                let view = unsafe { std::slice::from_raw_parts(p, n) };
+                self.pipe.write_all(view).unwrap();
+                check(ws_output_consume(self.c, n));
+            }
+        }
         loop {
             let mut n = 0;
             check(unsafe {

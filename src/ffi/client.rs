@@ -277,6 +277,19 @@ pub extern "C" fn ws_output_consume(c: ws_client, n: usize) -> u32 {
     })
 }
 
+/// Releases memory kept for large messages. Buffers keep the size of the largest
+/// recent message, so that a stream of large messages does not allocate per message;
+/// `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
+/// without traffic, and this does it now, for example after a burst of large messages.
+/// Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_client_trim(c: ws_client) -> u32 {
+    with_client(c, |s| {
+        s.client.trim();
+        WS_OK as u32
+    })
+}
+
 /// Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
 /// count stays readable).

@@ -72,7 +72,10 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_read_output(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
-                [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+                        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_trim(ulong c);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_output_peek(ulong c, byte** out_data, UIntPtr* out_len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
