@@ -420,6 +420,8 @@ fn zero_copy_output_peek_and_consume() {
             code(ws_result::WS_NULL_POINTER)
         );
     }
+    assert_eq!(ws_client_trim(c), OK);
+    assert_eq!(ws_client_trim(0), code(ws_result::WS_INVALID_HANDLE));
     ws_client_free(c);
     ws_config_free(cfg);
 }
