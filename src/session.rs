@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
-use std::sync::Arc;
 
 use crate::config::{Config, Settings};
 use crate::deflate::{DeflateParams, Deflater};
@@ -214,11 +213,6 @@ impl Client {
             client.out.vec().extend_from_slice(&target.request);
         }
         Ok(client)
-    }
-
-    /// Convenience: a client from a shared config.
-    pub fn with_config(config: &Arc<Config>, url: &str) -> Result<Client> {
-        Client::new(config, url)
     }
 
     // ----- state -------------------------------------------------------------------
@@ -757,16 +751,6 @@ impl Client {
                 })
             }
         }
-    }
-
-    /// The message returned by the last `poll_message`, if it is still held. Used by
-    /// the C ABI, where the borrow cannot be expressed.
-    pub fn current_message(&self) -> Option<Message<'_>> {
-        self.current.as_ref().map(|m| Message {
-            kind: m.kind,
-            data: &m.data,
-            close_code: m.close_code,
-        })
     }
 
     // ----- output ------------------------------------------------------------------
