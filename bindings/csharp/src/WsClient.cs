@@ -470,6 +470,17 @@ namespace WsMachine
             }
         }
 
+                /// <summary>
+        /// Releases memory kept for large messages now. Buffers keep the size of the largest
+        /// recent message so that a stream of large messages does not allocate per message;
+        /// <see cref="Tick"/> trims them after a second without traffic anyway.
+        /// </summary>
+        public void Trim()
+        {
+            ulong h = Handle;
+            Ensure.ClientSuccess(NativeMethods.ws_client_trim(h), h);
+        }
+
         // ----- inspection ------------------------------------------------------------
 
         /// <summary>The connection state; readable in every state, including failed.</summary>

@@ -53,7 +53,12 @@ namespace WsMachine.Tests
                 Assert.AreEqual("héllo", Encoding.UTF8.GetString(h.Messages[0].Value));
                 Assert.AreEqual(WsMessageKind.Binary, h.Messages[1].Key.Kind);
                 CollectionAssert.AreEqual(new byte[] { 1, 2, 255 }, h.Messages[1].Value);
-                Assert.AreEqual("span", Encoding.UTF8.GetString(h.Messages[2].Value));
+                                Assert.AreEqual("span", Encoding.UTF8.GetString(h.Messages[2].Value));
+                // Trimming releases retained buffers; the connection goes on working.
+                h.Client.Trim();
+                h.Client.SendText("after trim");
+                h.StepUntil(() => h.Messages.Count >= 4, "echo after Trim");
+                Assert.AreEqual("after trim", Encoding.UTF8.GetString(h.Messages[3].Value));
             }
         }
 
