@@ -307,8 +307,10 @@ impl Client {
     /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
     /// calls it after a second without traffic; call it directly after a burst.
     pub fn trim(&mut self) {
+        // Scratch buffers: their contents are dead between calls.
         fn shrink(v: &mut Vec<u8>) {
-            if v.is_empty() && v.capacity() > TRIM_TO {
+            v.clear();
+            if v.capacity() > TRIM_TO {
                 *v = Vec::new();
             }
         }
