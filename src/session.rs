@@ -91,11 +91,6 @@ enum Phase {
     Done,
 }
 
-#[derive(Debug)]
-enum Reply {
-    Pong(Vec<u8>),
-}
-
 /// Caller-clock timestamps (milliseconds) for the timers.
 #[derive(Debug, Default)]
 struct Timers {
@@ -130,7 +125,8 @@ pub struct Client {
     decoder: Decoder,
     queue: VecDeque<Incoming>,
     current: Option<Incoming>,
-    replies: Vec<Reply>,
+    /// Payloads of received pings, answered with pongs after the input is processed.
+    pongs: Vec<Vec<u8>>,
     out: Output,
     scratch: Vec<u8>,
     masks: MaskSource,
@@ -170,7 +166,7 @@ impl Client {
             phase: Phase::WsHandshaking,
             queue: VecDeque::new(),
             current: None,
-            replies: Vec::new(),
+            pongs: Vec::new(),
             out: Output::default(),
             scratch: Vec::new(),
             masks: MaskSource::default(),
@@ -381,7 +377,7 @@ impl Client {
         } else {
             self.input_plain(data)
         };
-        self.send_replies();
+        self.send_pongs();
         match result {
             // Something during processing failed the connection (close_notify during
             // the handshake, for example): this call reports it.
@@ -521,11 +517,11 @@ impl Client {
 
     fn decode(&mut self, data: &[u8]) -> Result<usize> {
         let queue = &mut self.queue;
-        let replies = &mut self.replies;
+        let pongs = &mut self.pongs;
         let close_received = &mut self.close_received;
         let used = self.decoder.decode(data, &mut |ev| match ev.kind {
             MessageKind::Ping => {
-                replies.push(Reply::Pong(ev.data.clone()));
+                pongs.push(ev.data.clone());
                 queue.push_back(ev);
                 true
             }
@@ -545,9 +541,8 @@ impl Client {
     }
 
     /// Sends automatic pongs.
-    fn send_replies(&mut self) {
-        for reply in std::mem::take(&mut self.replies) {
-            let Reply::Pong(payload) = reply;
+    fn send_pongs(&mut self) {
+        for payload in std::mem::take(&mut self.pongs) {
             if !self.close_sent && self.failure.is_none() && self.phase == Phase::Open {
                 self.write_frame(SendKind::Pong, &[&payload]);
             }
