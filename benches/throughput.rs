@@ -31,10 +31,10 @@ use support::*;
 const SIZES: [usize; 4] = [16, 1 << 10, 64 << 10, 1 << 20];
 const MIB: f64 = (1 << 20) as f64;
 
-/// Round trips per measured repetition: about 2 MiB of payload, 6 to 1500 messages
-/// (roughly 10-30 ms each).
+/// Round trips per measured repetition: about 32 MiB of payload, 6 to 30,000 messages
+/// (roughly 10-70 ms each; shorter repetitions of small messages were noisy).
 fn count_for(size: usize, quick: bool) -> usize {
-    let n = ((2 << 20) / size).clamp(6, 1500);
+    let n = ((32 << 20) / size).clamp(6, 30_000);
     if quick {
         (n / 4).max(4)
     } else {

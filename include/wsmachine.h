@@ -466,7 +466,8 @@ extern "C" {
  * Ownership: free the client with `ws_client_free`.
  * Returns `WS_OK` and writes `*out_client`; `WS_INVALID_URL` (details from
  * `ws_last_error`), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`,
- * `WS_INVALID_ARGUMENT` (URL not UTF-8) or `WS_INVALID_CONFIG`.
+ * `WS_INVALID_ARGUMENT` (URL not UTF-8), `WS_INVALID_CONFIG`, or `WS_INVALID_STATE`
+ * when 4,194,304 handles are already live.
  *
  * # Safety
  * `url` must be a NUL-terminated string; `out_client` writable.
@@ -769,7 +770,8 @@ uint32_t ws_handle_count(size_t *out_count);
  * server resumes the TLS session.
  *
  * Ownership: free the handle with `ws_config_free`.
- * Returns `WS_OK` and writes `*out_config`, or `WS_NULL_POINTER`.
+ * Returns `WS_OK` and writes `*out_config`, `WS_NULL_POINTER`, or `WS_INVALID_STATE`
+ * when 4,194,304 handles are already live.
  *
  * # Safety
  * `out_config` must be NULL or valid for writing a `ws_config`.

@@ -446,6 +446,9 @@ pub struct WsmClient {
     outbuf: Vec<u8>,
     copybuf: Vec<u8>,
     pub poll: Poll,
+    /// `WSM_READ_OUTPUT` was set: drain with `ws_read_output` (read once, at
+    /// construction: `getenv` per flush cost more than a 16 B round trip's C calls).
+    read_output: bool,
 }
 
 impl WsmClient {
@@ -465,6 +468,7 @@ impl WsmClient {
             outbuf: vec![0; io_buf()],
             copybuf: Vec::new(),
             poll,
+            read_output: std::env::var_os("WSM_READ_OUTPUT").is_some(),
         };
         me.flush();
         me
@@ -474,7 +478,7 @@ impl WsmClient {
     /// `ws_output_peek`/`ws_output_consume`; with `WSM_READ_OUTPUT=1` through
     /// `ws_read_output` into the caller's buffer (one more copy).
     pub fn flush(&mut self) {
-        if std::env::var_os("WSM_READ_OUTPUT").is_none() {
+        if !self.read_output {
             loop {
                 let (mut p, mut n) = (null(), 0usize);
                 check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });

@@ -2,9 +2,6 @@
 
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 use super::config::ws_config;
 use super::handles::{self, ClientSlot, Object};
@@ -61,12 +58,12 @@ fn note(slot: &mut ClientSlot, e: &Error) -> u32 {
 /// this client only: it fails with `WS_PANIC` from then on.
 fn with_client(c: ws_client, f: impl FnOnce(&mut ClientSlot) -> u32) -> u32 {
     guard(|| {
-        let Some(slot) = handles::client(c) else {
+        let mut obj = handles::lock(c);
+        let Some(Object::Client(slot)) = obj.as_deref_mut() else {
             set_thread_error("invalid, stale or wrong-type client handle");
             return WS_INVALID_HANDLE as u32;
         };
-        let mut slot = slot.lock();
-        match catch_unwind(AssertUnwindSafe(|| f(&mut slot))) {
+        match catch_unwind(AssertUnwindSafe(|| f(slot))) {
             Ok(code) => code,
             Err(payload) => {
                 let what = describe(&*payload);
@@ -86,7 +83,8 @@ fn with_client(c: ws_client, f: impl FnOnce(&mut ClientSlot) -> u32) -> u32 {
 /// Ownership: free the client with `ws_client_free`.
 /// Returns `WS_OK` and writes `*out_client`; `WS_INVALID_URL` (details from
 /// `ws_last_error`), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`,
-/// `WS_INVALID_ARGUMENT` (URL not UTF-8) or `WS_INVALID_CONFIG`.
+/// `WS_INVALID_ARGUMENT` (URL not UTF-8), `WS_INVALID_CONFIG`, or `WS_INVALID_STATE`
+/// when 4,194,304 handles are already live.
 ///
 /// # Safety
 /// `url` must be a NUL-terminated string; `out_client` writable.
@@ -105,17 +103,21 @@ pub unsafe extern "C" fn ws_client_new(
             Ok(u) => u,
             Err(code) => return code,
         };
-        let Some(config) = handles::config(cfg) else {
-            set_thread_error("invalid, stale or wrong-type config handle");
-            return WS_INVALID_HANDLE as u32;
+        let client = match handles::lock(cfg).as_deref() {
+            Some(Object::Config(config)) => Client::new(config, url),
+            _ => {
+                set_thread_error("invalid, stale or wrong-type config handle");
+                return WS_INVALID_HANDLE as u32;
+            }
         };
-        let client = Client::new(&config.lock(), url);
         match client {
             Ok(client) => {
                 let slot = ClientSlot { client, note: None };
-                let h = handles::insert(Object::Client(Arc::new(Mutex::new(slot))));
-                // SAFETY: checked non-null; writable per the caller's contract.
-                unsafe { write_out(out_client, h) }
+                match handles::insert(Object::Client(Box::new(slot))) {
+                    // SAFETY: checked non-null; writable per the caller's contract.
+                    Some(h) => unsafe { write_out(out_client, h) },
+                    None => handles::table_full(),
+                }
             }
             Err(e) => {
                 set_thread_error(e.message());

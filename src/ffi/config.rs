@@ -1,9 +1,6 @@
 //! `ws_config`: shared client configuration.
 
 use std::ffi::c_char;
-use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 use super::handles::{self, Object};
 use super::panic::guard;
@@ -23,9 +20,9 @@ fn fail(e: Error) -> u32 {
 
 /// Runs `f` on the config behind `cfg`.
 fn with_config(cfg: ws_config, f: impl FnOnce(&mut Config) -> u32) -> u32 {
-    guard(|| match handles::config(cfg) {
-        Some(c) => f(&mut c.lock()),
-        None => {
+    guard(|| match handles::lock(cfg).as_deref_mut() {
+        Some(Object::Config(c)) => f(c),
+        _ => {
             set_thread_error("invalid, stale or wrong-type config handle");
             WS_INVALID_HANDLE as u32
         }
@@ -62,7 +59,8 @@ fn with_timeouts(cfg: ws_config, f: impl FnOnce(&mut Timeouts)) -> u32 {
 /// server resumes the TLS session.
 ///
 /// Ownership: free the handle with `ws_config_free`.
-/// Returns `WS_OK` and writes `*out_config`, or `WS_NULL_POINTER`.
+/// Returns `WS_OK` and writes `*out_config`, `WS_NULL_POINTER`, or `WS_INVALID_STATE`
+/// when 4,194,304 handles are already live.
 ///
 /// # Safety
 /// `out_config` must be NULL or valid for writing a `ws_config`.
@@ -72,9 +70,11 @@ pub unsafe extern "C" fn ws_config_new(out_config: *mut ws_config) -> u32 {
         if out_config.is_null() {
             return WS_NULL_POINTER as u32;
         }
-        let h = handles::insert(Object::Config(Arc::new(Mutex::new(Config::new()))));
-        // SAFETY: checked non-null; the caller guarantees it is writable.
-        unsafe { write_out(out_config, h) }
+        match handles::insert(Object::Config(Box::default())) {
+            // SAFETY: checked non-null; the caller guarantees it is writable.
+            Some(h) => unsafe { write_out(out_config, h) },
+            None => handles::table_full(),
+        }
     })
 }
 

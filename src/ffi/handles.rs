@@ -1,17 +1,17 @@
 //! Generation-counted handles for configs and clients.
 //!
-//! One table maps `uint64_t` handles to objects. A handle is a slotmap key
-//! (`KeyData::as_ffi`: generation in the high half, slot index in the low half), so a
-//! freed slot's old handle never matches its next occupant, garbage values are simply
-//! not found, and 0 is never issued. The table lock is held only to look up, insert or
-//! remove; each object has its own lock, so different handles never block each other.
+//! A handle is `generation << 32 | index`. Slots live in segments of 1,024 that are
+//! made on first use and never freed, so looking a handle up takes no table-wide lock:
+//! an atomic load finds the segment, and the slot's own lock guards both its object
+//! and its generation. The generation is odd while an object lives in the slot and is
+//! bumped when the object is removed, so a freed handle never matches the slot's next
+//! occupant; handle 0, small integers and one bit off a live handle name nothing. Only
+//! creating and freeing objects take the allocator's lock (for the free list).
 
-use std::sync::Arc;
+use once_cell::sync::OnceCell;
+use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 
-use once_cell::sync::Lazy;
-use parking_lot::Mutex;
-use slotmap::{DefaultKey, Key, KeyData, SlotMap};
-
+use super::result::{set_thread_error, ws_result};
 use crate::config::Config;
 use crate::session::Client;
 
@@ -23,58 +23,161 @@ pub(crate) struct ClientSlot {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum Object {
-    Config(Arc<Mutex<Config>>),
-    Client(Arc<Mutex<ClientSlot>>),
+    Config(Box<Config>),
+    Client(Box<ClientSlot>),
 }
 
-static TABLE: Lazy<Mutex<SlotMap<DefaultKey, Object>>> = Lazy::new(|| Mutex::new(SlotMap::new()));
+const SEG_SHIFT: u32 = 10;
+const SEG_LEN: usize = 1 << SEG_SHIFT;
+/// At most `SEGS * SEG_LEN` (4,194,304) objects live at once.
+const SEGS: usize = 4096;
 
-/// The key a handle names. `KeyData::from_ffi` forces the generation odd, so a value
-/// that does not round-trip exactly (one bit off a live handle, small integers) was
-/// never issued and names nothing.
-fn key(handle: u64) -> Option<DefaultKey> {
-    let data = KeyData::from_ffi(handle);
-    (handle != 0 && data.as_ffi() == handle).then(|| data.into())
+#[derive(Default)]
+struct SlotState {
+    /// Odd while `obj` is `Some`.
+    generation: u32,
+    obj: Option<Object>,
 }
 
-pub(crate) fn insert(obj: Object) -> u64 {
-    TABLE.lock().insert(obj).data().as_ffi()
+type Slot = Mutex<SlotState>;
+
+static SEGMENTS: [OnceCell<Box<[Slot]>>; SEGS] = [const { OnceCell::new() }; SEGS];
+
+#[derive(Default)]
+struct Alloc {
+    free: Vec<u32>,
+    next: u32,
+    live: usize,
 }
 
-pub(crate) fn get(handle: u64) -> Option<Object> {
-    TABLE.lock().get(key(handle)?).cloned()
+static ALLOC: Mutex<Alloc> = Mutex::new(Alloc {
+    free: Vec::new(),
+    next: 0,
+    live: 0,
+});
+
+fn slot(index: u32) -> Option<&'static Slot> {
+    let segment = SEGMENTS.get((index >> SEG_SHIFT) as usize)?.get()?;
+    segment.get(index as usize & (SEG_LEN - 1))
 }
 
-pub(crate) fn config(handle: u64) -> Option<Arc<Mutex<Config>>> {
-    match get(handle)? {
-        Object::Config(c) => Some(c),
-        Object::Client(_) => None,
+/// The locked slot `handle` names, if an object lives there.
+fn lock_live(handle: u64) -> Option<MutexGuard<'static, SlotState>> {
+    let generation = (handle >> 32) as u32;
+    if generation % 2 == 0 {
+        return None;
     }
+    let state = slot(handle as u32)?.lock();
+    (state.generation == generation && state.obj.is_some()).then_some(state)
 }
 
-pub(crate) fn client(handle: u64) -> Option<Arc<Mutex<ClientSlot>>> {
-    match get(handle)? {
-        Object::Client(c) => Some(c),
-        Object::Config(_) => None,
-    }
+/// The locked object `handle` names, if it is live.
+pub(crate) fn lock(handle: u64) -> Option<MappedMutexGuard<'static, Object>> {
+    let state = lock_live(handle)?;
+    Some(MutexGuard::map(state, |s| {
+        s.obj.as_mut().expect("checked live")
+    }))
+}
+
+/// Stores `obj` and returns its handle, or `None` when every slot is taken.
+pub(crate) fn insert(obj: Object) -> Option<u64> {
+    let index = {
+        let mut alloc = ALLOC.lock();
+        let index = match alloc.free.pop() {
+            Some(i) => i,
+            None if (alloc.next as usize) < SEGS * SEG_LEN => {
+                let i = alloc.next;
+                SEGMENTS[(i >> SEG_SHIFT) as usize]
+                    .get_or_init(|| (0..SEG_LEN).map(|_| Slot::default()).collect());
+                alloc.next += 1;
+                i
+            }
+            None => return None,
+        };
+        alloc.live += 1;
+        index
+    };
+    let mut state = slot(index).expect("allocated slot").lock();
+    state.generation = state.generation.wrapping_add(1);
+    state.obj = Some(obj);
+    Some(u64::from(state.generation) << 32 | u64::from(index))
 }
 
 /// Removes the object if `handle` names one of the kind `is_kind` accepts. The object
-/// itself is dropped after the table lock is released.
+/// itself is dropped after every lock is released.
 pub(crate) fn remove(handle: u64, is_kind: fn(&Object) -> bool) -> bool {
     let removed = {
-        let mut t = TABLE.lock();
-        match key(handle) {
-            Some(k) if t.get(k).is_some_and(is_kind) => t.remove(k),
-            _ => None,
+        let Some(mut state) = lock_live(handle) else {
+            return false;
+        };
+        if !state.obj.as_ref().is_some_and(is_kind) {
+            return false;
         }
+        state.generation = state.generation.wrapping_add(1);
+        state.obj.take()
     };
-    removed.is_some()
+    {
+        let mut alloc = ALLOC.lock();
+        alloc.free.push(handle as u32);
+        alloc.live -= 1;
+    }
+    drop(removed);
+    true
+}
+
+/// Records and returns the error for a full table (`insert` gave `None`).
+pub(crate) fn table_full() -> u32 {
+    set_thread_error(&format!(
+        "too many live handles ({}); free some first",
+        SEGS * SEG_LEN
+    ));
+    ws_result::WS_INVALID_STATE as u32
 }
 
 /// Live handles (configs and clients), for leak checks.
 pub(crate) fn count() -> usize {
-    TABLE.lock().len()
+    ALLOC.lock().live
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_config(o: &Object) -> bool {
+        matches!(o, Object::Config(_))
+    }
+
+    #[test]
+    fn freed_handles_stay_dead_when_the_slot_is_reused() {
+        // More than one segment, so that lookups cross segment boundaries.
+        let handles: Vec<u64> = (0..SEG_LEN + 10)
+            .map(|_| insert(Object::Config(Box::default())).unwrap())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for &h in &handles {
+            assert_ne!(h, 0);
+            assert!(seen.insert(h), "handles are distinct");
+            assert!(lock(h).is_some());
+            assert!(lock(h ^ (1 << 32)).is_none(), "generation one bit off");
+        }
+        let old = handles[SEG_LEN + 3];
+        assert!(remove(old, is_config));
+        assert!(lock(old).is_none(), "freed");
+        assert!(!remove(old, is_config), "freed twice");
+        let new = insert(Object::Config(Box::default())).unwrap();
+        assert!(
+            lock(old).is_none(),
+            "the old handle does not name the new object"
+        );
+        assert!(lock(new).is_some());
+        // The wrong kind is not removed.
+        assert!(!remove(new, |o| matches!(o, Object::Client(_))));
+        assert!(lock(new).is_some());
+        for h in handles.into_iter().chain([new]) {
+            remove(h, is_config);
+        }
+        assert!(lock(new).is_none());
+    }
 }
