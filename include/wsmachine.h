@@ -501,6 +501,37 @@ uint32_t ws_client_free(ws_client c);
 uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *out_consumed);
 
 /**
+ * Lends a window of the library's memory to receive socket bytes into, saving the
+ * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
+ * pass the count received to `ws_input_commit`. On a plain `ws://` connection inside
+ * a large frame the window is the message buffer itself, so payload is never copied
+ * again; otherwise it is a 16 KiB staging buffer.
+ *
+ * The window is valid until the next call on this client. `*out_cap` is 0 while
+ * `max_queued_messages` are undelivered: poll messages first. The end of the stream
+ * is still reported with `ws_offer_input(c, NULL, 0, ...)`.
+ *
+ * Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `out_buf` and `out_cap` must be writable.
+ */
+uint32_t ws_input_window(ws_client c, uint8_t **out_buf, size_t *out_cap);
+
+/**
+ * Processes the first `n` bytes written into the window of the last
+ * `ws_input_window` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
+ * does nothing.
+ *
+ * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
+ * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input` or
+ * `ws_client_trim` came in between),
+ * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
+ * `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_input_commit(ws_client c, size_t n);
+
+/**
  * Copies up to `cap` bytes that must be written to the socket into `buf`: TLS
  * records, the HTTP upgrade, frames, automatic pongs, close frames, close_notify.
  * Call until `*out_len` is 0. Bytes are removed from the library as they are copied;

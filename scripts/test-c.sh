@@ -9,13 +9,15 @@
 #      127.0.0.1 (good, expired, wronghost, TLS-1.3-only, plain). They are killed on exit.
 #   3. the header alone as C11 and as C++11 (-Wall -Wextra -Werror -pedantic), plus a
 #      C++ program linked against the static library (extern "C" names)
-#   4. ffi_misuse_test, echo_test (wss:// and ws://) and tls_errors_test, built with
-#      ASan+UBSan against target/release/libwsmachine.a
+#   4. ffi_misuse_test, echo_test (wss:// and ws://, each with ws_offer_input and with
+#      the input window) and tls_errors_test, built with ASan+UBSan against
+#      target/release/libwsmachine.a
 #   5. echo_test again, built against libwsmachine.so without sanitizers, under
 #      valgrind --leak-check=full: wss:// with undefined-value errors off (ring's
 #      assembly makes Memcheck report its AES-GCM/SHA output as uninitialised), and
 #      ws:// with them on, so every byte wsmachine itself produces is checked
-#      (tests/c/valgrind.supp: one third-party entry, see there). WSM_VALGRIND=0 skips.
+#      (tests/c/valgrind.supp: one third-party entry, see there); ws:// once more through
+#      the input window (the message buffer lent to recv()). WSM_VALGRIND=0 skips.
 #
 # Output: every check line of every program ("ok - ..." / "not ok - ..."), the
 # script's own checks in the same form, and as the LAST line "N passed, N failed".
@@ -157,6 +159,9 @@ wait_port good; wait_port expired; wait_port wronghost; wait_port tls13; wait_po
 WSS="wss://localhost:$PORT_good"
 built echo_test && run_prog "echo_test $WSS/ (ASan)" "$TMP/echo_test" "$WSS/" "$C/ca.pem"
 built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
+built echo_test && run_prog "echo_test $WSS/ (ASan, input window)" env WSM_INPUT_WINDOW=1 "$TMP/echo_test" "$WSS/" "$C/ca.pem"
+built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan, input window)" env WSM_INPUT_WINDOW=1 \
+  "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
@@ -171,6 +176,10 @@ if [ "${WSM_VALGRIND:-1}" != 0 ]; then
       "${VG[@]}" --undef-value-errors=no "$TMP/echo_test_so" "$WSS/" "$C/ca.pem"
     run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks)" \
       env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 \
+      "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
+    # The direct window lends the message buffer: no read of memory nobody wrote.
+    run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks, input window)" \
+      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 WSM_INPUT_WINDOW=1 \
       "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
   fi
 fi

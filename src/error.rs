@@ -18,6 +18,8 @@ pub enum ErrorKind {
     InvalidConfig,
     /// The operation needs an open connection and the handshake has not finished.
     NotOpen,
+    /// The call does not fit the client's state (a commit without an input window).
+    InvalidState,
     /// The connection is closing or closed; nothing more can be sent.
     AlreadyClosed,
     /// Queueing this would exceed the configured maximum of pending output.
@@ -107,6 +109,7 @@ impl Error {
                 | ErrorKind::InvalidUrl
                 | ErrorKind::InvalidConfig
                 | ErrorKind::NotOpen
+                | ErrorKind::InvalidState
                 | ErrorKind::AlreadyClosed
                 | ErrorKind::OutputFull
         )

@@ -58,6 +58,9 @@ pub(crate) struct Decoder {
     /// The data message being assembled and its kind.
     message: Option<MessageKind>,
     buf: Vec<u8>,
+    /// The first `buf_init` bytes of `buf`'s allocation are initialized (at least
+    /// `buf.len()`), so that a direct input window needs no zero-filling.
+    buf_init: usize,
     /// `buf[..utf8_checked]` is known to be valid UTF-8 (text messages only).
     utf8_checked: usize,
     control: Vec<u8>,
@@ -65,6 +68,8 @@ pub(crate) struct Decoder {
     max_frame: usize,
     /// Spare buffers to reuse for the next message.
     spare: Vec<u8>,
+    /// Initialized bytes of `spare`'s allocation.
+    spare_init: usize,
     /// permessage-deflate, once negotiated; the inflater is made on first use.
     deflate: Option<DeflateParams>,
     inflater: Option<Inflater>,
@@ -85,11 +90,13 @@ impl Decoder {
             frame: None,
             message: None,
             buf: Vec::new(),
+            buf_init: 0,
             utf8_checked: 0,
             control: Vec::new(),
             max_message: limits.max_message_size,
             max_frame: limits.max_frame_size,
             spare: Vec::new(),
+            spare_init: 0,
             deflate: None,
             inflater: None,
             compressed: false,
@@ -104,6 +111,8 @@ impl Decoder {
     /// Gives a delivered message's buffer back for reuse.
     pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
         if buf.capacity() > self.spare.capacity() {
+            // The delivered message's bytes stay initialized after `clear`.
+            self.spare_init = buf.len();
             buf.clear();
             self.spare = buf;
         }
@@ -118,10 +127,82 @@ impl Decoder {
     pub(crate) fn trim(&mut self, keep: usize) {
         if self.spare.capacity() > keep {
             self.spare = Vec::new();
+            self.spare_init = 0;
         }
         if self.message.is_none() && self.buf.capacity() > keep {
             self.buf = Vec::new();
+            self.buf_init = 0;
         }
+    }
+
+    /// Keeps `buf_init` true after `buf` was appended to: a reallocation (capacity
+    /// changed) copies only what the new allocation is known to hold initialized.
+    fn track_growth(&mut self, cap_before: usize) {
+        self.buf_init = if self.buf.capacity() == cap_before {
+            self.buf_init.max(self.buf.len())
+        } else {
+            self.buf.len()
+        };
+    }
+
+    /// Payload bytes of the current data frame still to come, when they can be
+    /// received straight into the message buffer (an uncompressed data frame).
+    pub(crate) fn direct_remaining(&self) -> Option<u64> {
+        let frame = self.frame.as_ref()?;
+        (matches!(frame.opcode, OpCode::Data(_)) && !self.compressed && frame.remaining > 0)
+            .then_some(frame.remaining)
+    }
+
+    /// Lends the next `min(remaining, max)` bytes of the message buffer, for the
+    /// caller to receive frame payload into (see [`Decoder::commit_direct`]). Memory
+    /// is zero-filled only the first time the buffer grows this far.
+    pub(crate) fn direct_window(&mut self, max: usize) -> Option<&mut [u8]> {
+        let remaining = self.direct_remaining()?;
+        let want = (remaining.min(max as u64)) as usize;
+        let cap = self.buf.capacity();
+        self.buf.reserve(want);
+        self.track_growth(cap);
+        let len = self.buf.len();
+        if self.buf_init < len + want {
+            let spare = self.buf.spare_capacity_mut();
+            for b in &mut spare[self.buf_init - len..want] {
+                b.write(0);
+            }
+            self.buf_init = len + want;
+        }
+        // SAFETY: `len..len + want` lies inside the allocation (reserved above) and is
+        // initialized (`buf_init`); the slice borrows `self`, so nothing reallocates
+        // while it lives.
+        Some(unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().add(len), want) })
+    }
+
+    /// Takes `n` payload bytes the caller wrote at the start of the last direct window,
+    /// then finishes the frame if it is complete (passing events to `sink` as
+    /// [`Decoder::decode`] does).
+    pub(crate) fn commit_direct(
+        &mut self,
+        n: usize,
+        sink: &mut dyn FnMut(Incoming) -> bool,
+    ) -> Result<()> {
+        let len = self.buf.len();
+        if self.direct_remaining().is_none_or(|r| (n as u64) > r) || len + n > self.buf_init {
+            return err(
+                ErrorKind::InvalidArgument,
+                "no direct input window of that size is open",
+            );
+        }
+        // SAFETY: `buf[len..len + n]` is inside the allocation and initialized
+        // (`buf_init`, checked above).
+        unsafe { self.buf.set_len(len + n) };
+        let frame = self.frame.as_mut().expect("checked above");
+        frame.remaining -= n as u64;
+        if self.message == Some(MessageKind::Text) {
+            self.check_utf8(false)?;
+        }
+        if self.frame.as_ref().is_some_and(|f| f.remaining == 0) {
+            self.finish_frame(sink)?;
+        }
+        Ok(())
     }
 
     /// Decodes `data`. Each complete message, ping, pong or close is passed to `sink`,
@@ -157,14 +238,18 @@ impl Decoder {
             if is_control {
                 self.control.extend_from_slice(chunk);
             } else {
+                let cap = self.buf.capacity();
                 if self.compressed {
                     let inflater = self
                         .inflater
                         .as_mut()
                         .expect("inflater for a compressed message");
-                    inflater.inflate(chunk, &mut self.buf, self.max_message)?;
+                    let inflated = inflater.inflate(chunk, &mut self.buf, self.max_message);
+                    self.track_growth(cap);
+                    inflated?;
                 } else {
                     self.buf.extend_from_slice(chunk);
+                    self.track_growth(cap);
                 }
                 if self.message == Some(MessageKind::Text) {
                     self.check_utf8(false)?;
@@ -278,6 +363,7 @@ impl Decoder {
                 }
                 if self.buf.capacity() == 0 {
                     self.buf = std::mem::take(&mut self.spare);
+                    self.buf_init = std::mem::take(&mut self.spare_init);
                 }
             }
         }
@@ -304,7 +390,9 @@ impl Decoder {
             // Reserve for the announced frame, bounded so that a lying length costs
             // no more memory than the bytes that really arrive (plus 1 MiB).
             if !self.compressed {
+                let cap = self.buf.capacity();
                 self.buf.reserve((len as usize).min(1 << 20));
+                self.track_growth(cap);
             }
         } else {
             self.control.clear();
@@ -373,13 +461,17 @@ impl Decoder {
                         .inflater
                         .as_mut()
                         .expect("inflater for a compressed message");
-                    inflater.finish(&mut self.buf, self.max_message)?;
+                    let cap = self.buf.capacity();
+                    let finished = inflater.finish(&mut self.buf, self.max_message);
+                    self.track_growth(cap);
+                    finished?;
                     self.compressed = false;
                 }
                 if kind == MessageKind::Text {
                     self.check_utf8(true)?;
                 }
                 let data = std::mem::take(&mut self.buf);
+                self.buf_init = 0;
                 Ok(sink(Incoming {
                     kind,
                     data,
@@ -480,11 +572,11 @@ pub(crate) fn encode_with(
     };
     hdr.format(len as u64, out)
         .expect("writing to a Vec cannot fail");
-    let start = out.len();
+    let mut offset = 0;
     for p in parts {
-        out.extend_from_slice(p);
+        extend_masked(out, p, mask_at(mask, offset));
+        offset += p.len();
     }
-    apply_mask(&mut out[start..], mask);
 }
 
 /// The mask as it applies from payload byte `offset` on.
@@ -516,8 +608,11 @@ pub(crate) fn encode_header(
         .expect("writing to a Vec cannot fail");
 }
 
+/// The reference for [`extend_masked`] in the tests.
+///
 /// XORs `buf` with the repeating 4-byte `mask`: byte-wise up to an 8-byte boundary,
 /// then whole aligned words (which the compiler vectorises), then the tail.
+#[cfg(test)]
 pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
     fn bytewise(bytes: &mut [u8], mask: [u8; 4]) {
         for (i, b) in bytes.iter_mut().enumerate() {
@@ -537,9 +632,51 @@ pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
     bytewise(suffix, m);
 }
 
+/// Appends `src` XOR the repeating `mask` to `out` in one pass (a copy and then
+/// [`apply_mask`] would read and write the bytes twice).
+pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], mask: [u8; 4]) {
+    out.reserve(src.len());
+    let len = out.len();
+    let dst = &mut out.spare_capacity_mut()[..src.len()];
+    let m8 = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut s = src.chunks_exact(8);
+    let mut d = dst.chunks_exact_mut(8);
+    for (sw, dw) in (&mut s).zip(&mut d) {
+        let w = u64::from_ne_bytes(sw.try_into().expect("8 bytes")) ^ m8;
+        for (o, b) in dw.iter_mut().zip(w.to_ne_bytes()) {
+            o.write(b);
+        }
+    }
+    // Chunks are 8 bytes, a multiple of 4: the tail starts at mask[0] again.
+    for (i, (o, b)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
+        o.write(b ^ mask[i & 3]);
+    }
+    // SAFETY: the loops above wrote all `src.len()` bytes after `len`, inside the
+    // capacity reserved at the top.
+    unsafe { out.set_len(len + src.len()) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extend_masked_equals_copy_then_mask() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        for len in [0usize, 1, 3, 4, 7, 8, 9, 15, 16, 17, 100, 4099] {
+            for start in 0..3 {
+                let src: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+                let mut want = vec![0xaa; start];
+                want.extend_from_slice(&src);
+                apply_mask(&mut want[start..], mask);
+                let mut got = vec![0xaa; start];
+                extend_masked(&mut got, &src, mask);
+                assert_eq!(got, want, "len {len}, start {start}");
+            }
+        }
+    }
 
     fn server_frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
         let mut v = vec![op | if fin { 0x80 } else { 0 }];

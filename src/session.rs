@@ -110,6 +110,13 @@ const DECODE_CHUNK: usize = 16 << 10;
 const TLS_CHUNK: usize = 16 << 10;
 /// Upper bound of a TLS record's overhead (TLS 1.2 AES-GCM: header, nonce, tag).
 const TLS_RECORD_OVERHEAD: usize = 29;
+/// Size of the staging window `input_window` lends (one full TLS record).
+const STAGE_SIZE: usize = 16 << 10;
+/// Smallest payload remainder worth a direct window; less goes through the stage.
+const DIRECT_MIN: u64 = 4 << 10;
+/// Largest direct window, so that a frame's announced length commits no more memory
+/// than the bytes that really arrive plus this.
+const DIRECT_MAX: usize = 1 << 20;
 /// Capacity each retained buffer is trimmed to when the connection is idle.
 const TRIM_TO: usize = 4 << 10;
 /// Quiet time after which `tick` trims retained buffers.
@@ -149,6 +156,22 @@ pub struct Client {
     deflater: Option<Deflater>,
     /// Compressed payload of the message being sent.
     zbuf: Vec<u8>,
+    /// Receives socket bytes through `input_window` when no direct window fits.
+    stage: Vec<u8>,
+    /// The window `input_window` lent last, until it is committed.
+    window: Option<Window>,
+    /// `commit_input` is processing a window: the bound on undelivered messages was
+    /// checked when the window was lent.
+    committing: bool,
+}
+
+/// What `input_window` lent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// `stage[..n]`.
+    Stage(usize),
+    /// The next `n` bytes of the message buffer (payload of the current frame).
+    Direct(usize),
 }
 
 impl Client {
@@ -184,6 +207,9 @@ impl Client {
             deflate: None,
             deflater: None,
             zbuf: Vec::new(),
+            stage: Vec::new(),
+            window: None,
+            committing: false,
         };
         if target.tls {
             let name = client.settings.server_name.clone().unwrap_or(target.host);
@@ -313,6 +339,8 @@ impl Client {
         self.out.trim(TRIM_TO);
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
+        self.stage = Vec::new();
+        self.window = None;
         self.decoder.trim(TRIM_TO);
         self.queue.shrink_to_fit();
         if let Some(conn) = self.tls.as_mut() {
@@ -338,6 +366,7 @@ impl Client {
         self.out.capacity()
             + self.scratch.capacity()
             + self.zbuf.capacity()
+            + self.stage.capacity()
             + self.decoder.retained_capacity()
     }
 
@@ -355,6 +384,9 @@ impl Client {
     /// After the connection ended, input is taken and discarded. After a failure,
     /// every call returns that failure.
     pub fn offer_input(&mut self, data: &[u8]) -> Result<usize> {
+        if !self.committing {
+            self.window = None;
+        }
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
@@ -377,6 +409,11 @@ impl Client {
         } else {
             self.input_plain(data)
         };
+        self.after_input(result, data.len())
+    }
+
+    /// Sends automatic replies and applies the outcome of processing `offered` bytes.
+    fn after_input(&mut self, result: Result<usize>, offered: usize) -> Result<usize> {
         self.send_pongs();
         match result {
             // Something during processing failed the connection (close_notify during
@@ -390,9 +427,9 @@ impl Client {
             // order: the messages are polled (and may be answered) first, then the
             // failure surfaces from poll_message. The rest of the input is garbage.
             Err(e) if self.can_defer(&e) => {
-                self.rx_bytes += data.len() as u64;
+                self.rx_bytes += offered as u64;
                 self.pending_failure = Some(e);
-                Ok(data.len())
+                Ok(offered)
             }
             Err(e) => Err(self.fail(e)),
         }
@@ -413,7 +450,92 @@ impl Client {
     }
 
     fn queue_full(&self) -> bool {
-        self.queue.len() >= self.settings.limits.max_queued_messages
+        !self.committing && self.queue.len() >= self.settings.limits.max_queued_messages
+    }
+
+    /// Lends memory to receive socket bytes into, saving the copy `offer_input`
+    /// makes; pass the count received to [`Client::commit_input`]. While a plain `ws://`
+    /// connection is inside a large frame's payload the window is the message buffer
+    /// itself (the bytes are never copied again), otherwise it is a 16 KiB staging
+    /// buffer. Use the window before any other call on the client.
+    ///
+    /// The window is empty while `max_queued_messages` are undelivered: poll first.
+    /// After a failure, returns it.
+    pub fn input_window(&mut self) -> Result<&mut [u8]> {
+        self.window = None;
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        if self.queue_full() && self.phase != Phase::Done {
+            return Ok(&mut []);
+        }
+        let direct = self.tls.is_none()
+            && self.phase == Phase::Open
+            && !self.close_received
+            && self.pending_failure.is_none()
+            && self
+                .decoder
+                .direct_remaining()
+                .is_some_and(|r| r >= DIRECT_MIN);
+        if direct {
+            let window = self.decoder.direct_window(DIRECT_MAX).expect("checked");
+            self.window = Some(Window::Direct(window.len()));
+            return Ok(window);
+        }
+        if self.stage.len() < STAGE_SIZE {
+            self.stage = vec![0; STAGE_SIZE];
+        }
+        self.window = Some(Window::Stage(STAGE_SIZE));
+        Ok(&mut self.stage[..])
+    }
+
+    /// Processes the first `n` bytes of the window [`Client::input_window`] lent, as
+    /// [`Client::offer_input`] would, taking all of them. `n == 0` does nothing (the
+    /// end of the stream is `offer_input(&[])`).
+    pub fn commit_input(&mut self, n: usize) -> Result<()> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
+        let Some(window) = self.window.take() else {
+            return err(
+                ErrorKind::InvalidState,
+                "no input window is open (call input_window first)",
+            );
+        };
+        let (Window::Stage(cap) | Window::Direct(cap)) = window;
+        if n > cap {
+            return err(
+                ErrorKind::InvalidArgument,
+                format!("{n} bytes committed to a window of {cap}"),
+            );
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        self.committing = true;
+        let result = match window {
+            Window::Stage(_) => {
+                let stage = std::mem::take(&mut self.stage);
+                let taken = self.offer_input(&stage[..n]);
+                self.stage = stage;
+                taken.map(|_| ())
+            }
+            Window::Direct(_) => {
+                let result = self.commit_direct(n).map(|()| n);
+                self.after_input(result, n).map(|_| ())
+            }
+        };
+        self.committing = false;
+        result
+    }
+
+    fn commit_direct(&mut self, n: usize) -> Result<()> {
+        let queue = &mut self.queue;
+        self.decoder.commit_direct(n, &mut |ev| {
+            // Only data frames are received directly: never a ping or close.
+            queue.push_back(ev);
+            true
+        })
     }
 
     fn input_plain(&mut self, data: &[u8]) -> Result<usize> {
@@ -842,9 +964,7 @@ impl Client {
                     let mut rest = *part;
                     while !rest.is_empty() {
                         let take = (TLS_CHUNK - scratch.len()).min(rest.len());
-                        let start = scratch.len();
-                        scratch.extend_from_slice(&rest[..take]);
-                        frame::apply_mask(&mut scratch[start..], frame::mask_at(mask, offset));
+                        frame::extend_masked(scratch, &rest[..take], frame::mask_at(mask, offset));
                         offset += take;
                         rest = &rest[take..];
                         if scratch.len() == TLS_CHUNK {

@@ -664,6 +664,34 @@ fn deflate_offer_and_compressed_messages_in_memory() {
 }
 
 #[test]
+fn deflate_messages_through_the_input_window() {
+    let mut p = deflate_pipe("permessage-deflate");
+    p.use_window = true;
+    p.step = 3000;
+    p.open();
+    // Letters from a xorshift generator: compressible, but to well over 4 KiB, so the
+    // compressed frame is large enough for a direct window, which it must not get.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let text: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b'a' + (x % 26) as u8
+        })
+        .collect();
+    let z = raw_deflate(&text);
+    assert!(z.len() > 16 << 10);
+    p.server.write_raw(&server_frame(0xc1, &z)); // FIN + RSV1 + text
+    p.server.write_raw(&server_frame(0x82, &[5u8; 50_000])); // plain binary: direct
+    p.run().unwrap();
+    let got = p.take_got();
+    assert_eq!(got.len(), 2);
+    assert!(got[0].data == text);
+    assert_eq!(got[1].data, vec![5u8; 50_000]);
+}
+
+#[test]
 fn deflate_zip_bomb_ends_in_message_too_big_with_bounded_memory() {
     let mut config = Config::new();
     config

@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::ffi::CString;
 use std::io::{self, IoSlice, Read, Write};
-use std::ptr::null;
+use std::ptr::{null, null_mut};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -449,6 +449,10 @@ pub struct WsmClient {
     /// `WSM_READ_OUTPUT` was set: drain with `ws_read_output` (read once, at
     /// construction: `getenv` per flush cost more than a 16 B round trip's C calls).
     read_output: bool,
+    /// `WSM_OFFER_INPUT` was set: read the pipe into the caller's buffer and offer it
+    /// with `ws_offer_input` (one more copy) instead of reading into
+    /// `ws_input_window`.
+    offer_input: bool,
 }
 
 impl WsmClient {
@@ -469,6 +473,7 @@ impl WsmClient {
             copybuf: Vec::new(),
             poll,
             read_output: std::env::var_os("WSM_READ_OUTPUT").is_some(),
+            offer_input: std::env::var_os("WSM_OFFER_INPUT").is_some(),
         };
         me.flush();
         me
@@ -614,7 +619,23 @@ impl BenchClient for WsmClient {
 
     fn recv(&mut self, expect_len: usize) -> usize {
         let mut got = 0;
-        loop {
+        while !self.offer_input {
+            let (mut p, mut cap) = (null_mut(), 0usize);
+            check(unsafe { ws_input_window(self.c, &mut p, &mut cap) });
+            if cap == 0 {
+                got += self.poll_all(expect_len);
+                continue;
+            }
+            // SAFETY: the window is ours until the next call on the handle.
+            let window = unsafe { std::slice::from_raw_parts_mut(p, cap) };
+            match self.pipe.read(window) {
+                Ok(n) => check(ws_input_commit(self.c, n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+            got += self.poll_all(expect_len);
+        }
+        while self.offer_input {
             let n = match self.pipe.read(&mut self.inbuf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

@@ -161,7 +161,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> u32 {
         K::InvalidArgument => WS_INVALID_ARGUMENT,
         K::InvalidUrl => WS_INVALID_URL,
         K::InvalidConfig => WS_INVALID_CONFIG,
-        K::NotOpen => WS_INVALID_STATE,
+        K::NotOpen | K::InvalidState => WS_INVALID_STATE,
         K::AlreadyClosed => WS_ALREADY_CLOSED,
         K::OutputFull => WS_OUTPUT_FULL,
         K::Tls => WS_TLS_ERROR,

@@ -339,6 +339,24 @@ static void test_null_pointers(ws_config cfg)
     check_code(ws_read_output(c, data, sizeof data, NULL), WS_NULL_POINTER, "ws_read_output(out_len NULL)");
     check_code(ws_client_pending_output(c, NULL), WS_NULL_POINTER, "ws_client_pending_output(NULL)");
     check_code(ws_poll_message(c, NULL), WS_NULL_POINTER, "ws_poll_message(NULL)");
+    {
+        uint8_t *win = NULL;
+        size_t cap = 0;
+        const uint8_t *view = NULL;
+        check_code(ws_input_window(c, NULL, &cap), WS_NULL_POINTER, "ws_input_window(out_buf NULL)");
+        check_code(ws_input_window(c, &win, NULL), WS_NULL_POINTER, "ws_input_window(out_cap NULL)");
+        check_code(ws_output_peek(c, NULL, &cap), WS_NULL_POINTER, "ws_output_peek(out_data NULL)");
+        check_code(ws_output_peek(c, &view, NULL), WS_NULL_POINTER, "ws_output_peek(out_len NULL)");
+        check_code(ws_input_commit(c, 1), WS_INVALID_STATE, "ws_input_commit without a window -> WS_INVALID_STATE");
+        check_code(ws_input_window(c, &win, &cap), WS_OK, "ws_input_window");
+        check(win != NULL && cap > 0, "ws_input_window lends a window (%zu bytes)", cap);
+        check_code(ws_input_commit(c, cap + 1), WS_INVALID_ARGUMENT,
+                   "ws_input_commit(more than the window) -> WS_INVALID_ARGUMENT");
+        check_code(ws_input_commit(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
+        uint32_t st = 0;
+        check(ws_client_state(c, &st) == WS_OK && st == WS_STATE_TLS_HANDSHAKING,
+              "caller mistakes leave the client as it was");
+    }
     check_code(ws_poll_message_copy(c, NULL, 10, &u, &n, &u16), WS_NULL_POINTER,
                "ws_poll_message_copy(buf NULL, cap 10)");
     check_code(ws_poll_message_copy(c, data, sizeof data, NULL, &n, &u16), WS_NULL_POINTER,
@@ -416,6 +434,16 @@ static void check_bad_client_handle(ws_client h, const char *what)
     BAD(ws_client_is_resumed(h, &u), "ws_client_is_resumed");
     BAD(ws_client_tls_version(h, &u), "ws_client_tls_version");
     BAD(ws_client_subprotocol(h, cbuf, sizeof cbuf, &n), "ws_client_subprotocol");
+    {
+        uint8_t *win = NULL;
+        const uint8_t *view = NULL;
+        BAD(ws_input_window(h, &win, &n), "ws_input_window");
+        BAD(ws_input_commit(h, 1), "ws_input_commit");
+        BAD(ws_output_peek(h, &view, &n), "ws_output_peek");
+        BAD(ws_output_consume(h, 1), "ws_output_consume");
+        BAD(ws_client_trim(h), "ws_client_trim");
+        check(win == NULL && view == NULL, "no window or view lent for %s", what);
+    }
 #undef BAD
     ws_message z;
     memset(&z, 0x5a, sizeof z);

@@ -4,6 +4,7 @@
  * exactly as the comment at the top of wsmachine.h describes it:
  *
  *   1. feed socket bytes with ws_offer_input (0 bytes = EOF), polling messages
+ *      (or, with use_window, recv() into ws_input_window and ws_input_commit)
  *      until WS_NEED_INPUT after every offer;
  *   2. ws_client_tick with clock_gettime(CLOCK_MONOTONIC) in ms
  *      (QueryPerformanceCounter on Windows);
@@ -448,6 +449,7 @@ typedef struct {
     uint32_t state;     /* last observed state */
     size_t partial_writes;
     size_t pings_seen;  /* server pings (answered by the library) */
+    int use_window;     /* recv() straight into ws_input_window, then ws_input_commit */
 } conn;
 
 static inline void note_code(conn *k, uint32_t rc)
@@ -584,7 +586,26 @@ static inline void pump(conn *k, int wait_ms)
         p.revents = 0;
         if (sock_poll(&p, 1, wait_ms) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
             for (int i = 0; i < 64; i++) { /* read what is there, then tick and write */
-                ssize_t n = sock_recv(k->fd, k->rx, sizeof k->rx);
+                uint8_t *into = k->rx;
+                size_t cap = sizeof k->rx;
+                if (k->use_window) {
+                    uint32_t rc = ws_input_window(k->c, &into, &cap);
+                    if (rc != WS_OK) {
+                        note_code(k, rc);
+                        poll_all(k);
+                        break;
+                    }
+                    if (cap == 0) { /* the undelivered-message bound: poll first */
+                        poll_all(k);
+                        continue;
+                    }
+                }
+                ssize_t n = sock_recv(k->fd, into, cap);
+                if (n > 0 && k->use_window) {
+                    note_code(k, ws_input_commit(k->c, (size_t)n));
+                    poll_all(k);
+                    continue;
+                }
                 if (n > 0) {
                     feed(k, k->rx, (size_t)n);
                     continue;

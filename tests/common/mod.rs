@@ -356,6 +356,8 @@ pub struct Pipe {
     pub step: usize,
     pub got: Vec<Got>,
     pub to_server_bytes: usize,
+    /// Deliver input through `input_window`/`commit_input` instead of `offer_input`.
+    pub use_window: bool,
 }
 
 pub struct Setup {
@@ -403,6 +405,7 @@ impl Pipe {
             step: 64 << 10,
             got: Vec::new(),
             to_server_bytes: 0,
+            use_window: false,
         }
     }
 
@@ -426,7 +429,15 @@ impl Pipe {
         for chunk in out.chunks(self.step.max(1)) {
             let mut off = 0;
             while off < chunk.len() {
-                let n = self.client.offer_input(&chunk[off..])?;
+                let n = if self.use_window {
+                    let window = self.client.input_window()?;
+                    let n = window.len().min(chunk.len() - off);
+                    window[..n].copy_from_slice(&chunk[off..off + n]);
+                    self.client.commit_input(n)?;
+                    n
+                } else {
+                    self.client.offer_input(&chunk[off..])?
+                };
                 off += n;
                 if n == 0 {
                     self.drain()?;

@@ -69,10 +69,18 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_offer_input(ulong c, byte* data, UIntPtr len, UIntPtr* out_consumed);
 
+        // The input window suits native sockets that receive into a pointer; managed
+        // sockets receive into arrays, so WsSocketConnection uses ws_offer_input.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_input_window(ulong c, byte** out_buf, UIntPtr* out_cap);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_input_commit(ulong c, UIntPtr n);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_read_output(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
-                        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_client_trim(ulong c);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
