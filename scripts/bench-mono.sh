@@ -5,9 +5,7 @@
 #   bash scripts/bench-mono.sh [--reps N] [--seconds S] [--warmup S] [--no-experiments]
 #
 # Steps: cargo build --release (library and examples/bench_echo_server.rs), compile the
-# bindings and bindings/csharp/bench/MonoBench.cs with mcs (plus, for the chunking
-# experiment, a copy of the bindings with NonBlockingSend.SafeChunk raised from 512 B to
-# 2 KiB, the BSD/macOS send low-water mark the bindings already rely on),
+# bindings and bindings/csharp/bench/MonoBench.cs with mcs,
 # make the test PKI (tests/peers/make_certs.sh), trust its CA in a PRIVATE Mono store (HOME
 # points at a temporary directory: the machine's and the user's stores are not touched),
 # start the echo server, run the matrix interleaved --reps times (default 3), and print a
@@ -18,7 +16,9 @@
 #   cws    ClientWebSocket, TLS 1.2 (Mono 6.8's SslStream has no TLS 1.3)
 #   wsm    WsSocketConnection, TLS 1.2 (same server port, same cipher suite)
 #   wsm13  WsSocketConnection, TLS 1.3
-#   wsm-chunk  (experiment) wsm with SafeChunk = 2 KiB, TLS 1.2, 1 KiB and 64 KiB only
+#   wsm-spin   wsm, TLS 1.2, round trips only, pumped in a busy loop like a game's main loop
+#              that never sleeps (about the one core ClientWebSocket's threads use);
+#              --no-experiments skips it
 # Raw RESULT lines go to target/bench-mono/results.txt.
 # Needs: cargo, mono-runtime, mono-mcs, openssl, python3.
 set -euo pipefail
@@ -56,18 +56,6 @@ step "compile bindings and MonoBench (mcs -langversion:7.2 -unsafe)"
 MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
 "${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" "$CS"/src/*.cs
 "${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$CS/bench/MonoBench.cs"
-# The chunking experiment: the same bindings with sends below 4 KiB made in pieces of up
-# to 2 KiB (each after Poll(SelectWrite)) instead of 512 B, so that a 1 KiB message leaves
-# in one send() and one TCP segment. src/ is not changed.
-mkdir -p "$OUT/chunk2k"
-sed 's/internal const int SafeChunk = 512;/internal const int SafeChunk = 2048;/' \
-  "$CS/src/WsSocketConnection.cs" >"$OUT/chunk2k/WsSocketConnection.cs"
-grep -q 'SafeChunk = 2048;' "$OUT/chunk2k/WsSocketConnection.cs" || fail "could not patch SafeChunk"
-for f in "$CS"/src/*.cs; do
-  [ "$(basename "$f")" = WsSocketConnection.cs ] || cp "$f" "$OUT/chunk2k/"
-done
-"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/chunk2k/WsMachine.dll" "$OUT"/chunk2k/*.cs
-cp "$OUT/MonoBench.exe" "$OUT/chunk2k/"
 
 step "test PKI and a private Mono trust store"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
@@ -128,8 +116,8 @@ for REP in $(seq 1 "$REPS"); do
     run cws "$OUT" --impl cws --url "$CWS12" --mode "$1" --size "$2"
     run wsm "$OUT" --impl wsm --url "$WSM12" --mode "$1" --size "$2"
     run wsm13 "$OUT" --impl wsm --url "$WSM13" --tls13 --mode "$1" --size "$2"
-    if [ "$EXPERIMENTS" = 1 ] && [ "$2" != 16 ]; then
-      run wsm-chunk "$OUT/chunk2k" --impl wsm --url "$WSM12" --mode "$1" --size "$2"
+    if [ "$EXPERIMENTS" = 1 ] && [ "$1" = rt ]; then
+      run wsm-spin "$OUT" --impl wsm --url "$WSM12" --spin --mode "$1" --size "$2"
     fi
   done
 done
@@ -153,9 +141,9 @@ def med(label, mode, size, key):
     return (st.median(v), min(v), max(v), len(v)) if v else None
 cases = [("rt", "16", "rate", "round trips/s, 16 B"), ("rt", "1024", "rate", "round trips/s, 1 KiB"),
          ("tput", "65536", "mbps", "MB/s, 64 KiB (4 in flight)")]
-labels = ["cws", "wsm", "wsm13", "wsm-chunk"]
+labels = ["cws", "wsm", "wsm13", "wsm-spin"]
 names = {"cws": "ClientWebSocket TLS 1.2", "wsm": "wsmachine TLS 1.2", "wsm13": "wsmachine TLS 1.3",
-         "wsm-chunk": "wsmachine TLS 1.2, SafeChunk 2 KiB (experiment)"}
+         "wsm-spin": "wsmachine TLS 1.2, busy loop (no sleep)"}
 print()
 print("machine: %s, %d cores; load average before %s, after $LOAD_AFTER; %d s" % (
     "$(uname -srm)", $(nproc), "$LOAD_BEFORE", $ELAPSED))
