@@ -505,7 +505,8 @@ uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *ou
  * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
  * pass the count received to `ws_input_commit`. On a plain `ws://` connection inside
  * a large frame the window is the message buffer itself, so payload is never copied
- * again; otherwise it is a 16 KiB staging buffer.
+ * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
+ * record) once a commit fills it, until the idle trim.
  *
  * The window is valid until the next call on this client. `*out_cap` is 0 while
  * `max_queued_messages` are undelivered: poll messages first. The end of the stream

@@ -110,8 +110,10 @@ const DECODE_CHUNK: usize = 16 << 10;
 const TLS_CHUNK: usize = 16 << 10;
 /// Upper bound of a TLS record's overhead (TLS 1.2 AES-GCM: header, nonce, tag).
 const TLS_RECORD_OVERHEAD: usize = 29;
-/// Size of the staging window `input_window` lends (one full TLS record).
-const STAGE_SIZE: usize = 16 << 10;
+/// Size of the staging window `input_window` lends at first, and after the idle trim.
+const STAGE_MIN: usize = 2 << 10;
+/// Size it grows to once a commit filled the whole window (one full TLS record).
+const STAGE_MAX: usize = 16 << 10;
 /// Smallest payload remainder worth a direct window; less goes through the stage.
 const DIRECT_MIN: u64 = 4 << 10;
 /// Largest direct window, so that a frame's announced length commits no more memory
@@ -456,8 +458,9 @@ impl Client {
     /// Lends memory to receive socket bytes into, saving the copy `offer_input`
     /// makes; pass the count received to [`Client::commit_input`]. While a plain `ws://`
     /// connection is inside a large frame's payload the window is the message buffer
-    /// itself (the bytes are never copied again), otherwise it is a 16 KiB staging
-    /// buffer. Use the window before any other call on the client.
+    /// itself (the bytes are never copied again), otherwise it is a staging buffer of
+    /// 2 KiB, which grows to 16 KiB once a commit fills it and shrinks back when idle.
+    /// Use the window before any other call on the client.
     ///
     /// The window is empty while `max_queued_messages` are undelivered: poll first.
     /// After a failure, returns it.
@@ -482,10 +485,10 @@ impl Client {
             self.window = Some(Window::Direct(window.len()));
             return Ok(window);
         }
-        if self.stage.len() < STAGE_SIZE {
-            self.stage = vec![0; STAGE_SIZE];
+        if self.stage.is_empty() {
+            self.stage = vec![0; STAGE_MIN];
         }
-        self.window = Some(Window::Stage(STAGE_SIZE));
+        self.window = Some(Window::Stage(self.stage.len()));
         Ok(&mut self.stage[..])
     }
 
@@ -515,8 +518,13 @@ impl Client {
         self.committing = true;
         let result = match window {
             Window::Stage(_) => {
-                let stage = std::mem::take(&mut self.stage);
+                let mut stage = std::mem::take(&mut self.stage);
                 let taken = self.offer_input(&stage[..n]);
+                // A full window suggests more was waiting: grow it, once, until the
+                // idle trim (as the other buffers do for large messages).
+                if n == stage.len() && stage.len() < STAGE_MAX {
+                    stage = vec![0; STAGE_MAX];
+                }
                 self.stage = stage;
                 taken.map(|_| ())
             }
