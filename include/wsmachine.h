@@ -555,7 +555,9 @@ uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
  * socket and writes their count to `*out_len` (0 when nothing is pending; then
  * `*out_data` points to a static empty buffer, never NULL). Write from there, then
  * call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
- * peeking. The view stays valid until the next call on this handle other than
+ * peeking. The view is all of the pending output: once it is consumed, nothing is
+ * pending until the next call that produces output (a send, input, a tick, a close),
+ * so a caller that sent it all need not peek again. The view stays valid until the next call on this handle other than
  * `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
  * `ws_client_last_error`; the memory belongs to the library.
  *
@@ -566,7 +568,9 @@ uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
  * # Safety
  * `out_data` and `out_len` must be writable.
  */
-uint32_t ws_output_peek(ws_client c, const uint8_t **out_data, size_t *out_len);
+uint32_t ws_output_peek(ws_client c,
+                        const uint8_t **out_data,
+                        size_t *out_len);
 
 /**
  * Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what

@@ -903,7 +903,9 @@ impl Client {
 
     /// The bytes waiting to be written to the socket, without copying them: write
     /// them from here, then call [`Client::consume_output`] with how many were sent.
-    /// The zero-copy alternative to [`Client::read_output`].
+    /// The zero-copy alternative to [`Client::read_output`]. It shows all pending
+    /// output, so once that is consumed nothing is pending until the next call that
+    /// produces output.
     pub fn peek_output(&self) -> &[u8] {
         self.out.peek()
     }

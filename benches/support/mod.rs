@@ -484,17 +484,16 @@ impl WsmClient {
     /// `ws_read_output` into the caller's buffer (one more copy).
     pub fn flush(&mut self) {
         if !self.read_output {
-            loop {
-                let (mut p, mut n) = (null(), 0usize);
-                check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });
-                if n == 0 {
-                    return;
-                }
+            let (mut p, mut n) = (null(), 0usize);
+            check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });
+            if n > 0 {
                 // SAFETY: the view is valid until the next mutating call on the handle.
                 let view = unsafe { std::slice::from_raw_parts(p, n) };
                 self.pipe.write_all(view).unwrap();
                 check(ws_output_consume(self.c, n));
             }
+            // The view was all of the pending output (ws_output_peek's contract).
+            return;
         }
         loop {
             let mut n = 0;
