@@ -5,8 +5,10 @@
 //! with every message polled between chunks. Flags: `0x01` drain the output between
 //! chunks, `0x02` end with EOF, `0x04` the client sends a close first, `0x08` the
 //! client sends a text message first, `0x10` small limits (queue of 2, 200-byte
-//! frames, 300-byte messages, 512 bytes of pending output), `0x40` permessage-deflate
-//! negotiated (`0x80`: without context takeover).
+//! frames, 300-byte messages, 512 bytes of pending output), `0x20` deliver the chunks
+//! through `input_window`/`commit_input` instead of `offer_input` (and offer two
+//! subprotocols, which the 101 does not pick), `0x40` permessage-deflate negotiated
+//! (`0x80`: without context takeover).
 //!
 //! Invariants: no panic; `offer_input` takes input or fails, and refuses input only
 //! while messages are queued; after an error the state is `Failed` and every later
@@ -35,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for chunk in input.chunks() {
-        if offer_all(&mut c, &mut w, chunk).is_err() {
+        let delivered = if input.flags & 0x20 != 0 {
+            commit_all(&mut c, &mut w, chunk)
+        } else {
+            offer_all(&mut c, &mut w, chunk)
+        };
+        if delivered.is_err() {
             break;
         }
         poll_all(&mut c, &mut w);

@@ -279,6 +279,38 @@ pub fn offer_all(c: &mut Client, w: &mut Watch, chunk: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Delivers `chunk` through `input_window` + `commit_input` (what a caller that
+/// receives straight into the library does), polling whenever the window is empty.
+pub fn commit_all(c: &mut Client, w: &mut Watch, chunk: &[u8]) -> Result<()> {
+    let mut off = 0;
+    let mut stalls = 0;
+    while off < chunk.len() {
+        let r = c.input_window().map(|win| {
+            let n = win.len().min(chunk.len() - off);
+            win[..n].copy_from_slice(&chunk[off..off + n]);
+            n
+        });
+        w.after(c, "input_window", &r, Allow::NONE);
+        let n = r?;
+        if n == 0 {
+            // The window is empty only while the queue of undelivered messages is full.
+            assert!(
+                c.queued_messages() > 0,
+                "an empty input window with no message queued"
+            );
+            poll_all(c, w);
+            stalls += 1;
+            assert!(stalls <= chunk.len() + 1, "input_window makes no progress");
+            continue;
+        }
+        let r = c.commit_input(n);
+        w.after(c, "commit_input", &r, Allow::NONE);
+        r?;
+        off += n;
+    }
+    Ok(())
+}
+
 /// Offers the end of the stream (an empty slice) and checks the outcome.
 pub fn offer_eof(c: &mut Client, w: &mut Watch) {
     let before = c.state();
