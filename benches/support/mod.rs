@@ -48,12 +48,22 @@ const PIPE_CAP: usize = (2 << 20) + 8192;
 /// 4096 ("4K aliasing"), which made those copies up to 3x slower. Which client
 /// suffered depended only on allocation history (the size of a caller's I/O
 /// buffer flipped it), so the harness keeps the pipe's bytes half a page away.
-const SKEW: usize = 2048 + 64;
+const SKEW_DEFAULT: usize = 2048 + 64;
+
+fn skew() -> usize {
+    static SKEW: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SKEW.get_or_init(|| {
+        std::env::var("WSBENCH_SKEW")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(SKEW_DEFAULT)
+    })
+}
 
 impl Buf {
     fn new() -> Buf {
         let mut data = Vec::with_capacity(PIPE_CAP);
-        data.resize(SKEW, 0);
+        data.resize(skew(), 0);
         Buf {
             data,
             pos: 0,
@@ -62,7 +72,7 @@ impl Buf {
     }
 
     fn readable(&self) -> usize {
-        self.data.len() - SKEW - self.pos
+        self.data.len() - skew() - self.pos
     }
 }
 
@@ -111,11 +121,11 @@ impl Read for MemPipe {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let n = avail.min(out.len());
-        let start = SKEW + b.pos;
+        let start = skew() + b.pos;
         out[..n].copy_from_slice(&b.data[start..start + n]);
         b.pos += n;
         if b.readable() == 0 {
-            b.data.truncate(SKEW);
+            b.data.truncate(skew());
             b.pos = 0;
         }
         Ok(n)
@@ -619,6 +629,10 @@ impl BenchClient for WsmClient {
     fn recv(&mut self, expect_len: usize) -> usize {
         let mut got = 0;
         while !self.offer_input {
+            // What poll() on a socket would say: borrow a window only when bytes wait.
+            if self.pipe.readable() == 0 {
+                break;
+            }
             let (mut p, mut cap) = (null_mut(), 0usize);
             check(unsafe { ws_input_window(self.c, &mut p, &mut cap) });
             if cap == 0 {
