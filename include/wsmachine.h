@@ -21,6 +21,10 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
+ * Without the copies: recv() into the window of ws_input_window and pass the count to
+ * ws_input_commit (instead of 1.), and send from ws_output_peek, then
+ * ws_output_consume what the socket took (instead of 4.).
+ *
  * Rules: every function returns a uint32_t code (WS_OK == 0; WS_NEED_INPUT and
  * WS_CLOSED are statuses, not errors). Handles are uint64_t, 0 is never valid, and
  * stale handles return WS_INVALID_HANDLE. Out-parameters are written only on
