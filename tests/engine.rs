@@ -7,22 +7,6 @@ use common::*;
 use tungstenite::Message;
 use wsmachine::{Config, ErrorKind, Limits, MessageKind, State, Timeouts};
 
-fn echo_roundtrip(p: &mut Pipe, kind: MessageKind, payload: &[u8]) {
-    match kind {
-        MessageKind::Text => p.client.send_text(payload).unwrap(),
-        _ => p.client.send_binary(payload).unwrap(),
-    }
-    p.run().unwrap();
-    let got = p.take_got();
-    assert_eq!(got.len(), 1, "one echo expected");
-    assert_eq!(got[0].kind, kind);
-    assert!(
-        got[0].data == payload,
-        "payload of {} bytes differs",
-        payload.len()
-    );
-}
-
 #[test]
 fn handshake_then_state_open() {
     let s = Setup::new();
@@ -46,9 +30,9 @@ fn echo_sizes_text_and_binary() {
     p.open();
     for &n in &[0usize, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20] {
         let bin: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
-        echo_roundtrip(&mut p, MessageKind::Binary, &bin);
+        p.echo(MessageKind::Binary, &bin);
         let text: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
-        echo_roundtrip(&mut p, MessageKind::Text, &text);
+        p.echo(MessageKind::Text, &text);
     }
 }
 
@@ -58,8 +42,8 @@ fn echo_one_byte_at_a_time_tls_and_plain() {
     let mut p = s.pipe();
     p.step = 1;
     p.open();
-    echo_roundtrip(&mut p, MessageKind::Text, "héllo €".as_bytes());
-    echo_roundtrip(&mut p, MessageKind::Binary, &vec![7u8; 70_000]);
+    p.echo(MessageKind::Text, "héllo €".as_bytes());
+    p.echo(MessageKind::Binary, &vec![7u8; 70_000]);
 
     let mut q = Pipe::new(
         &Config::new(),
@@ -70,7 +54,7 @@ fn echo_one_byte_at_a_time_tls_and_plain() {
     assert_eq!(q.client.state(), State::WsHandshaking, "ws:// skips TLS");
     q.open();
     assert!(q.server.request_head.starts_with("GET /x?y=1 HTTP/1.1\r\n"));
-    echo_roundtrip(&mut q, MessageKind::Binary, &vec![9u8; 300]);
+    q.echo(MessageKind::Binary, &vec![9u8; 300]);
 }
 
 #[test]
@@ -86,7 +70,7 @@ fn echo_random_chunks() {
         p.step = (seed % 1500) as usize + 1;
         p.open();
         for n in [3usize, 1000, 20_000] {
-            echo_roundtrip(&mut p, MessageKind::Binary, &vec![(n % 256) as u8; n]);
+            p.echo(MessageKind::Binary, &vec![(n % 256) as u8; n]);
         }
     }
 }
@@ -887,14 +871,14 @@ fn large_message_buffers_are_kept_while_busy_and_trimmed_when_idle() {
     p.open();
     p.client.tick(0).unwrap();
     let big = vec![3u8; 1 << 20];
-    echo_roundtrip(&mut p, MessageKind::Binary, &big);
+    p.echo(MessageKind::Binary, &big);
     let held = p.client.retained_capacity();
     assert!(
         held >= 1 << 20,
         "buffers keep the size of the largest message: {held}"
     );
     // A second large message reuses them.
-    echo_roundtrip(&mut p, MessageKind::Binary, &big);
+    p.echo(MessageKind::Binary, &big);
     assert!(p.client.retained_capacity() <= held + (64 << 10));
     p.client.tick(500).unwrap();
     assert!(
@@ -908,8 +892,8 @@ fn large_message_buffers_are_kept_while_busy_and_trimmed_when_idle() {
         p.client.retained_capacity()
     );
     // And everything still works.
-    echo_roundtrip(&mut p, MessageKind::Binary, &big);
-    echo_roundtrip(&mut p, MessageKind::Text, b"small");
+    p.echo(MessageKind::Binary, &big);
+    p.echo(MessageKind::Text, b"small");
 }
 
 #[test]

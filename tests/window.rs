@@ -14,22 +14,6 @@ fn plain_pipe(config: &Config) -> Pipe {
     p
 }
 
-fn echo(p: &mut Pipe, kind: MessageKind, payload: &[u8]) {
-    match kind {
-        MessageKind::Text => p.client.send_text(payload).unwrap(),
-        _ => p.client.send_binary(payload).unwrap(),
-    }
-    p.run().unwrap();
-    let got = p.take_got();
-    assert_eq!(got.len(), 1, "one echo expected");
-    assert_eq!(got[0].kind, kind);
-    assert!(
-        got[0].data == payload,
-        "payload of {} bytes differs",
-        payload.len()
-    );
-}
-
 fn payloads() -> Vec<(MessageKind, Vec<u8>)> {
     let mut v = Vec::new();
     for n in [
@@ -69,7 +53,7 @@ fn window_echo_matches_at_every_chunk_size_plain_and_tls() {
                 if step == 1 && data.len() > 70_000 {
                     continue; // byte at a time: the small and mid sizes are enough
                 }
-                echo(p, kind, &data);
+                p.echo(kind, &data);
             }
         }
     }
@@ -242,7 +226,7 @@ fn caller_mistakes_are_reported_without_failing_the_connection() {
         "a window is committed once"
     );
     assert_eq!(r.client.state(), State::Open, "still open");
-    echo(&mut r, MessageKind::Binary, b"still works");
+    r.echo(MessageKind::Binary, b"still works");
 }
 
 #[test]

@@ -484,6 +484,24 @@ impl Pipe {
     pub fn take_got(&mut self) -> Vec<Got> {
         std::mem::take(&mut self.got)
     }
+
+    /// Sends `payload` as a `kind` message, runs the pipe, and checks that exactly
+    /// that message came back.
+    pub fn echo(&mut self, kind: MessageKind, payload: &[u8]) {
+        match kind {
+            MessageKind::Text => self.client.send_text(payload).unwrap(),
+            _ => self.client.send_binary(payload).unwrap(),
+        }
+        self.run().unwrap();
+        let got = self.take_got();
+        assert_eq!(got.len(), 1, "one echo expected");
+        assert_eq!(got[0].kind, kind);
+        assert!(
+            got[0].data == payload,
+            "payload of {} bytes differs",
+            payload.len()
+        );
+    }
 }
 
 impl Server {
