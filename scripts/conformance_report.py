@@ -170,8 +170,13 @@ def load_mode(mode, outdir, wall):
             commit = f.read().strip()
     except OSError:
         commit = None
+    try:  # recorded by scripts/autobahn.sh: how the driver fed received bytes
+        with open(os.path.join(outdir, "input.txt")) as f:
+            input_path = f.read().strip()
+    except OSError:
+        input_path = None
     return {"mode": mode, "cases": cases, "details": details, "spec": spec, "wall": wall,
-            "index_path": index_path, "commit": commit}
+            "index_path": index_path, "commit": commit, "input": input_path}
 
 
 def render_mode(data, repo):
@@ -211,6 +216,8 @@ def render_mode(data, repo):
     out.append("")
     out.append("- Run: %s, wsmachine commit %s, autobahntestsuite %s, server %s."
                % (now, summary["commit"], autobahn_version(), spec.get("url", "?")))
+    if data.get("input"):
+        out.append("- The driver fed received bytes through `%s`." % data["input"])
     out.append("- Cases: %s; excluded: %s."
                % (", ".join(spec.get("cases", ["*"])) or "*",
                   ", ".join(excluded) + " (`--no-deflate`: run `scripts/autobahn.sh MODE --deflate` for them)"

@@ -35,7 +35,7 @@ step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
 # All 517 cases, permessage-deflate (12.*, 13.*) included: about 10 minutes per mode.
-[ -f scripts/autobahn.sh ] && step "autobahn ws (all cases)" bash scripts/autobahn.sh ws --deflate
+[ -f scripts/autobahn.sh ] && step "autobahn ws (all cases, input window)" env WSMACHINE_AUTOBAHN_WINDOW=1 bash scripts/autobahn.sh ws --deflate
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh

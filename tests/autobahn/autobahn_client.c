@@ -9,7 +9,8 @@
  * BASE_URL/updateReports?agent=AGENT. For wss, CA_PEM is trusted as a root.
  *
  * Each connection is one sans-IO loop on this thread: poll(2) on a non-blocking
- * TCP socket, ws_offer_input, ws_poll_message until WS_NEED_INPUT (echo),
+ * TCP socket, ws_offer_input (or, with WSMACHINE_AUTOBAHN_WINDOW=1, recv() into
+ * ws_input_window and ws_input_commit), ws_poll_message until WS_NEED_INPUT (echo),
  * ws_client_tick with a monotonic clock, ws_read_output until empty, write it all.
  * One line per case: case number, end state, close code, time.
  *
@@ -113,6 +114,7 @@ static int is_failure(uint32_t code) { return code >= 100; }
 static char g_base[512]; /* BASE_URL without a trailing '/' */
 static char g_host[256]; /* for getaddrinfo (no brackets) */
 static char g_port[16];
+static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_input_window */
 
 static void parse_base(const char *url) {
     size_t n = strlen(url);
@@ -392,13 +394,32 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
         if (pr < 0 && errno != EINTR) die("poll: %s", strerror(errno));
         if (pr <= 0 || eof || !(pfd.revents & (POLLIN | POLLHUP | POLLERR))) continue;
 
-        /* 1. feed */
-        ssize_t n = recv(fd, rx, sizeof rx, 0);
+        /* 1. feed: recv() into our buffer and offer it, or (WSMACHINE_AUTOBAHN_WINDOW=1)
+         * recv() straight into the library's input window and commit the count. */
+        uint8_t *into = rx;
+        size_t cap = sizeof rx;
+        if (g_window) {
+            rc = ws_input_window(c, &into, &cap);
+            if (is_failure(rc)) break;
+            if (cap == 0) { /* the undelivered-message bound: poll first */
+                rc = pump_messages(c, &tx, res);
+                if (is_failure(rc)) break;
+                continue;
+            }
+        }
+        ssize_t n = recv(fd, into, cap, 0);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             n = 0; /* reset: treat like EOF */
         }
         if (n == 0) eof = 1;
+        if (n > 0 && g_window) {
+            rc = ws_input_commit(c, (size_t)n);
+            if (is_failure(rc)) break;
+            rc = pump_messages(c, &tx, res);
+            if (is_failure(rc)) break;
+            continue;
+        }
         size_t off = 0;
         do {
             size_t used = 0;
@@ -519,6 +540,9 @@ int main(int argc, char **argv) {
     if (deflate && strcmp(deflate, "1") == 0) {
         check(ws_config_set_deflate(cfg, 1), "ws_config_set_deflate");
     }
+    const char *window = getenv("WSMACHINE_AUTOBAHN_WINDOW");
+    g_window = window && strcmp(window, "1") == 0;
+    printf("input through %s\n", g_window ? "ws_input_window/ws_input_commit" : "ws_offer_input");
 
     printf("wsmachine %s, %s, agent %s\n", ws_version(), g_base, argv[2]);
     t0 = now_ms();
