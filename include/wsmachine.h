@@ -716,8 +716,8 @@ uint32_t ws_client_state(ws_client c, uint32_t *out_state);
 
 /**
  * Copies the detailed last error of this client: the failure if it failed, else
- * the last failed call on it, else why the connection ended uncleanly (for example
- * "the server closed the connection without a close frame").
+ * the most recent of the last failed call on it and why the connection ended
+ * uncleanly (for example "the server closed the connection without a close frame").
  *
  * Writes at most `cap - 1` bytes plus a NUL and sets `*out_len` to the full length
  * without the NUL (0 = no error), so a caller can size a buffer. `buf` may be NULL

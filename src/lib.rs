@@ -32,6 +32,10 @@
 //! # Ok::<(), wsmachine::Error>(())
 //! ```
 //!
+//! Without the copies in steps 1 and 4: read the socket straight into
+//! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
+//! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
+//!
 //! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
 //! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).

@@ -353,6 +353,44 @@ fn a_panic_poisons_only_its_handle() {
 }
 
 #[test]
+fn last_error_is_the_most_recent_detail() {
+    let cfg = new_config();
+    let c = new_client(cfg, "ws://localhost/");
+    // A rejected call: sending before the handshake.
+    assert_eq!(
+        unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
+        code(ws_result::WS_INVALID_STATE)
+    );
+    let early = last_error(c);
+    assert!(!early.is_empty());
+    let mut p = FfiPipe {
+        c,
+        server: Server::new(None, accept()),
+        step: 64,
+        got: vec![],
+    };
+    p.run().unwrap();
+    assert_eq!(state(c), ws_state::WS_STATE_OPEN as u32);
+    assert_eq!(last_error(c), early, "nothing newer happened yet");
+    // Then the TCP stream ends without a close frame: that is the newer detail.
+    let mut used = 0;
+    assert_eq!(unsafe { ws_offer_input(c, null(), 0, &mut used) }, OK);
+    p.poll().unwrap();
+    assert_eq!(state(c), ws_state::WS_STATE_CLOSED as u32);
+    let now = last_error(c);
+    assert_ne!(now, early);
+    assert!(now.contains("close"), "{now}");
+    // And a rejected call after that is newer again.
+    assert_eq!(
+        unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
+        code(ws_result::WS_ALREADY_CLOSED)
+    );
+    assert_ne!(last_error(c), now);
+    ws_client_free(c);
+    ws_config_free(cfg);
+}
+
+#[test]
 fn failure_is_sticky_through_the_c_abi() {
     let cfg = new_config();
     let c = new_client(cfg, "ws://localhost/");

@@ -63,8 +63,21 @@ fn with_client(c: ws_client, f: impl FnOnce(&mut ClientSlot) -> u32) -> u32 {
             set_thread_error("invalid, stale or wrong-type client handle");
             return WS_INVALID_HANDLE as u32;
         };
+        // Which detail is newer: a String replaced during the call has a new address
+        // (the new one is made before the old one is dropped).
+        let event_before = slot.client.last_error().map(str::as_ptr);
+        let note_before = slot.note.as_deref().map(str::as_ptr);
         match catch_unwind(AssertUnwindSafe(|| f(slot))) {
-            Ok(code) => code,
+            Ok(code) => {
+                let new_event = slot.client.last_error().map(str::as_ptr) != event_before;
+                let new_note = slot.note.as_deref().map(str::as_ptr) != note_before;
+                if new_event && !new_note {
+                    // The connection recorded something (an unclean end, say) after the
+                    // last rejected call: that is now the last error.
+                    slot.note = None;
+                }
+                code
+            }
             Err(payload) => {
                 let what = describe(&*payload);
                 slot.client.poison(&what);
@@ -588,8 +601,8 @@ pub unsafe extern "C" fn ws_client_state(c: ws_client, out_state: *mut u32) -> u
 }
 
 /// Copies the detailed last error of this client: the failure if it failed, else
-/// the last failed call on it, else why the connection ended uncleanly (for example
-/// "the server closed the connection without a close frame").
+/// the most recent of the last failed call on it and why the connection ended
+/// uncleanly (for example "the server closed the connection without a close frame").
 ///
 /// Writes at most `cap - 1` bytes plus a NUL and sets `*out_len` to the full length
 /// without the NUL (0 = no error), so a caller can size a buffer. `buf` may be NULL

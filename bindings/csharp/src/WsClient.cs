@@ -495,7 +495,7 @@ namespace WsMachine
             }
         }
 
-        /// <summary>The detailed last error: the failure, else the last failed call, else why the connection ended uncleanly; null when none.</summary>
+        /// <summary>The detailed last error: the failure, else the newer of the last failed call and why the connection ended uncleanly; null when none.</summary>
         public string LastError
         {
             get
