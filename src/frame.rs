@@ -564,14 +564,7 @@ pub(crate) fn encode_with(
 ) {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     out.reserve(encoded_len(len));
-    let hdr = FrameHeader {
-        opcode: kind.opcode(),
-        rsv1: compressed,
-        mask: Some(mask),
-        ..FrameHeader::default()
-    };
-    hdr.format(len as u64, out)
-        .expect("writing to a Vec cannot fail");
+    encode_header(out, kind, compressed, len, mask);
     let mut offset = 0;
     for p in parts {
         extend_masked(out, p, mask_at(mask, offset));
