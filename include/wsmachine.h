@@ -21,9 +21,9 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
- * Without the copies: recv() into the window of ws_input_window and pass the count to
- * ws_input_commit (instead of 1.), and send from ws_output_peek, then
- * ws_output_consume what the socket took (instead of 4.).
+ * Without the copies: recv() into the window of ws_prepare_input and pass the count to
+ * ws_commit_input (instead of 1.), and send from ws_peek_output, then
+ * ws_consume_output what the socket took (instead of 4.).
  *
  * Rules: every function returns a uint32_t code (WS_OK == 0; WS_NEED_INPUT and
  * WS_CLOSED are statuses, not errors). Handles are uint64_t, 0 is never valid, and
@@ -353,11 +353,11 @@ enum ws_tls_version
   /**
    * TLS 1.2 and 1.3 (the default).
    */
-  WS_TLS_1_2 = 12,
+  WS_TLS_VERSION_1_2 = 12,
   /**
    * TLS 1.3 only.
    */
-  WS_TLS_1_3 = 13,
+  WS_TLS_VERSION_1_3 = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -379,11 +379,11 @@ enum ws_pin_mode
    * The chain must verify against the trusted roots and the key must match a pin
    * (the default).
    */
-  WS_PIN_AND_CA = 1,
+  WS_PIN_MODE_AND_CA = 1,
   /**
    * Only the pin is checked (no CA, no host name): a self-signed server works.
    */
-  WS_PIN_ONLY = 2,
+  WS_PIN_MODE_ONLY = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -507,7 +507,7 @@ uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *ou
 /**
  * Lends a window of the library's memory to receive socket bytes into, saving the
  * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
- * pass the count received to `ws_input_commit`. On a plain `ws://` connection inside
+ * pass the count received to `ws_commit_input`. On a plain `ws://` connection inside
  * a large frame the window is the message buffer itself, so payload is never copied
  * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
  * record) once a commit fills it, until the idle trim.
@@ -521,11 +521,11 @@ uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *ou
  * # Safety
  * `out_buf` and `out_cap` must be writable.
  */
-uint32_t ws_input_window(ws_client c, uint8_t **out_buf, size_t *out_cap);
+uint32_t ws_prepare_input(ws_client c, uint8_t **out_buf, size_t *out_cap);
 
 /**
  * Processes the first `n` bytes written into the window of the last
- * `ws_input_window` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
+ * `ws_prepare_input` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
  * does nothing.
  *
  * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
@@ -534,7 +534,7 @@ uint32_t ws_input_window(ws_client c, uint8_t **out_buf, size_t *out_cap);
  * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
  * `WS_INVALID_HANDLE`.
  */
-uint32_t ws_input_commit(ws_client c, size_t n);
+uint32_t ws_commit_input(ws_client c, size_t n);
 
 /**
  * Copies up to `cap` bytes that must be written to the socket into `buf`: TLS
@@ -558,11 +558,11 @@ uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
  * Zero-copy output: points `*out_data` at the bytes waiting to be written to the
  * socket and writes their count to `*out_len` (0 when nothing is pending; then
  * `*out_data` points to a static empty buffer, never NULL). Write from there, then
- * call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
+ * call `ws_consume_output` with how many bytes the socket took. Nothing is removed by
  * peeking. The view is all of the pending output: once it is consumed, nothing is
  * pending until the next call that produces output (a send, input, a tick, a close),
  * so a caller that sent it all need not peek again. The view stays valid until the next call on this handle other than
- * `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
+ * `ws_peek_output`, `ws_client_pending_output`, `ws_client_state` and
  * `ws_client_last_error`; the memory belongs to the library.
  *
  * Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
@@ -572,16 +572,16 @@ uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
  * # Safety
  * `out_data` and `out_len` must be writable.
  */
-uint32_t ws_output_peek(ws_client c,
+uint32_t ws_peek_output(ws_client c,
                         const uint8_t **out_data,
                         size_t *out_len);
 
 /**
- * Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what
+ * Marks the first `n` bytes shown by `ws_peek_output` as sent. `n` larger than what
  * is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_output_consume(ws_client c, size_t n);
+uint32_t ws_consume_output(ws_client c, size_t n);
 
 /**
  * Releases memory kept for large messages. Buffers keep the size of the largest
@@ -856,8 +856,8 @@ uint32_t ws_config_add_root_pem(ws_config cfg, const uint8_t *pem, size_t len);
 uint32_t ws_config_add_pin_sha256(ws_config cfg, const uint8_t *sha256, size_t len);
 
 /**
- * Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
- * must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+ * Sets how pins combine with CA verification: `WS_PIN_MODE_AND_CA` (1, the default: both
+ * must pass) or `WS_PIN_MODE_ONLY` (2: only the pin is checked, so a self-signed server
  * works without a CA; the host name is not checked either, the pin identifies the
  * server). Without pins the mode has no effect.
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
@@ -977,7 +977,7 @@ uint32_t ws_config_add_header(ws_config cfg, const char *name, const char *value
 uint32_t ws_config_set_server_name(ws_config cfg, const char *name);
 
 /**
- * Sets the lowest TLS version: `WS_TLS_1_2` (12, the default) or `WS_TLS_1_3` (13).
+ * Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
  */
 uint32_t ws_config_set_min_tls_version(ws_config cfg, uint32_t version);

@@ -433,7 +433,7 @@ fn zero_copy_output_peek_and_consume() {
     let c = new_client(cfg, "ws://localhost/peek");
     let (mut data, mut len) = (null(), 0usize);
     unsafe {
-        assert_eq!(ws_output_peek(c, &mut data, &mut len), OK);
+        assert_eq!(ws_peek_output(c, &mut data, &mut len), OK);
         assert!(len > 20);
         let view = std::slice::from_raw_parts(data, len);
         assert!(view.starts_with(b"GET /peek HTTP/1.1\r\n"));
@@ -441,20 +441,20 @@ fn zero_copy_output_peek_and_consume() {
         ws_client_pending_output(c, &mut pending);
         assert_eq!(pending, len, "peeking removes nothing");
         assert_eq!(
-            ws_output_consume(c, len + 1),
+            ws_consume_output(c, len + 1),
             code(ws_result::WS_INVALID_ARGUMENT)
         );
-        assert_eq!(ws_output_consume(c, 4), OK);
+        assert_eq!(ws_consume_output(c, 4), OK);
         let (mut d2, mut l2) = (null(), 0usize);
-        assert_eq!(ws_output_peek(c, &mut d2, &mut l2), OK);
+        assert_eq!(ws_peek_output(c, &mut d2, &mut l2), OK);
         assert_eq!(l2, len - 4);
         assert!(std::slice::from_raw_parts(d2, l2).starts_with(b"/peek"));
-        assert_eq!(ws_output_consume(c, l2), OK);
-        assert_eq!(ws_output_peek(c, &mut d2, &mut l2), OK);
+        assert_eq!(ws_consume_output(c, l2), OK);
+        assert_eq!(ws_peek_output(c, &mut d2, &mut l2), OK);
         assert_eq!(l2, 0);
         assert!(!d2.is_null());
         assert_eq!(
-            ws_output_peek(c, null_mut(), &mut l2),
+            ws_peek_output(c, null_mut(), &mut l2),
             code(ws_result::WS_NULL_POINTER)
         );
     }

@@ -461,7 +461,7 @@ pub struct WsmClient {
     read_output: bool,
     /// `WSM_OFFER_INPUT` was set: read the pipe into the caller's buffer and offer it
     /// with `ws_offer_input` (one more copy) instead of reading into
-    /// `ws_input_window`.
+    /// `ws_prepare_input`.
     offer_input: bool,
 }
 
@@ -490,19 +490,19 @@ impl WsmClient {
     }
 
     /// Drains the output into the pipe: by default through the zero-copy
-    /// `ws_output_peek`/`ws_output_consume`; with `WSM_READ_OUTPUT=1` through
+    /// `ws_peek_output`/`ws_consume_output`; with `WSM_READ_OUTPUT=1` through
     /// `ws_read_output` into the caller's buffer (one more copy).
     pub fn flush(&mut self) {
         if !self.read_output {
             let (mut p, mut n) = (null(), 0usize);
-            check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });
+            check(unsafe { ws_peek_output(self.c, &mut p, &mut n) });
             if n > 0 {
                 // SAFETY: the view is valid until the next mutating call on the handle.
                 let view = unsafe { std::slice::from_raw_parts(p, n) };
                 self.pipe.write_all(view).unwrap();
-                check(ws_output_consume(self.c, n));
+                check(ws_consume_output(self.c, n));
             }
-            // The view was all of the pending output (ws_output_peek's contract).
+            // The view was all of the pending output (ws_peek_output's contract).
             return;
         }
         loop {
@@ -634,7 +634,7 @@ impl BenchClient for WsmClient {
                 break;
             }
             let (mut p, mut cap) = (null_mut(), 0usize);
-            check(unsafe { ws_input_window(self.c, &mut p, &mut cap) });
+            check(unsafe { ws_prepare_input(self.c, &mut p, &mut cap) });
             if cap == 0 {
                 got += self.poll_all(expect_len);
                 continue;
@@ -642,7 +642,7 @@ impl BenchClient for WsmClient {
             // SAFETY: the window is ours until the next call on the handle.
             let window = unsafe { std::slice::from_raw_parts_mut(p, cap) };
             match self.pipe.read(window) {
-                Ok(n) => check(ws_input_commit(self.c, n)),
+                Ok(n) => check(ws_commit_input(self.c, n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => panic!("{e}"),
             }

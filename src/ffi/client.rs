@@ -190,7 +190,7 @@ pub unsafe extern "C" fn ws_offer_input(
 
 /// Lends a window of the library's memory to receive socket bytes into, saving the
 /// copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
-/// pass the count received to `ws_input_commit`. On a plain `ws://` connection inside
+/// pass the count received to `ws_commit_input`. On a plain `ws://` connection inside
 /// a large frame the window is the message buffer itself, so payload is never copied
 /// again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
 /// record) once a commit fills it, until the idle trim.
@@ -204,7 +204,7 @@ pub unsafe extern "C" fn ws_offer_input(
 /// # Safety
 /// `out_buf` and `out_cap` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_input_window(
+pub unsafe extern "C" fn ws_prepare_input(
     c: ws_client,
     out_buf: *mut *mut u8,
     out_cap: *mut usize,
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn ws_input_window(
 }
 
 /// Processes the first `n` bytes written into the window of the last
-/// `ws_input_window` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
+/// `ws_prepare_input` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
 /// does nothing.
 ///
 /// Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
@@ -235,7 +235,7 @@ pub unsafe extern "C" fn ws_input_window(
 /// `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
 /// `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_input_commit(c: ws_client, n: usize) -> u32 {
+pub extern "C" fn ws_commit_input(c: ws_client, n: usize) -> u32 {
     with_client(c, |s| match s.client.commit_input(n) {
         Ok(()) => WS_OK as u32,
         Err(e) => note(s, &e),
@@ -293,11 +293,11 @@ pub unsafe extern "C" fn ws_read_output(
 /// Zero-copy output: points `*out_data` at the bytes waiting to be written to the
 /// socket and writes their count to `*out_len` (0 when nothing is pending; then
 /// `*out_data` points to a static empty buffer, never NULL). Write from there, then
-/// call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
+/// call `ws_consume_output` with how many bytes the socket took. Nothing is removed by
 /// peeking. The view is all of the pending output: once it is consumed, nothing is
 /// pending until the next call that produces output (a send, input, a tick, a close),
 /// so a caller that sent it all need not peek again. The view stays valid until the next call on this handle other than
-/// `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
+/// `ws_peek_output`, `ws_client_pending_output`, `ws_client_state` and
 /// `ws_client_last_error`; the memory belongs to the library.
 ///
 /// Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
@@ -307,7 +307,7 @@ pub unsafe extern "C" fn ws_read_output(
 /// # Safety
 /// `out_data` and `out_len` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_output_peek(
+pub unsafe extern "C" fn ws_peek_output(
     c: ws_client,
     out_data: *mut *const u8,
     out_len: *mut usize,
@@ -337,11 +337,11 @@ pub unsafe extern "C" fn ws_output_peek(
     })
 }
 
-/// Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what
+/// Marks the first `n` bytes shown by `ws_peek_output` as sent. `n` larger than what
 /// is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_output_consume(c: ws_client, n: usize) -> u32 {
+pub extern "C" fn ws_consume_output(c: ws_client, n: usize) -> u32 {
     with_client(c, |s| match s.client.consume_output(n) {
         Ok(()) => WS_OK as u32,
         Err(e) => note(s, &e),

@@ -141,18 +141,18 @@ pub unsafe extern "C" fn ws_config_add_pin_sha256(
     })
 }
 
-/// Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
-/// must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+/// Sets how pins combine with CA verification: `WS_PIN_MODE_AND_CA` (1, the default: both
+/// must pass) or `WS_PIN_MODE_ONLY` (2: only the pin is checked, so a self-signed server
 /// works without a CA; the host name is not checked either, the pin identifies the
 /// server). Without pins the mode has no effect.
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn ws_config_set_pin_mode(cfg: ws_config, mode: u32) -> u32 {
     let m = match mode {
-        x if x == ws_pin_mode::WS_PIN_AND_CA as u32 => PinMode::PinAndCa,
-        x if x == ws_pin_mode::WS_PIN_ONLY as u32 => PinMode::PinOnly,
+        x if x == ws_pin_mode::WS_PIN_MODE_AND_CA as u32 => PinMode::PinAndCa,
+        x if x == ws_pin_mode::WS_PIN_MODE_ONLY as u32 => PinMode::PinOnly,
         _ => {
-            set_thread_error("pin mode must be WS_PIN_AND_CA (1) or WS_PIN_ONLY (2)");
+            set_thread_error("pin mode must be WS_PIN_MODE_AND_CA (1) or WS_PIN_MODE_ONLY (2)");
             return WS_INVALID_ARGUMENT as u32;
         }
     };
@@ -368,15 +368,15 @@ pub unsafe extern "C" fn ws_config_set_server_name(cfg: ws_config, name: *const 
     })
 }
 
-/// Sets the lowest TLS version: `WS_TLS_1_2` (12, the default) or `WS_TLS_1_3` (13).
+/// Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn ws_config_set_min_tls_version(cfg: ws_config, version: u32) -> u32 {
     let v = match version {
-        x if x == ws_tls_version::WS_TLS_1_2 as u32 => TlsVersion::Tls12,
-        x if x == ws_tls_version::WS_TLS_1_3 as u32 => TlsVersion::Tls13,
+        x if x == ws_tls_version::WS_TLS_VERSION_1_2 as u32 => TlsVersion::Tls12,
+        x if x == ws_tls_version::WS_TLS_VERSION_1_3 as u32 => TlsVersion::Tls13,
         _ => {
-            set_thread_error("TLS version must be WS_TLS_1_2 (12) or WS_TLS_1_3 (13)");
+            set_thread_error("TLS version must be WS_TLS_VERSION_1_2 (12) or WS_TLS_VERSION_1_3 (13)");
             return WS_INVALID_ARGUMENT as u32;
         }
     };

@@ -138,9 +138,9 @@ pub enum ws_state {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ws_tls_version {
     /// TLS 1.2 and 1.3 (the default).
-    WS_TLS_1_2 = 12,
+    WS_TLS_VERSION_1_2 = 12,
     /// TLS 1.3 only.
-    WS_TLS_1_3 = 13,
+    WS_TLS_VERSION_1_3 = 13,
 }
 
 /// Pin modes for `ws_config_set_pin_mode`.
@@ -149,9 +149,9 @@ pub enum ws_tls_version {
 pub enum ws_pin_mode {
     /// The chain must verify against the trusted roots and the key must match a pin
     /// (the default).
-    WS_PIN_AND_CA = 1,
+    WS_PIN_MODE_AND_CA = 1,
     /// Only the pin is checked (no CA, no host name): a self-signed server works.
-    WS_PIN_ONLY = 2,
+    WS_PIN_MODE_ONLY = 2,
 }
 
 pub(crate) fn code_of(kind: ErrorKind) -> u32 {

@@ -10,7 +10,7 @@
  *
  * Each connection is one sans-IO loop on this thread: poll(2) on a non-blocking
  * TCP socket, ws_offer_input (or, with WSMACHINE_AUTOBAHN_WINDOW=1, recv() into
- * ws_input_window and ws_input_commit), ws_poll_message until WS_NEED_INPUT (echo),
+ * ws_prepare_input and ws_commit_input), ws_poll_message until WS_NEED_INPUT (echo),
  * ws_client_tick with a monotonic clock, ws_read_output until empty, write it all.
  * One line per case: case number, end state, close code, time.
  *
@@ -114,7 +114,7 @@ static int is_failure(uint32_t code) { return code >= 100; }
 static char g_base[512]; /* BASE_URL without a trailing '/' */
 static char g_host[256]; /* for getaddrinfo (no brackets) */
 static char g_port[16];
-static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_input_window */
+static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_prepare_input */
 
 static void parse_base(const char *url) {
     size_t n = strlen(url);
@@ -399,7 +399,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
         uint8_t *into = rx;
         size_t cap = sizeof rx;
         if (g_window) {
-            rc = ws_input_window(c, &into, &cap);
+            rc = ws_prepare_input(c, &into, &cap);
             if (is_failure(rc)) break;
             if (cap == 0) { /* the undelivered-message bound: poll first */
                 rc = pump_messages(c, &tx, res);
@@ -414,7 +414,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
         }
         if (n == 0) eof = 1;
         if (n > 0 && g_window) {
-            rc = ws_input_commit(c, (size_t)n);
+            rc = ws_commit_input(c, (size_t)n);
             if (is_failure(rc)) break;
             rc = pump_messages(c, &tx, res);
             if (is_failure(rc)) break;
@@ -542,7 +542,7 @@ int main(int argc, char **argv) {
     }
     const char *window = getenv("WSMACHINE_AUTOBAHN_WINDOW");
     g_window = window && strcmp(window, "1") == 0;
-    printf("input through %s\n", g_window ? "ws_input_window/ws_input_commit" : "ws_offer_input");
+    printf("input through %s\n", g_window ? "ws_prepare_input/ws_commit_input" : "ws_offer_input");
 
     printf("wsmachine %s, %s, agent %s\n", ws_version(), g_base, argv[2]);
     t0 = now_ms();

@@ -6,7 +6,7 @@
  * 16 MiB (byte-exact, same type), ping/pong, close 1000 "bye", and a handle leak
  * check. One "ok - " / "not ok - " line per check; exit status 1 on any failure.
  * Overall deadline: 60 s (WSM_TEST_TIMEOUT_S overrides, e.g. under valgrind).
- * WSM_INPUT_WINDOW=1 receives with recv() straight into ws_input_window instead of
+ * WSM_INPUT_WINDOW=1 receives with recv() straight into ws_prepare_input instead of
  * offering a buffer of our own with ws_offer_input.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     uint32_t rc = conn_open(&k, cfg, url);
     const char *window = getenv("WSM_INPUT_WINDOW");
     k.use_window = window != NULL && strcmp(window, "1") == 0;
-    diag("input through %s", k.use_window ? "ws_input_window/ws_input_commit" : "ws_offer_input");
+    diag("input through %s", k.use_window ? "ws_prepare_input/ws_commit_input" : "ws_offer_input");
     check_code(rc, WS_OK, "ws_client_new");
     if (rc != WS_OK || !check(k.fd >= 0, "TCP connect to %s", url)) {
         conn_free(&k);

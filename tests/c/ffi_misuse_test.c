@@ -343,16 +343,16 @@ static void test_null_pointers(ws_config cfg)
         uint8_t *win = NULL;
         size_t cap = 0;
         const uint8_t *view = NULL;
-        check_code(ws_input_window(c, NULL, &cap), WS_NULL_POINTER, "ws_input_window(out_buf NULL)");
-        check_code(ws_input_window(c, &win, NULL), WS_NULL_POINTER, "ws_input_window(out_cap NULL)");
-        check_code(ws_output_peek(c, NULL, &cap), WS_NULL_POINTER, "ws_output_peek(out_data NULL)");
-        check_code(ws_output_peek(c, &view, NULL), WS_NULL_POINTER, "ws_output_peek(out_len NULL)");
-        check_code(ws_input_commit(c, 1), WS_INVALID_STATE, "ws_input_commit without a window -> WS_INVALID_STATE");
-        check_code(ws_input_window(c, &win, &cap), WS_OK, "ws_input_window");
-        check(win != NULL && cap > 0, "ws_input_window lends a window (%zu bytes)", cap);
-        check_code(ws_input_commit(c, cap + 1), WS_INVALID_ARGUMENT,
-                   "ws_input_commit(more than the window) -> WS_INVALID_ARGUMENT");
-        check_code(ws_input_commit(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
+        check_code(ws_prepare_input(c, NULL, &cap), WS_NULL_POINTER, "ws_prepare_input(out_buf NULL)");
+        check_code(ws_prepare_input(c, &win, NULL), WS_NULL_POINTER, "ws_prepare_input(out_cap NULL)");
+        check_code(ws_peek_output(c, NULL, &cap), WS_NULL_POINTER, "ws_peek_output(out_data NULL)");
+        check_code(ws_peek_output(c, &view, NULL), WS_NULL_POINTER, "ws_peek_output(out_len NULL)");
+        check_code(ws_commit_input(c, 1), WS_INVALID_STATE, "ws_commit_input without a window -> WS_INVALID_STATE");
+        check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input");
+        check(win != NULL && cap > 0, "ws_prepare_input lends a window (%zu bytes)", cap);
+        check_code(ws_commit_input(c, cap + 1), WS_INVALID_ARGUMENT,
+                   "ws_commit_input(more than the window) -> WS_INVALID_ARGUMENT");
+        check_code(ws_commit_input(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
         uint32_t st = 0;
         check(ws_client_state(c, &st) == WS_OK && st == WS_STATE_TLS_HANDSHAKING,
               "caller mistakes leave the client as it was");
@@ -437,10 +437,10 @@ static void check_bad_client_handle(ws_client h, const char *what)
     {
         uint8_t *win = NULL;
         const uint8_t *view = NULL;
-        BAD(ws_input_window(h, &win, &n), "ws_input_window");
-        BAD(ws_input_commit(h, 1), "ws_input_commit");
-        BAD(ws_output_peek(h, &view, &n), "ws_output_peek");
-        BAD(ws_output_consume(h, 1), "ws_output_consume");
+        BAD(ws_prepare_input(h, &win, &n), "ws_prepare_input");
+        BAD(ws_commit_input(h, 1), "ws_commit_input");
+        BAD(ws_peek_output(h, &view, &n), "ws_peek_output");
+        BAD(ws_consume_output(h, 1), "ws_consume_output");
         BAD(ws_client_trim(h), "ws_client_trim");
         check(win == NULL && view == NULL, "no window or view lent for %s", what);
     }
@@ -468,7 +468,7 @@ static void check_bad_config_handle(ws_config h, const char *what)
     BAD(ws_config_set_subprotocols(h, "chat"), "ws_config_set_subprotocols");
     BAD(ws_config_add_header(h, "X-A", "b"), "ws_config_add_header");
     BAD(ws_config_set_server_name(h, "localhost"), "ws_config_set_server_name");
-    BAD(ws_config_set_min_tls_version(h, WS_TLS_1_3), "ws_config_set_min_tls_version");
+    BAD(ws_config_set_min_tls_version(h, WS_TLS_VERSION_1_3), "ws_config_set_min_tls_version");
     BAD(ws_config_set_max_message_size(h, 1000), "ws_config_set_max_message_size");
     BAD(ws_config_set_max_frame_size(h, 1000), "ws_config_set_max_frame_size");
     BAD(ws_config_set_max_header_size(h, 1000), "ws_config_set_max_header_size");
@@ -639,7 +639,7 @@ static void test_config_validation(void)
     check_code(ws_config_set_max_header_size(cfg, 256), WS_OK, "ws_config_set_max_header_size(256)");
     check_code(ws_config_set_min_tls_version(cfg, 11), WS_INVALID_ARGUMENT, "ws_config_set_min_tls_version(11)");
     check_code(ws_config_set_min_tls_version(cfg, 14), WS_INVALID_ARGUMENT, "ws_config_set_min_tls_version(14)");
-    check_code(ws_config_set_min_tls_version(cfg, WS_TLS_1_2), WS_OK, "ws_config_set_min_tls_version(12)");
+    check_code(ws_config_set_min_tls_version(cfg, WS_TLS_VERSION_1_2), WS_OK, "ws_config_set_min_tls_version(12)");
     static const uint8_t junk[] = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
     check_code(ws_config_add_root_pem(cfg, junk, sizeof junk - 1), WS_INVALID_CONFIG,
                "ws_config_add_root_pem(malformed PEM)");

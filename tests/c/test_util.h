@@ -4,7 +4,7 @@
  * exactly as the comment at the top of wsmachine.h describes it:
  *
  *   1. feed socket bytes with ws_offer_input (0 bytes = EOF), polling messages
- *      (or, with use_window, recv() into ws_input_window and ws_input_commit)
+ *      (or, with use_window, recv() into ws_prepare_input and ws_commit_input)
  *      until WS_NEED_INPUT after every offer;
  *   2. ws_client_tick with clock_gettime(CLOCK_MONOTONIC) in ms
  *      (QueryPerformanceCounter on Windows);
@@ -449,7 +449,7 @@ typedef struct {
     uint32_t state;     /* last observed state */
     size_t partial_writes;
     size_t pings_seen;  /* server pings (answered by the library) */
-    int use_window;     /* recv() straight into ws_input_window, then ws_input_commit */
+    int use_window;     /* recv() straight into ws_prepare_input, then ws_commit_input */
 } conn;
 
 static inline void note_code(conn *k, uint32_t rc)
@@ -589,7 +589,7 @@ static inline void pump(conn *k, int wait_ms)
                 uint8_t *into = k->rx;
                 size_t cap = sizeof k->rx;
                 if (k->use_window) {
-                    uint32_t rc = ws_input_window(k->c, &into, &cap);
+                    uint32_t rc = ws_prepare_input(k->c, &into, &cap);
                     if (rc != WS_OK) {
                         note_code(k, rc);
                         poll_all(k);
@@ -602,7 +602,7 @@ static inline void pump(conn *k, int wait_ms)
                 }
                 ssize_t n = sock_recv(k->fd, into, cap);
                 if (n > 0 && k->use_window) {
-                    note_code(k, ws_input_commit(k->c, (size_t)n));
+                    note_code(k, ws_commit_input(k->c, (size_t)n));
                     poll_all(k);
                     continue;
                 }

@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     /* 6. TLS 1.3 only, on both ends. */
     {
         ws_config c13 = new_config(ca, ca_len);
-        check_code(ws_config_set_min_tls_version(c13, WS_TLS_1_3), WS_OK, "ws_config_set_min_tls_version(WS_TLS_1_3)");
+        check_code(ws_config_set_min_tls_version(c13, WS_TLS_VERSION_1_3), WS_OK, "ws_config_set_min_tls_version(WS_TLS_VERSION_1_3)");
         snprintf(url, sizeof url, "%s/", tls13);
         if (open_conn(c13, url, "TLS 1.3 only") && wait_open("TLS 1.3 only")) {
             uint32_t v = 0;
