@@ -280,8 +280,8 @@ pub fn wsm_config(pki: &Pki) -> ws_config {
     cfg
 }
 
-pub fn check(code: u32) {
-    assert_eq!(code, ws_result::WS_OK as u32, "C ABI call failed: {code}");
+pub fn check(code: ws_result) {
+    assert_eq!(code, ws_result::WS_OK, "C ABI call failed: {code:?}");
 }
 
 // ----- the echo server -----------------------------------------------------------------
@@ -524,17 +524,17 @@ impl WsmClient {
             match self.poll {
                 Poll::Borrow => {
                     let mut m = ws_message {
-                        kind: 0,
+                        kind: ws_message_kind::WS_MESSAGE_TEXT,
                         data: null(),
                         len: 0,
                         close_code: 0,
                     };
                     let r = unsafe { ws_poll_message(self.c, &mut m) };
-                    if r == ws_result::WS_NEED_INPUT as u32 {
+                    if r == ws_result::WS_NEED_INPUT {
                         return got;
                     }
                     check(r);
-                    if m.kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                    if m.kind == ws_message_kind::WS_MESSAGE_BINARY {
                         assert_eq!(m.len, expect_len);
                         if m.len > 0 {
                             // SAFETY: valid until the next poll on this handle.
@@ -548,7 +548,8 @@ impl WsmClient {
                     if self.copybuf.len() < expect_len {
                         self.copybuf.resize(expect_len, 0);
                     }
-                    let (mut kind, mut len, mut code) = (0u32, 0usize, 0u16);
+                    let (mut kind, mut len, mut code) =
+                        (ws_message_kind::WS_MESSAGE_TEXT, 0usize, 0u16);
                     let r = unsafe {
                         ws_poll_message_copy(
                             self.c,
@@ -559,11 +560,11 @@ impl WsmClient {
                             &mut code,
                         )
                     };
-                    if r == ws_result::WS_NEED_INPUT as u32 {
+                    if r == ws_result::WS_NEED_INPUT {
                         return got;
                     }
                     check(r);
-                    if kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                    if kind == ws_message_kind::WS_MESSAGE_BINARY {
                         assert_eq!(len, expect_len);
                         if len > 0 {
                             assert_eq!(self.copybuf[len - 1], payload_byte(len - 1));
@@ -575,8 +576,8 @@ impl WsmClient {
         }
     }
 
-    pub fn state(&self) -> u32 {
-        let mut s = 0;
+    pub fn state(&self) -> ws_state {
+        let mut s = ws_state::WS_STATE_FAILED;
         check(unsafe { ws_client_state(self.c, &mut s) });
         s
     }
@@ -604,7 +605,7 @@ impl BenchClient for WsmClient {
     }
 
     fn is_open(&self) -> bool {
-        self.state() == ws_state::WS_STATE_OPEN as u32
+        self.state() == ws_state::WS_STATE_OPEN
     }
 
     fn step(&mut self) {
