@@ -33,17 +33,21 @@
  * constants carry the enum's name (WS_STATE_OPEN, WS_TLS_VERSION_1_3); result codes
  * carry just WS_.
  *
- * Rules: every function returns a ws_result code (a uint32_t; WS_OK == 0;
- * WS_NEED_INPUT and WS_CLOSED are statuses, not errors); functions that take a code
- * or mode take a uint32_t. Handles are uint64_t, 0 is never valid, and stale
- * handles return WS_INVALID_HANDLE. Out-parameters are typed (ws_state *) and
- * written only on success. (NULL, 0) is a valid empty buffer. No callbacks, no
- * threads: sends only queue bytes for ws_read_output. After a failure every call
- * returns the same code (except _free, _state and _last_error); ws_read_output still
- * hands out the alert or close frame that tells the server why.
+ * Rules: every function except ws_result_str and ws_version returns a ws_result
+ * code (a uint32_t; WS_OK == 0; WS_NEED_INPUT and WS_CLOSED are statuses, not
+ * errors); functions that take a code or a mode take a uint32_t. Handles are
+ * uint64_t, 0 is never valid, and stale handles return WS_INVALID_HANDLE.
+ * Out-parameters are typed (ws_state *) and written only on success. A buffer is
+ * followed by its length and must hold that many bytes; (NULL, 0) is a valid empty
+ * buffer; strings are NUL-terminated UTF-8. No pointer is kept after a call
+ * returns, except where a function lends library memory and says how long it stays
+ * valid. No callbacks, no threads: sends only queue bytes for ws_read_output. After
+ * a failure every call returns the same code (except _free, _state and
+ * _last_error); ws_read_output still hands out the alert or close frame that tells
+ * the server why.
  *
  * The header reads: result codes and types, then the library-wide functions, then
- * ws_config, then ws_client.
+ * ws_config, then ws_client. ws_handle_count is a test hook, not part of the API.
  */
 
 #ifndef WSMACHINE_H
@@ -982,8 +986,8 @@ ws_result ws_client_is_insecure(ws_client c, uint32_t *out_insecure);
 ws_result ws_client_deflate(ws_client c, struct ws_deflate_info *out_info);
 
 /**
- * Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
- * and before the TLS handshake completed.
+ * Writes the negotiated TLS version to `*out_version`: `WS_TLS_VERSION_1_2` (12) or
+ * `WS_TLS_VERSION_1_3` (13), or 0 for `ws://` and before the TLS handshake completed.
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
 ws_result ws_client_tls_version(ws_client c, ws_tls_version *out_version);

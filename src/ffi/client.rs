@@ -656,8 +656,8 @@ pub unsafe extern "C" fn ws_client_deflate(
     })
 }
 
-/// Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
-/// and before the TLS handshake completed.
+/// Writes the negotiated TLS version to `*out_version`: `WS_TLS_VERSION_1_2` (12) or
+/// `WS_TLS_VERSION_1_3` (13), or 0 for `ws://` and before the TLS handshake completed.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub unsafe extern "C" fn ws_client_tls_version(

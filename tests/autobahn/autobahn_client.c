@@ -195,7 +195,7 @@ struct conn_result {
     enum end_kind end;
     uint32_t code;        /* failure code for END_FAILED */
     int close_code;       /* the server's close code (WS_MESSAGE_CLOSE), -1 if none seen */
-    uint32_t state;       /* ws_client_state at the end */
+    ws_state state;       /* ws_client_state at the end */
     char last_error[160]; /* ws_client_last_error */
     uint32_t tls_version; /* 12, 13, or 0 for ws:// */
     uint32_t resumed;     /* TLS session resumed from an earlier connection */
@@ -233,7 +233,7 @@ static uint32_t drain_output(ws_client c, struct txbuf *tx) {
     for (;;) {
         size_t k = 0;
         tx_reserve(tx, TX_CHUNK);
-        uint32_t rc = ws_read_output(c, tx->data + tx->len, tx->cap - tx->len, &k);
+        ws_result rc = ws_read_output(c, tx->data + tx->len, tx->cap - tx->len, &k);
         if (rc != WS_OK) return rc;
         if (k == 0) return WS_OK;
         tx->len += k;
@@ -292,7 +292,7 @@ static void linger(int fd, uint64_t ms) {
 static uint32_t pump_messages(ws_client c, struct txbuf *tx, struct conn_result *res) {
     for (;;) {
         ws_message msg;
-        uint32_t rc = ws_poll_message(c, &msg);
+        ws_result rc = ws_poll_message(c, &msg);
         if (rc != WS_OK) return rc;
         switch (msg.kind) {
         case WS_MESSAGE_TEXT:
@@ -330,7 +330,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
     struct txbuf tx = {0};
     ws_client c = 0;
     uint64_t start = now_ms(), deadline = start + CASE_TIMEOUT_MS;
-    uint32_t rc = WS_OK;
+    ws_result rc = WS_OK;
     int fd, eof = 0;
 
     memset(res, 0, sizeof *res);
@@ -349,7 +349,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
 
     for (;;) {
         uint64_t t = now_ms();
-        uint32_t state = 0;
+        ws_state state = 0;
 
         /* 3. time */
         rc = ws_client_tick(c, t);
