@@ -180,3 +180,25 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn err<T>(kind: ErrorKind, message: impl Into<String>) -> Result<T> {
     Err(Error::new(kind, message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LastError;
+
+    #[test]
+    fn the_newer_record_wins_whichever_kind_it_is() {
+        let mut log = LastError::default();
+        assert_eq!(log.newest(), None);
+        log.rejected("refused");
+        assert_eq!(log.newest(), Some("refused"));
+        log.event("dropped");
+        assert_eq!(log.newest(), Some("dropped"));
+        // The same message again is still newer: order comes from the sequence, not
+        // from comparing messages.
+        log.rejected("refused");
+        assert_eq!(log.newest(), Some("refused"));
+        log.event("refused");
+        log.rejected("other");
+        assert_eq!(log.newest(), Some("other"));
+    }
+}
