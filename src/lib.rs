@@ -49,10 +49,13 @@ mod handshake;
 pub mod session;
 mod tls;
 mod transport;
+mod verdict;
 
 pub mod ffi;
 
-pub use config::{Config, Limits, PinMode, Timeouts, TlsVersion};
+pub use config::{
+    Config, ExternalVerification, Limits, PinMode, SystemRoots, Timeouts, TlsVersion,
+};
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;

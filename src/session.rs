@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 
-use crate::config::{Config, Settings, TlsVersion};
+use crate::config::{Config, ExternalVerification, Settings, TlsVersion};
 use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
@@ -27,6 +27,10 @@ use crate::transport::{MaskSource, Output};
 pub enum State {
     /// The TLS handshake is in progress (`wss://` only).
     TlsHandshaking,
+    /// The TLS handshake is done and the server's chain waits for the caller's verdict
+    /// ([`Client::set_verdict`]; external verification only). Nothing of the
+    /// application has been sent.
+    Verifying,
     /// The HTTP upgrade request is sent or about to be; waiting for the 101.
     WsHandshaking,
     /// Messages flow both ways.
@@ -85,6 +89,7 @@ pub enum PollInto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     TlsHandshaking,
+    Verifying,
     WsHandshaking,
     Open,
     /// The close handshake completed, or the connection ended.
@@ -165,6 +170,13 @@ pub struct Client {
     /// `commit_input` is processing a window: the bound on undelivered messages was
     /// checked when the window was lent.
     committing: bool,
+    /// The upgrade request, held until TLS is established (and, with external
+    /// verification, until the chain is accepted).
+    request: Option<Vec<u8>>,
+    /// The verdict of this connection (external verification only).
+    gate: Option<std::sync::Arc<crate::verdict::Gate>>,
+    /// The server's chain, copied once asked for (it then lives as long as the client).
+    peer_chain: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
 }
 
 /// What `input_window` lent.
@@ -212,6 +224,9 @@ impl Client {
             stage: Vec::new(),
             window: None,
             committing: false,
+            request: None,
+            gate: None,
+            peer_chain: None,
         };
         if target.tls {
             let name = client.settings.server_name.clone().unwrap_or(target.host);
@@ -222,14 +237,21 @@ impl Client {
                         format!("invalid TLS server name {name:?}"),
                     )
                 })?;
+            if client.settings.external != ExternalVerification::Off && config.client_auth.is_some()
+            {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    "external verification cannot be combined with a client certificate: TLS sends the certificate before any verdict, so it would already have gone to an unverified server",
+                );
+            }
+            let gate = crate::verdict::gate(config, &server_name);
             let mut conn = rustls::ClientConnection::new(config.tls_config()?, server_name)
                 .map_err(|e| crate::tls::map_error(&e))?;
             // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
             conn.set_buffer_limit(None);
-            // rustls holds the request until the handshake completes, then encrypts it.
-            conn.writer()
-                .write_all(&target.request)
-                .expect("unbounded rustls buffer");
+            // The request waits until TLS is established (see `on_tls_established`).
+            client.request = Some(target.request);
+            client.gate = gate;
             client.tls = Some(Box::new(conn));
             client.phase = Phase::TlsHandshaking;
             client.flush_tls();
@@ -248,6 +270,7 @@ impl Client {
         }
         match self.phase {
             Phase::TlsHandshaking => State::TlsHandshaking,
+            Phase::Verifying => State::Verifying,
             Phase::WsHandshaking => State::WsHandshaking,
             Phase::Open if self.close_sent || self.close_received => State::Closing,
             Phase::Open => State::Open,
@@ -585,7 +608,8 @@ impl Client {
                 // rustls takes nothing after the server's close_notify: discard it.
                 return Ok(data.len());
             }
-            let io = match conn.process_new_packets() {
+            let io = match crate::verdict::scope(self.gate.as_ref(), || conn.process_new_packets())
+            {
                 Ok(io) => io,
                 Err(e) => {
                     let mapped = crate::tls::map_error(&e);
@@ -594,10 +618,11 @@ impl Client {
                     return Err(mapped);
                 }
             };
-            if self.phase == Phase::TlsHandshaking && !conn.is_handshaking() {
-                self.phase = Phase::WsHandshaking;
-            }
+            let established = self.phase == Phase::TlsHandshaking && !conn.is_handshaking();
             let peer_closed = io.peer_has_closed();
+            if established {
+                self.on_tls_established();
+            }
             self.drain_plaintext()?;
             if peer_closed {
                 self.on_close_notify();
@@ -605,6 +630,89 @@ impl Client {
             self.flush_tls();
         }
         Ok(data.len() - rest.len())
+    }
+
+    /// TLS is established: send the upgrade request, or wait for the caller's verdict
+    /// (a chain the verifier deferred; in `Always` mode a resumed session too).
+    fn on_tls_established(&mut self) {
+        let waits = self.gate.as_ref().is_some_and(|g| {
+            g.waits().is_some()
+                || (self.settings.external == ExternalVerification::Always && self.is_resumed())
+        });
+        if waits {
+            self.phase = Phase::Verifying;
+        } else {
+            if let Some(g) = &self.gate {
+                g.accept();
+            }
+            self.send_request();
+        }
+    }
+
+    /// Hands the upgrade request to TLS (sent by the next `flush_tls`).
+    fn send_request(&mut self) {
+        self.phase = Phase::WsHandshaking;
+        if let (Some(conn), Some(request)) = (self.tls.as_mut(), self.request.take()) {
+            conn.writer()
+                .write_all(&request)
+                .expect("unbounded rustls buffer");
+        }
+    }
+
+    /// The caller's verdict on the server's chain while [`State::Verifying`]: `accept`
+    /// sends the upgrade request and the handshake goes on; a reject fails the client
+    /// with [`ErrorKind::CertUntrusted`] and `reason` in its last error, and drops the
+    /// TLS sessions of this server so that the next connection asks again.
+    /// [`ErrorKind::InvalidState`] in any other state (a failed client returns its
+    /// failure).
+    pub fn set_verdict(&mut self, accept: bool, reason: &str) -> Result<()> {
+        self.check_failed()?;
+        let Some(gate) = self.gate.clone().filter(|_| self.phase == Phase::Verifying) else {
+            return err(
+                ErrorKind::InvalidState,
+                "no verdict is awaited: the client is not in the Verifying state",
+            );
+        };
+        if accept {
+            gate.accept();
+            self.send_request();
+            self.flush_tls();
+        } else {
+            gate.reject();
+            let reason = if reason.is_empty() {
+                "no reason given"
+            } else {
+                reason
+            };
+            self.fail(Error::new(
+                ErrorKind::CertUntrusted,
+                format!(
+                    "the server certificate was rejected by the application's verifier: {reason}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server's certificate chain as it sent it, leaf first (for a resumed session,
+    /// the chain of the session it resumed), once the TLS handshake got that far;
+    /// `None` for `ws://` and before.
+    pub fn peer_certificates(&self) -> Option<&[rustls::pki_types::CertificateDer<'static>]> {
+        if let Some(chain) = &self.peer_chain {
+            return Some(chain);
+        }
+        self.tls.as_ref()?.peer_certificates()
+    }
+
+    /// Certificate `index` of [`Client::peer_certificates`], from a copy that lives
+    /// until the client is dropped (what the C ABI lends). `None` past the end.
+    #[doc(hidden)]
+    pub fn peer_certificate_kept(&mut self, index: usize) -> Option<&[u8]> {
+        if self.peer_chain.is_none() {
+            let chain = self.tls.as_ref()?.peer_certificates()?;
+            self.peer_chain = Some(chain.to_vec());
+        }
+        self.peer_chain.as_ref()?.get(index).map(|c| c.as_ref())
     }
 
     /// Decodes all plaintext rustls holds, without copying it out first.
@@ -632,6 +740,10 @@ impl Client {
     /// Handles decrypted (or plain) bytes; returns how many were used.
     fn on_plaintext(&mut self, data: &[u8]) -> Result<usize> {
         match self.phase {
+            Phase::Verifying => err(
+                ErrorKind::BadResponse,
+                "the server sent data before the upgrade request",
+            ),
             Phase::TlsHandshaking | Phase::WsHandshaking => {
                 let reader = self.response.as_mut().expect("response reader");
                 let progress = reader.feed(data);
@@ -738,7 +850,7 @@ impl Client {
 
     fn on_eof(&mut self) {
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 self.fail(Error::new(
                     ErrorKind::ConnectionLost,
                     "the server closed the connection during the handshake",
@@ -1028,7 +1140,7 @@ impl Client {
             return Err(e.clone());
         }
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 return err(
                     ErrorKind::NotOpen,
                     "the handshake has not completed; wait for the Open state",
@@ -1149,7 +1261,7 @@ impl Client {
         }
         let to = self.settings.timeouts.clone();
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 let start = t.handshake_start.unwrap_or(now_ms);
                 if to.handshake_ms > 0 && now_ms.saturating_sub(start) >= to.handshake_ms {
                     let e = Error::new(
@@ -1210,7 +1322,7 @@ impl Client {
         };
         let on = |ms: u64, from: u64| (ms > 0).then(|| from.saturating_add(ms));
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 on(to.handshake_ms, t.handshake_start.unwrap_or(0))
             }
             Phase::Open if self.close_sent => on(to.close_ms, t.close_start.unwrap_or(0)),
