@@ -340,3 +340,169 @@ fn byte_at_a_time_through_the_verdict() {
     p.open();
     p.echo(MessageKind::Text, b"slow");
 }
+
+// ----- the same through the C ABI ---------------------------------------------------
+
+mod c_abi {
+    use super::*;
+    use std::ffi::CString;
+    use std::ptr::null;
+    use wsmachine::ffi::*;
+
+    const OK: ws_result = ws_result::WS_OK;
+
+    fn state(c: ws_client) -> ws_state {
+        let mut s = ws_state::WS_STATE_FAILED;
+        assert_eq!(unsafe { ws_client_state(c, &mut s) }, OK);
+        s
+    }
+
+    /// Moves bytes both ways until nothing moves.
+    fn run(c: ws_client, server: &mut Server) {
+        let mut buf = vec![0u8; 32 << 10];
+        loop {
+            let mut moved = false;
+            loop {
+                let mut n = 0;
+                if unsafe { ws_read_output(c, buf.as_mut_ptr(), buf.len(), &mut n) } != OK || n == 0
+                {
+                    break;
+                }
+                moved = true;
+                server.mem().inbox.extend(&buf[..n]);
+            }
+            server.step();
+            let out = std::mem::take(&mut server.mem().outbox);
+            if !out.is_empty() {
+                moved = true;
+                let mut used = 0;
+                unsafe { ws_offer_input(c, out.as_ptr(), out.len(), &mut used) };
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn new_client(cfg: ws_config) -> ws_client {
+        let url = CString::new("wss://localhost/").unwrap();
+        let mut c = 0;
+        assert_eq!(unsafe { ws_client_new(cfg, url.as_ptr(), &mut c) }, OK);
+        c
+    }
+
+    #[test]
+    fn verdict_through_the_exports() {
+        let pki = Pki::new();
+        let (server_tls, sent_chain) = server_with_chain(&pki, &["localhost"], TLS13);
+        let mut cfg = 0;
+        assert_eq!(unsafe { ws_config_new(&mut cfg) }, OK);
+        assert_eq!(
+            ws_config_set_external_verification(cfg, 3),
+            ws_result::WS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ws_config_set_external_verification(
+                cfg,
+                ws_external_verify::WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER as u32
+            ),
+            OK
+        );
+        let (mut loaded, mut skipped) = (9, 9);
+        assert_eq!(
+            unsafe { ws_config_system_roots_count(cfg, &mut loaded, &mut skipped) },
+            OK
+        );
+        assert_eq!((loaded, skipped), (0, 0), "system roots are off by default");
+
+        // Accept.
+        let c = new_client(cfg);
+        let (mut der, mut len) = (null(), 0);
+        assert_eq!(
+            unsafe { ws_client_peer_certificate(c, 0, &mut der, &mut len) },
+            ws_result::WS_INVALID_STATE,
+            "no chain before the handshake"
+        );
+        assert_eq!(
+            unsafe { ws_client_set_verdict(c, 1, null()) },
+            ws_result::WS_INVALID_STATE
+        );
+        let mut server = Server::new(Some(server_tls.clone()), accept());
+        run(c, &mut server);
+        assert_eq!(state(c), ws_state::WS_STATE_VERIFYING);
+        let mut chain = Vec::new();
+        loop {
+            match unsafe { ws_client_peer_certificate(c, chain.len(), &mut der, &mut len) } {
+                // SAFETY: the client lends len bytes at der until it is freed.
+                OK => chain.push(unsafe { std::slice::from_raw_parts(der, len) }.to_vec()),
+                ws_result::WS_INVALID_ARGUMENT => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(chain, sent_chain);
+        // The lent bytes stay put through the rest of the connection.
+        let (first, first_len) = {
+            assert_eq!(
+                unsafe { ws_client_peer_certificate(c, 0, &mut der, &mut len) },
+                OK
+            );
+            (der, len)
+        };
+        assert_eq!(unsafe { ws_client_set_verdict(c, 1, null()) }, OK);
+        run(c, &mut server);
+        assert_eq!(state(c), ws_state::WS_STATE_OPEN);
+        // SAFETY: still lent (the client is alive).
+        assert_eq!(
+            unsafe { std::slice::from_raw_parts(first, first_len) },
+            &sent_chain[0][..]
+        );
+        ws_client_free(c);
+
+        // Reject: a certificate code, and the reason in the client's last error.
+        let other = Pki::new();
+        let (other_tls, _) = server_with_chain(&other, &["localhost"], TLS13);
+        let c = new_client(cfg);
+        let mut server = Server::new(Some(other_tls), accept());
+        run(c, &mut server);
+        assert_eq!(state(c), ws_state::WS_STATE_VERIFYING);
+        let reason = CString::new("the platform said no").unwrap();
+        assert_eq!(unsafe { ws_client_set_verdict(c, 0, reason.as_ptr()) }, OK);
+        assert_eq!(state(c), ws_state::WS_STATE_FAILED);
+        let mut buf = vec![0u8; 1024];
+        let mut n = 0;
+        assert_eq!(
+            unsafe { ws_client_last_error(c, buf.as_mut_ptr().cast(), buf.len(), &mut n) },
+            OK
+        );
+        let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+        assert!(msg.contains("the platform said no"), "{msg}");
+        let mut used = 0;
+        assert_eq!(
+            unsafe { ws_offer_input(c, b"x".as_ptr(), 1, &mut used) },
+            ws_result::WS_CERT_UNTRUSTED
+        );
+        ws_client_free(c);
+
+        // mTLS + external: refused at creation.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["player".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (cp, kp) = (cert.pem(), key.serialize_pem());
+        assert_eq!(
+            unsafe {
+                ws_config_set_client_cert_pem(cfg, cp.as_ptr(), cp.len(), kp.as_ptr(), kp.len())
+            },
+            OK
+        );
+        let url = CString::new("wss://localhost/").unwrap();
+        let mut c = 0;
+        assert_eq!(
+            unsafe { ws_client_new(cfg, url.as_ptr(), &mut c) },
+            ws_result::WS_INVALID_CONFIG
+        );
+        assert_eq!(c, 0);
+        ws_config_free(cfg);
+    }
+}
