@@ -7,6 +7,7 @@
 # Installs:
 #   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
 #          openssl valgrind
+#          squid-openssl  (scripts/test-trust-squid.sh: ssl_bump re-signing with a corporate CA)
 #          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
@@ -21,6 +22,8 @@ WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
 APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind"
+# scripts/test-trust-squid.sh: squid with ssl_bump (security_file_certgen) re-signing TLS.
+APT_REQUIRED="$APT_REQUIRED squid-openssl"
 APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
