@@ -9,17 +9,10 @@
 //   config.ExternalVerification = WsExternalVerification.UnknownIssuer;
 //   connection.PlatformTrust = new WsPlatformTrust();
 //
-// Where X509Chain consults the operating system (see docs/SECURITY.md for details):
-//   Windows (Mono and IL2CPP players, the Editor): the Windows certificate store through
-//     CryptoAPI, so enterprise roots and corporate inspection CAs are trusted.
-//   macOS: Mono's X509Chain uses the system keychain trust (Apple's Security framework)
-//     in current Unity versions.
-//   iOS: the system trust store through Security.framework (SecTrust) in Unity's Mono/IL2CPP.
-//   Android: Unity's Mono/IL2CPP reads the system CA directory (/system/etc/security/cacerts);
-//     user-installed CAs and the app's network security config are NOT consulted.
-//   Linux and plain Mono: Mono's own store (~/.config/.mono/certs and /usr/share/.mono/certs,
-//     filled by cert-sync or certmgr), not /etc/ssl directly.
-//   WebGL: no threads and no sockets; the browser verifies TLS itself.
+// Where X509Chain consults the operating system on each Unity platform, and where it
+// does not (Mono on Linux: its own store, RSA only; Android: not user CAs nor the Network
+// Security Config): docs/SECURITY.md, "Trust modes". A verifier of your own (Android's
+// X509TrustManager, say) plugs in through the constructor.
 
 using System;
 using System.Collections.Generic;
@@ -41,13 +34,14 @@ namespace WsMachine
     public sealed class WsPlatformTrust
     {
         private readonly string _hostOverride;
+        private readonly Func<X509Certificate2[], string, string> _verify;
         private readonly object _lock = new object();
         private int _generation;
         private bool _running;
         private bool _done;
         private string _reason;
 
-        /// <summary>Checks the host name of the connection's URL.</summary>
+        /// <summary>Verifies with <see cref="Verify"/> for the host name of the connection's URL.</summary>
         public WsPlatformTrust()
         {
         }
@@ -57,6 +51,14 @@ namespace WsMachine
         public WsPlatformTrust(string hostName)
         {
             _hostOverride = hostName;
+        }
+
+        /// <summary>Uses a verifier of your own, still on a worker thread: it gets the chain (leaf first) and the host name, and returns null to trust it or the reason not to.</summary>
+        /// <param name="verify">The verifier; it may block.</param>
+        public WsPlatformTrust(Func<X509Certificate2[], string, string> verify)
+        {
+            if (verify == null) throw new ArgumentNullException("verify");
+            _verify = verify;
         }
 
         /// <summary>Whether X509Chain checks revocation (default <see cref="X509RevocationMode.NoCheck"/>: online checks may take seconds).</summary>
@@ -135,9 +137,18 @@ namespace WsMachine
                     X509Certificate2[] chain = client.PeerCertificates;
                     string name = _hostOverride ?? host;
                     X509RevocationMode revocation = RevocationMode;
+                    Func<X509Certificate2[], string, string> verify = _verify;
                     ThreadPool.QueueUserWorkItem(delegate
                     {
-                        string r = Verify(chain, name, revocation);
+                        string r;
+                        try
+                        {
+                            r = verify != null ? verify(chain, name) : Verify(chain, name, revocation);
+                        }
+                        catch (Exception e)
+                        {
+                            r = "the verifier failed: " + e.Message;
+                        }
                         lock (_lock)
                         {
                             if (generation == _generation)

@@ -123,6 +123,31 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void AVerifierOfYourOwnRunsOffThePumpingThread()
+        {
+            using (var cfg = new WsConfig())
+            using (var c = new WsSocketConnection())
+            {
+                cfg.ExternalVerification = WsExternalVerification.UnknownIssuer;
+                int pumping = Thread.CurrentThread.ManagedThreadId;
+                int verifying = 0;
+                string host = null;
+                c.PlatformTrust = new WsPlatformTrust((chain, name) =>
+                {
+                    verifying = Thread.CurrentThread.ManagedThreadId;
+                    host = name;
+                    Thread.Sleep(50); // a slow verifier does not stall Pump
+                    return chain.Length > 0 ? null : "empty";
+                });
+                c.Connect(Url, cfg);
+                Drive.Open(c);
+                Assert.AreNotEqual(0, verifying);
+                Assert.AreNotEqual(pumping, verifying, "verified on a worker thread");
+                Assert.AreEqual("localhost", host);
+            }
+        }
+
+        [Test]
         public void SystemRootsAndTheirCounts()
         {
             using (var cfg = new WsConfig())
