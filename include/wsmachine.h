@@ -419,6 +419,38 @@ typedef uint32_t ws_pin_mode;
 #endif // __cplusplus
 
 /**
+ * External verification modes for ws_config_set_external_verification.
+ */
+enum ws_external_verify
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The built-in checks decide alone (the default).
+   */
+  WS_EXTERNAL_VERIFY_OFF = 0,
+  /**
+   * Only a chain the trusted roots cannot anchor waits for the caller's verdict; a
+   * wrong host name, an expired certificate or a pin mismatch still fail at once,
+   * and a chain the roots trust never waits.
+   */
+  WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER = 1,
+  /**
+   * Every chain waits for the caller's verdict once the built-in checks passed or
+   * failed only on the issuer; a resumed session too.
+   */
+  WS_EXTERNAL_VERIFY_ALWAYS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_external_verify ws_external_verify;
+#else
+typedef uint32_t ws_external_verify;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A configuration handle: a generation-counted uint64_t; 0 is never valid.
  */
 typedef uint64_t ws_config;

@@ -408,6 +408,13 @@ impl Client {
             + self.decoder.retained_capacity()
     }
 
+    /// TLS sessions the server handed out that wait for the verdict (external
+    /// verification), for tests of their bound.
+    #[doc(hidden)]
+    pub fn held_sessions(&self) -> usize {
+        self.gate.as_ref().map_or(0, |g| g.held())
+    }
+
     /// Undelivered messages waiting for `poll_message`.
     pub fn queued_messages(&self) -> usize {
         self.queue.len()

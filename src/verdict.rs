@@ -37,6 +37,11 @@ use rustls::{DigitallySignedStruct, NamedGroup, SignatureScheme};
 use crate::config::{Config, ExternalVerification};
 use crate::tls::Verifier;
 
+/// Sessions held per connection until its verdict, at most: a server handing out
+/// tickets while the caller thinks cannot grow the client's memory. The shared cache
+/// keeps no more than this per server either (rustls's `ClientSessionMemoryCache`).
+pub(crate) const MAX_HELD_SESSIONS: usize = 8;
+
 /// Where the verdict of one connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -78,6 +83,11 @@ impl Gate {
         self.state.lock().waits
     }
 
+    /// Sessions held until the verdict.
+    pub(crate) fn held(&self) -> usize {
+        self.state.lock().held.len()
+    }
+
     /// Accepts: held sessions go to the shared cache, later ones pass straight on.
     pub(crate) fn accept(&self) {
         let held = {
@@ -109,7 +119,12 @@ impl Gate {
     fn store(&self, h: Held) {
         let mut s = self.state.lock();
         match s.verdict {
-            Verdict::Pending => s.held.push(h),
+            Verdict::Pending => {
+                if s.held.len() == MAX_HELD_SESSIONS {
+                    s.held.remove(0); // the oldest goes, as in the shared cache
+                }
+                s.held.push(h)
+            }
             Verdict::Rejected => {}
             Verdict::Accepted => {
                 drop(s);

@@ -329,6 +329,37 @@ fn always_mode_asks_again_on_a_resumed_session_with_its_chain() {
 }
 
 #[test]
+fn tickets_held_for_the_verdict_are_bounded() {
+    let pki = Pki::new();
+    let mut leaf = pki.leaf(&["localhost"]);
+    leaf.chain.push(pki.ca_der.clone());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(TLS13)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .unwrap();
+    server.send_tls13_tickets = 100; // a server that floods tickets while we wait
+    let server = Arc::new(server);
+    let config = external(ExternalVerification::Always, Some(&pki));
+    let mut p = connect(&config, "wss://localhost/", &server);
+    waits_for_verdict(&mut p);
+    assert_eq!(
+        p.client.held_sessions(),
+        8,
+        "at most 8 sessions wait for the verdict"
+    );
+    p.client.set_verdict(true, "").unwrap();
+    assert_eq!(p.client.held_sessions(), 0, "handed to the shared cache");
+    p.open();
+    // The held tickets are usable: the next connection resumes (and, in ALWAYS mode, asks).
+    let mut p = connect(&config, "wss://localhost/", &server);
+    waits_for_verdict(&mut p);
+    assert!(p.client.is_resumed());
+}
+
+#[test]
 fn byte_at_a_time_through_the_verdict() {
     let pki = Pki::new();
     let (server, _) = server_with_chain(&pki, &["localhost"], TLS12);
