@@ -1120,6 +1120,31 @@ ws_result ws_client_peer_certificate(ws_client c,
  */
 ws_result ws_client_set_verdict(ws_client c, uint32_t accept, const char *reason);
 
+/**
+ * Asks the operating system's verifier about the chain the client waits with in
+ * `WS_STATE_VERIFYING` (rustls-platform-verifier: Windows CertGetCertificateChain,
+ * macOS/iOS SecTrust, Linux webpki with the distribution's roots), for the URL's
+ * host (or `ws_config_set_server_name`'s). **It blocks** (the OS may check
+ * revocation over the network): call it on a worker thread of your own, then give
+ * the answer to `ws_client_set_verdict` on the thread that drives the client. The
+ * client is locked only while its chain is copied, so driving it meanwhile is fine.
+ *
+ * Writes 1 to `*out_trusted` when the OS trusts the chain, else 0, and copies why
+ * not (empty when trusted) with the `ws_client_last_error` convention (`reason` may
+ * be NULL when `cap` is 0; `*out_len` is the full length). Not available on Android
+ * (the verifier there needs the app's JNI context and a Kotlin component; verify
+ * from Java, or with the C# `WsPlatformTrust`) nor on the web.
+ *
+ * Returns `WS_OK` when the verifier ran; `WS_INVALID_STATE` when the client is not
+ * verifying or on a platform without it; the failure code of a failed client;
+ * `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_verify_with_platform(ws_client c,
+                                         uint32_t *out_trusted,
+                                         char *reason,
+                                         size_t cap,
+                                         size_t *out_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -46,6 +46,7 @@ pub mod deflate;
 pub mod error;
 mod frame;
 mod handshake;
+pub mod platform;
 pub mod session;
 mod tls;
 mod transport;

@@ -711,6 +711,27 @@ impl Client {
         self.tls.as_ref()?.peer_certificates()
     }
 
+    /// What the platform's verifier needs while [`State::Verifying`]: the chain and the
+    /// name it must be valid for (copies, so the check can run without the client).
+    /// [`ErrorKind::InvalidState`] in any other state.
+    pub fn verification_request(
+        &self,
+    ) -> Result<(
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::ServerName<'static>,
+    )> {
+        self.check_failed()?;
+        match (&self.gate, self.phase, self.peer_certificates()) {
+            (Some(gate), Phase::Verifying, Some(chain)) if !chain.is_empty() => {
+                Ok((chain.to_vec(), gate.server_name().clone()))
+            }
+            _ => err(
+                ErrorKind::InvalidState,
+                "no verdict is awaited: the client is not in the Verifying state",
+            ),
+        }
+    }
+
     /// Certificate `index` of [`Client::peer_certificates`], from a copy that lives
     /// until the client is dropped (what the C ABI lends). `None` past the end.
     #[doc(hidden)]

@@ -83,6 +83,11 @@ impl Gate {
         self.state.lock().waits
     }
 
+    /// The name the chain must be valid for.
+    pub(crate) fn server_name(&self) -> &ServerName<'static> {
+        &self.server_name
+    }
+
     /// Sessions held until the verdict.
     pub(crate) fn held(&self) -> usize {
         self.state.lock().held.len()

@@ -777,6 +777,53 @@ pub unsafe extern "C" fn ws_client_set_verdict(
     })
 }
 
+/// Asks the operating system's verifier about the chain the client waits with in
+/// `WS_STATE_VERIFYING` (rustls-platform-verifier: Windows CertGetCertificateChain,
+/// macOS/iOS SecTrust, Linux webpki with the distribution's roots), for the URL's
+/// host (or `ws_config_set_server_name`'s). **It blocks** (the OS may check
+/// revocation over the network): call it on a worker thread of your own, then give
+/// the answer to `ws_client_set_verdict` on the thread that drives the client. The
+/// client is locked only while its chain is copied, so driving it meanwhile is fine.
+///
+/// Writes 1 to `*out_trusted` when the OS trusts the chain, else 0, and copies why
+/// not (empty when trusted) with the `ws_client_last_error` convention (`reason` may
+/// be NULL when `cap` is 0; `*out_len` is the full length). Not available on Android
+/// (the verifier there needs the app's JNI context and a Kotlin component; verify
+/// from Java, or with the C# `WsPlatformTrust`) nor on the web.
+///
+/// Returns `WS_OK` when the verifier ran; `WS_INVALID_STATE` when the client is not
+/// verifying or on a platform without it; the failure code of a failed client;
+/// `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_verify_with_platform(
+    c: ws_client,
+    out_trusted: *mut u32,
+    reason: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let trusted = unsafe { out_ptr(out_trusted) }?;
+        // SAFETY: the caller passes cap writable bytes at reason and a writable size_t.
+        let out = unsafe { StrOut::new(reason, cap, out_len) }?;
+        let (chain, name) = with_client(c, |client| client.verification_request())?;
+        // The client is unlocked: this may block as long as the OS likes.
+        match crate::platform::verify_with_platform(&chain, &name) {
+            Ok(()) => {
+                trusted.write(1);
+                out.write("");
+            }
+            Err(e) if e.kind() == crate::ErrorKind::InvalidState => return Err(e.into()),
+            Err(e) => {
+                trusted.write(0);
+                out.write(e.message());
+            }
+        }
+        Ok(WS_OK)
+    })
+}
+
 /// Test hook (Rust only, not exported to C): panics inside the boundary of `c`, the
 /// way a bug in the engine would, and returns what the boundary returned.
 #[doc(hidden)]

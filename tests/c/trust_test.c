@@ -76,6 +76,15 @@ static void verdict(const char *url)
         count++;
     }
     check(count >= 1 && leaf_len > 0 && leaf[0] == 0x30, "the chain: %zu certificate(s), leaf is DER", count);
+    /* The operating system's verifier (blocking; a caller runs it on a worker thread):
+     * the test CA is in no OS store, so it says no, and why. */
+    uint32_t trusted = 9;
+    char why[512];
+    size_t why_len = 0;
+    check_code(ws_client_verify_with_platform(k.c, &trusted, why, sizeof why, &why_len), WS_OK,
+               "ws_client_verify_with_platform");
+    diag("platform verifier: trusted=%u: %s", trusted, why);
+    check(trusted == 0 && why_len > 0, "the OS does not trust the private test CA, and says why");
     check_code(ws_client_peer_certificate(k.c, count, &der, &len), WS_INVALID_ARGUMENT, "index past the end");
     check_code(ws_client_set_verdict(k.c, 1, NULL), WS_OK, "ws_client_set_verdict(accept)");
     check(wait_for(&k, pred_open, 10000), "open after the verdict (state %s, %s)", state_name(k.state),

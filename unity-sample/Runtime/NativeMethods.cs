@@ -148,6 +148,9 @@ namespace WsMachine
         internal static extern uint ws_client_set_verdict(ulong c, uint accept, byte* reason);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_verify_with_platform(ulong c, uint* out_trusted, byte* reason, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_handle_count(UIntPtr* out_count);
 
         // ----- ws_config -------------------------------------------------------------

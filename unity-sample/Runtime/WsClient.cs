@@ -636,6 +636,30 @@ namespace WsMachine
             }
         }
 
+        /// <summary>
+        /// Asks the operating system's verifier (the native <c>ws_client_verify_with_platform</c>:
+        /// Windows CertGetCertificateChain, macOS/iOS SecTrust, Linux webpki with the
+        /// distribution's roots) about the chain this client waits with. It BLOCKS: call it on a
+        /// worker thread (the client may be pumped meanwhile), then give the answer to
+        /// <see cref="SetVerdict"/> on the pumping thread. Not available on Android or WebGL
+        /// (throws <see cref="WsMisuseException"/>; <see cref="WsPlatformTrust"/> works there).
+        /// </summary>
+        /// <param name="reason">Why not, when false; empty when true.</param>
+        /// <returns>True when the operating system trusts the chain.</returns>
+        public bool VerifyWithPlatform(out string reason)
+        {
+            ulong h = Handle;
+            uint trusted;
+            UIntPtr len;
+            byte[] buf = new byte[1024];
+            fixed (byte* p = buf)
+            {
+                Ensure.ClientSuccess(NativeMethods.ws_client_verify_with_platform(h, &trusted, p, (UIntPtr)buf.Length, &len), h);
+                reason = Encoding.UTF8.GetString(p, Math.Min(buf.Length - 1, (int)len.ToUInt64()));
+            }
+            return trusted != 0;
+        }
+
         private void ThrowIfDisposed()
         {
             if (_handle == 0) throw new ObjectDisposedException(typeof(WsClient).Name);

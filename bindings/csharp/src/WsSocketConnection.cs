@@ -294,6 +294,14 @@ namespace WsMachine
             get { return Client.PeerCertificates; }
         }
 
+        /// <summary>The operating system's verdict on the chain while <see cref="IsVerifying"/> (see <see cref="WsClient.VerifyWithPlatform"/>); BLOCKS, so call it on a worker thread.</summary>
+        /// <param name="reason">Why not, when false.</param>
+        /// <returns>True when the operating system trusts the chain.</returns>
+        public bool VerifyWithPlatform(out string reason)
+        {
+            return Client.VerifyWithPlatform(out reason);
+        }
+
         /// <summary>Your own verdict while <see cref="IsVerifying"/> (see <see cref="WsClient.SetVerdict"/>); the upgrade request leaves at once on accept.</summary>
         /// <param name="accept">True to trust the chain.</param>
         /// <param name="reason">Why (for a reject), or null.</param>

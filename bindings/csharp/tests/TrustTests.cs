@@ -114,6 +114,15 @@ namespace WsMachine.Tests
                     Assert.IsNull(WsPlatformTrust.Verify(chain, "localhost", X509RevocationMode.NoCheck));
                     StringAssert.Contains("not valid for game.example",
                         WsPlatformTrust.Verify(chain, "game.example", X509RevocationMode.NoCheck));
+                    // The native platform verifier (Linux: the distribution's roots, which do
+                    // not hold the test CA), run off the pumping thread as documented.
+                    string why = null;
+                    bool trusted = true;
+                    var t = new Thread(() => { trusted = c.VerifyWithPlatform(out why); });
+                    t.Start();
+                    t.Join();
+                    Assert.IsFalse(trusted);
+                    StringAssert.Contains("UnknownIssuer", why);
                     // Our own verdict through the connection.
                     c.SetVerdict(false, "mine");
                     Drive.Finished(c);
