@@ -36,9 +36,17 @@
 //! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
 //! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
 //!
+//! Trust: the built-in Mozilla roots by default; [`Config::add_root_pem`], pins,
+//! [`Config::set_system_roots`] (the operating system's store, read in the call), and
+//! [`Config::set_external_verification`]: a chain waits in [`State::Verifying`], with
+//! nothing of the application sent, until [`Client::set_verdict`] from any verifier
+//! the caller runs on its own schedule ([`platform::verify_with_platform`] is the OS's,
+//! blocking). docs/SECURITY.md explains each mode's threat model.
+//!
 //! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
-//! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).
+//! state machine), `verdict` (external verification), [`platform`] (the OS verifier)
+//! and `ffi` (the C ABI: handles, result codes, panic boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod config;
