@@ -1,8 +1,8 @@
 // EchoSample: the smallest useful wsmachine client in Unity.
 //
-// Add it to any GameObject, set the URL (for example a local echo server:
-// python3 tests/peers/echo_server.py --port 8765 --tls-cert server.pem --tls-key server.key
-// gives wss://localhost:8765/), press Play, type, and press Send.
+// Open EchoSample.unity (or add this script to any GameObject), set the URL (for example a
+// local echo server: python3 tests/peers/echo_server.py --port 8765 --tls-cert server.pem
+// --tls-key server.key gives wss://localhost:8765/), press Play, type, and press Send.
 //
 // Everything happens on the main thread: Update() pumps the connection once per frame.
 // There are no threads, no async/await and no callbacks from native code, so it works
@@ -29,18 +29,33 @@ public class EchoSample : MonoBehaviour
 
     private void Start()
     {
-        _config = new WsConfig();
-        if (caCertificate != null)
+        try
         {
-            _config.AddRootPem(caCertificate.bytes); // trust a private CA besides the built-in roots
+            _config = new WsConfig();
+            if (caCertificate != null)
+            {
+                _config.AddRootPem(caCertificate.bytes); // trust a private CA besides the built-in roots
+            }
+            _connection = new WsSocketConnection();
+            _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
+            Log("connecting to " + url);
         }
-        _connection = new WsSocketConnection();
-        _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
-        Log("connecting to " + url);
+        catch (WsException e)
+        {
+            // A bad URL or a bad PEM fails here, before anything touches the network.
+            // Show it, free what was made, and leave Update nothing to pump.
+            Log("cannot connect: " + e.Message);
+            OnDestroy();
+        }
     }
 
     private void Update()
     {
+        if (_connection == null)
+        {
+            return; // Start failed
+        }
+
         // One call per frame moves bytes both ways, decodes messages and runs the timers
         // (keepalive pings, handshake and dead-peer timeouts). It never blocks.
         _connection.Pump(NowMs());
@@ -66,10 +81,10 @@ public class EchoSample : MonoBehaviour
 
     private void OnGUI()
     {
-        GUILayout.Label("State: " + _connection.State);
+        GUILayout.Label("State: " + (_connection != null ? _connection.State.ToString() : "not started"));
         GUILayout.BeginHorizontal();
         _input = GUILayout.TextField(_input, GUILayout.Width(300));
-        if (GUILayout.Button("Send") && _connection.IsOpen)
+        if (GUILayout.Button("Send") && _connection != null && _connection.IsOpen)
         {
             _connection.SendText(_input); // queued and flushed now; the echo arrives in a later frame
             Log("> " + _input);
@@ -90,10 +105,12 @@ public class EchoSample : MonoBehaviour
         {
             _connection.Close(1001, "going away");
             _connection.Dispose();
+            _connection = null;
         }
         if (_config != null)
         {
             _config.Dispose();
+            _config = null;
         }
     }
 

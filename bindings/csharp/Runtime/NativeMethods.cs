@@ -47,8 +47,8 @@ namespace WsMachine
     /// <summary>P/Invoke declarations for every function in <c>wsmachine.h</c>.</summary>
     internal static unsafe class NativeMethods
     {
-#if UNITY_IOS && !UNITY_EDITOR
-        // iOS links native code statically into the player binary.
+#if (UNITY_IOS || UNITY_TVOS || UNITY_VISIONOS) && !UNITY_EDITOR
+        // iOS, tvOS and visionOS link native code statically into the player binary.
         internal const string Library = "__Internal";
 #else
         // wsmachine.dll on Windows, libwsmachine.so on Linux/Android, libwsmachine.dylib on macOS.
