@@ -56,6 +56,8 @@ step "package layout (bindings/csharp) and sample project (unity-sample)"
 python3 "$STUB/check_package.py" "$PKG" --repo --cargo-toml "$ROOT/Cargo.toml" --guids-also "$SAMPLE/Assets" \
   || fail "the package layout is wrong (see 'not ok' above)"
 python3 "$STUB/check_sample.py" "$SAMPLE" || fail "the sample project is wrong (see 'not ok' above)"
+links=$(find "$PKG" "$SAMPLE" -type l)
+[ -z "$links" ] || fail "symbolic links (Windows checkouts and UPM git URLs do not follow them): $links"
 # One home for each C# source: no file name twice among the repository's C# files.
 dups=$(cd "$ROOT" && find . -name '*.cs' -not -path './target/*' -not -path './dist/*' -not -path '*/node_modules/*' \
   -printf '%f\n' | sort | uniq -d)
