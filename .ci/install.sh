@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make a Debian 12 machine (rustup cargo/rustc, gcc, python3+pip, Node.js+npm, git)
+# Make a Debian 12 machine (rustup cargo/rustc, gcc, pyenv python3+pip, Node.js+npm, git)
 # ready for every wsmachine test. Idempotent: a second run only checks (a few seconds)
 # and needs no root; installing apt packages and Autobahn needs root (or sudo).
 # scripts/test.sh runs it first (WSM_NO_INSTALL=1 skips that). Everything it uses is in
