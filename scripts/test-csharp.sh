@@ -5,7 +5,7 @@
 #   bash scripts/test-csharp.sh                  # build, check, test; last line "N passed, N failed"
 #   bash scripts/test-csharp.sh FILTER[,FILTER]  # only these NUnit tests: a namespace, fixture or
 #                                                # test, e.g. WsMachine.Tests.ClientTests or
-#                                                # WsMachine.Tests.ClientTests.ExpiredCertificateFails
+#                                                # WsMachine.Tests.ClientTests.HandshakeOverWssWithPrivateCa
 #
 # Steps: build target/release/libwsmachine.so (cargo; a no-op when fresh), check the
 # package layout (tests/unity-stub/check_package.py: .meta files, GUIDs, asmdefs, plugin
