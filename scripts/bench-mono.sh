@@ -54,7 +54,7 @@ SERVER_BIN="$ROOT/target/release/examples/bench_echo_server"
 
 step "compile bindings and MonoBench (mcs -langversion:7.2 -unsafe)"
 MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
-"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" "$CS"/Runtime/*.cs
+"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" -recurse:"$CS/Runtime/*.cs"
 "${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$ROOT/benches/mono/MonoBench.cs"
 
 step "test PKI and a private Mono trust store"

@@ -10,7 +10,7 @@
 # Steps: build target/release/libwsmachine.so (cargo; a no-op when fresh), check the
 # package layout (tests/unity-stub/check_package.py: .meta files, GUIDs, asmdefs, plugin
 # import settings, no symlinks, no C# file twice) and the sample project
-# (tests/unity-stub/check_sample.py), compile bindings/csharp/Runtime/*.cs in place with mcs
+# (tests/unity-stub/check_sample.py), compile bindings/csharp/Runtime/**/*.cs in place with mcs
 # (C# 7.2, unsafe, XML docs required: a missing doc comment is an error), again for iOS,
 # tvOS and visionOS (each must import "__Internal"), compile the sample
 # (unity-sample/Assets/EchoSample.cs) against tests/unity-stub, compile the NUnit tests
@@ -65,15 +65,15 @@ dups=$(cd "$ROOT" && find . -name '*.cs' -not -path './target/*' -not -path './d
 
 step "compile bindings/csharp/Runtime (mcs, C# 7.2, docs required)"
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -doc:"$OUT/WsMachine.xml" \
-  -out:"$OUT/WsMachine.dll" "$PKG"/Runtime/*.cs || fail "bindings do not compile"
+  -out:"$OUT/WsMachine.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile"
 if grep -q '__Internal' "$OUT/WsMachine.dll"; then fail "desktop build imports from __Internal"; fi
 # Statically linked Apple players (iOS, tvOS, visionOS) bind to "__Internal".
 for define in UNITY_IOS UNITY_TVOS UNITY_VISIONOS; do
   "${MCS[@]}" -unsafe -target:library -warnaserror+ -nowarn:1591 -define:"$define" \
-    -out:"$OUT/WsMachine.$define.dll" "$PKG"/Runtime/*.cs || fail "bindings do not compile with $define"
+    -out:"$OUT/WsMachine.$define.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile with $define"
   grep -q '__Internal' "$OUT/WsMachine.$define.dll" || fail "the $define build does not import from __Internal"
   "${MCS[@]}" -unsafe -target:library -nowarn:1591 -define:"$define" -define:UNITY_EDITOR \
-    -out:"$OUT/WsMachine.$define.Editor.dll" "$PKG"/Runtime/*.cs || fail "bindings do not compile with $define in the Editor"
+    -out:"$OUT/WsMachine.$define.Editor.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile with $define in the Editor"
   if grep -q '__Internal' "$OUT/WsMachine.$define.Editor.dll"; then fail "the Editor ($define selected) imports from __Internal"; fi
 done
 
@@ -85,7 +85,7 @@ step "compile the Unity sample against tests/unity-stub"
 
 step "compile tests"
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" -r:System.Core.dll \
-  -out:"$OUT/WsMachine.Tests.dll" "$PKG"/Tests/Runtime/*.cs || fail "tests do not compile"
+  -out:"$OUT/WsMachine.Tests.dll" -recurse:"$PKG/Tests/Runtime/*.cs" || fail "tests do not compile"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/EchoSample.dll" -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" \
   -r:System.Core.dll -out:"$OUT/WsMachine.SampleTests.dll" "$STUB/EchoSampleTests.cs" || fail "sample tests do not compile"
 

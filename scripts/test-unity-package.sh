@@ -79,7 +79,7 @@ cmp -s "$P/Samples~/EchoSample/EchoSample.cs" unity-sample/Assets/EchoSample.cs 
 # ------------------------------------------------------------------ 3. compile
 B="$TMP/build"; mkdir -p "$B"
 step "the package's Runtime/*.cs compiles (mcs, C# 7.2, docs required)" \
-  "${MCS[@]}" -unsafe -target:library -warnaserror+ -doc:"$B/WsMachine.xml" -out:"$B/WsMachine.dll" "$P"/Runtime/*.cs
+  "${MCS[@]}" -unsafe -target:library -warnaserror+ -doc:"$B/WsMachine.xml" -out:"$B/WsMachine.dll" -recurse:"$P/Runtime/*.cs"
 step "UnityEngine stub" "${MCS[@]}" -target:library -nowarn:1591 -out:"$B/UnityEngine.dll" tests/unity-stub/UnityEngine.cs
 step "the package's Samples~/EchoSample compiles against the stub" \
   "${MCS[@]}" -target:library -warnaserror+ -r:"$B/UnityEngine.dll" -r:"$B/WsMachine.dll" -out:"$B/EchoSample.dll" \
@@ -87,7 +87,7 @@ step "the package's Samples~/EchoSample compiles against the stub" \
 if [ -n "$NUNIT_FW" ]; then
   step "the package's Tests/Runtime/*.cs compiles" \
     "${MCS[@]}" -unsafe -target:library -warnaserror+ -r:"$B/WsMachine.dll" -r:"$NUNIT_FW" -r:System.Core.dll \
-    -out:"$B/WsMachine.Tests.dll" "$P"/Tests/Runtime/*.cs
+    -out:"$B/WsMachine.Tests.dll" -recurse:"$P/Tests/Runtime/*.cs"
   step "EchoSampleTests compiles against the packed sample" \
     "${MCS[@]}" -target:library -warnaserror+ -r:"$B/EchoSample.dll" -r:"$B/UnityEngine.dll" -r:"$B/WsMachine.dll" \
     -r:"$NUNIT_FW" -r:System.Core.dll -out:"$B/WsMachine.SampleTests.dll" tests/unity-stub/EchoSampleTests.cs
