@@ -7,7 +7,7 @@
 #   WSM_PACKAGE_TGZ=path.tgz bash scripts/test-unity-package.sh
 #
 # FILTER: NUnit -run names (default: WsMachine.Tests.HeaderTests and the sample tests).
-# Without a tarball, it runs scripts/pack-unity.sh on dist/ (after
+# Unless WSM_PACKAGE_TGZ names one, it first packs dist/ with scripts/pack-unity.sh (after
 # `scripts/build-release.sh linux-x86_64` when dist/ has no binaries).
 # Checks:
 #   1. the archive: every entry under package/, no links, no absolute or ".." paths
@@ -42,11 +42,13 @@ finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; 
 
 VERSION=$(python3 -c 'import json; print(json.load(open("bindings/csharp/package.json"))["version"])')
 TGZ="${WSM_PACKAGE_TGZ:-dist/com.wsmachine.websocket-$VERSION.tgz}"
-if [ ! -f "$TGZ" ] && [ -z "${WSM_PACKAGE_TGZ:-}" ]; then
+if [ -z "${WSM_PACKAGE_TGZ:-}" ]; then
+  # Repack dist/ (cheap, and byte-identical to build-release.sh's when nothing changed),
+  # so the tarball checked is that of the current sources.
   if [ -z "$(find dist/Plugins -type f 2>/dev/null | head -n1)" ]; then
-    step "scripts/build-release.sh linux-x86_64 (no dist/ yet)" bash scripts/build-release.sh linux-x86_64
+    step "scripts/build-release.sh linux-x86_64 (no binaries in dist/ yet)" bash scripts/build-release.sh linux-x86_64
   else
-    step "scripts/pack-unity.sh (dist/ without a tarball)" bash scripts/pack-unity.sh
+    step "scripts/pack-unity.sh (the package with the binaries in dist/Plugins)" bash scripts/pack-unity.sh
   fi
 fi
 [ -f "$TGZ" ] || { not_ok "$TGZ exists"; finish; }
