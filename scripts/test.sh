@@ -59,7 +59,7 @@ step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
-# All 517 cases, permessage-deflate (12.*, 13.*) included: about 10 minutes per mode,
+# All 517 cases, permessage-deflate (12.*, 13.*) included: 7-8 minutes per mode alone,
 # both modes side by side (different ports and outdirs; one driver binary per mode).
 AB_NAME_WS="autobahn ws (all cases, input window)"
 AB_NAME_WSS="autobahn wss (all cases)"
