@@ -385,13 +385,21 @@ namespace WsMachine
         /// <summary>True between <c>OnApplicationPause(true)</c> and <c>OnApplicationPause(false)</c>.</summary>
         public bool IsPaused
         {
-            get { return _paused; }
+            get
+            {
+                ThrowIfDisposed();
+                return _paused;
+            }
         }
 
         /// <summary>True while a liveness probe waits for its answer (after a pause).</summary>
         public bool IsProbing
         {
-            get { return _probing && _state == WsConnectionState.Open; }
+            get
+            {
+                ThrowIfDisposed();
+                return _probing && _state == WsConnectionState.Open;
+            }
         }
 
         /// <summary>
@@ -401,9 +409,14 @@ namespace WsMachine
         /// </summary>
         public long ResumeProbeThresholdMs
         {
-            get { return _probeThreshold; }
+            get
+            {
+                ThrowIfDisposed();
+                return _probeThreshold;
+            }
             set
             {
+                ThrowIfDisposed();
                 if (value < 1) throw new ArgumentOutOfRangeException("value");
                 _probeThreshold = value;
             }
@@ -412,9 +425,14 @@ namespace WsMachine
         /// <summary>How long the server has to answer a liveness probe (ms, default 5000) before the connection is Lost.</summary>
         public long ProbeTimeoutMs
         {
-            get { return _probeTimeout; }
+            get
+            {
+                ThrowIfDisposed();
+                return _probeTimeout;
+            }
             set
             {
+                ThrowIfDisposed();
                 if (value < 1) throw new ArgumentOutOfRangeException("value");
                 _probeTimeout = value;
             }
@@ -426,9 +444,14 @@ namespace WsMachine
         /// </summary>
         public long ConnectStaggerMs
         {
-            get { return _connectStagger; }
+            get
+            {
+                ThrowIfDisposed();
+                return _connectStagger;
+            }
             set
             {
+                ThrowIfDisposed();
                 if (value < 0) throw new ArgumentOutOfRangeException("value");
                 _connectStagger = value;
             }
@@ -437,9 +460,14 @@ namespace WsMachine
         /// <summary>A connection attempt to one address is abandoned after this long (ms, default 10000); the config's handshake timeout still bounds the whole.</summary>
         public long ConnectAttemptTimeoutMs
         {
-            get { return _attemptTimeout; }
+            get
+            {
+                ThrowIfDisposed();
+                return _attemptTimeout;
+            }
             set
             {
+                ThrowIfDisposed();
                 if (value < 1) throw new ArgumentOutOfRangeException("value");
                 _attemptTimeout = value;
             }
@@ -448,13 +476,21 @@ namespace WsMachine
         /// <summary>The address the TCP connection reached, or null before.</summary>
         public IPEndPoint RemoteEndPoint
         {
-            get { return _remote; }
+            get
+            {
+                ThrowIfDisposed();
+                return _remote;
+            }
         }
 
         /// <summary>True when the connection ended after our own <see cref="Close"/> (not the server's close).</summary>
         public bool ClosedLocally
         {
-            get { return _closedLocally; }
+            get
+            {
+                ThrowIfDisposed();
+                return _closedLocally;
+            }
         }
 
         /// <summary>Sends the probe; a refusal (closing, output full) leaves the normal timers in charge.</summary>
