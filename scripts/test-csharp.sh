@@ -101,6 +101,8 @@ step "compile Unity sample against tests/unity-stub"
   || fail "unity stub does not compile"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
   -out:"$OUT/EchoSample.dll" "$PKG/Samples~/EchoSample/EchoSample.cs" || fail "the Unity sample does not compile"
+"${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
+  -out:"$OUT/EventSample.dll" "$PKG/Samples~/EventSample/EventSample.cs" || fail "the event-style sample does not compile"
 
 step "compile tests"
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" -r:System.Core.dll \
