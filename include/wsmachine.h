@@ -21,6 +21,10 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
+ * After a pause (the app was in the background, the loop stalled), call
+ * ws_client_probe(c, now, deadline) before the first tick: a ping with its own deadline
+ * instead of an idle timeout for the jump; silence until then is WS_CONNECTION_LOST.
+ *
  * Without the copies: recv() into the window of ws_input_window and pass the count to
  * ws_input_commit (instead of 1.), and send from ws_output_peek, then
  * ws_output_consume what the socket took (instead of 4.).

@@ -203,6 +203,7 @@ namespace WsMachine
             if (s == WsConnectionState.Open)
             {
                 _nextAttemptAt = -1;
+                _gaveUp = false; // the caller connected again by hand
                 if (_openedAt < 0)
                 {
                     _openedAt = nowMs;

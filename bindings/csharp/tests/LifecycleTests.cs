@@ -389,6 +389,25 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void AnAddressThatNeverAnswersIsAbandonedAtTheAttemptTimeout()
+        {
+            IPAddress hole = IPAddress.Parse(TestEnv.Require("WSM_BLACKHOLE_ADDR"));
+            using (var cfg = new WsConfig().SetHandshakeTimeout(60000))
+            using (var c = new WsSocketConnection())
+            {
+                c.ConnectAttemptTimeoutMs = 1000;
+                c.Connect("ws://" + hole + ":80/", cfg);
+                c.Pump(0);
+                Thread.Sleep(50); // long enough for any RST or ICMP to come back on lo
+                c.Pump(999);
+                Assert.AreEqual(WsConnectionState.Connecting, c.State);
+                c.Pump(1000);
+                Assert.AreEqual(WsConnectionState.Failed, c.State, "not the 60 s handshake timeout");
+                StringAssert.Contains("connecting to " + hole + ":80 failed: TimedOut", c.CloseReason);
+            }
+        }
+
+        [Test]
         public void EveryAddressFailingEndsWithTheLastError()
         {
             // Two addresses that refuse at once (nothing listens): both are tried, then Failed.
