@@ -37,7 +37,9 @@ namespace WsMachine
     /// <see cref="RetryNormalClose"/>), it waits <see cref="InitialDelayMs"/>, doubling up
     /// to <see cref="MaxDelayMs"/>, each delay shortened by a random part of up to
     /// <see cref="Jitter"/>, then reconnects with the same URL and config (TLS resumes).
-    /// The delay resets once a connection stayed open <see cref="StableAfterMs"/>. Our own
+    /// The delay resets once a connection stayed open <see cref="StableAfterMs"/>. A
+    /// connection found dead on resume (within <see cref="WsSocketConnection.ProbeTimeoutMs"/>
+    /// of the first Pump after a pause) reconnects at once, without the first delay. Our own
     /// close, and failures a retry cannot fix (TLS, handshake, protocol), stop it. Call
     /// <see cref="Pump(long)"/> (or <see cref="Pump()"/>) instead of the connection's Pump.
     /// </summary>
@@ -243,17 +245,25 @@ namespace WsMachine
                     GiveUp("gave up after " + _attempts + " attempts; last: " + s + " (" + _connection.CloseReason + ")");
                     return;
                 }
-                long d = _delay;
-                if (_random != null)
+                long d = 0;
+                if (_attempts > 0 || nowMs > _connection.ResumeWindowUntil)
                 {
-                    d -= (long)(d * Jitter * _random.NextDouble());
+                    d = _delay;
+                    if (_random != null)
+                    {
+                        d -= (long)(d * Jitter * _random.NextDouble());
+                    }
+                    _delay = Math.Min(MaxDelayMs, Math.Max(1, _delay * 2));
                 }
+                // else: found dead on resume (probe unanswered, socket gone): the first attempt starts at once
                 _nextAttemptAt = nowMs + d;
-                _delay = Math.Min(MaxDelayMs, Math.Max(1, _delay * 2));
                 _reconnecting = true;
                 Action<int, long> h = Reconnecting;
                 if (h != null) h(_attempts + 1, d);
-                return;
+                if (d > 0)
+                {
+                    return;
+                }
             }
             if (nowMs >= _nextAttemptAt)
             {

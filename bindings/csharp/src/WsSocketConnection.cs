@@ -79,6 +79,7 @@ namespace WsMachine
         private long _lastAttemptAt = -1;
         private IPEndPoint _remote;
         private long _lastPumpAt = -1;
+        private long _resumeUntil = -1;
         private bool _paused;
         private bool _probing;
         private bool _closedLocally;
@@ -307,6 +308,10 @@ namespace WsMachine
             {
                 return;
             }
+            if (gap >= _probeThreshold)
+            {
+                _resumeUntil = nowMs + _probeTimeout; // an ending from here on is found on resume
+            }
             _now = nowMs;
             if (_state == WsConnectionState.Resolving)
             {
@@ -491,6 +496,12 @@ namespace WsMachine
                 ThrowIfDisposed();
                 return _closedLocally;
             }
+        }
+
+        /// <summary>The end of the probe window after the last resume (Pump clock), or -1: an ending before it was found on resume.</summary>
+        internal long ResumeWindowUntil
+        {
+            get { return _resumeUntil; }
         }
 
         /// <summary>Sends the probe; a refusal (closing, output full) leaves the normal timers in charge.</summary>

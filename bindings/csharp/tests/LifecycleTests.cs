@@ -166,7 +166,12 @@ namespace WsMachine.Tests
                     c.Connect("wss://localhost:" + relay.Port + "/", cfg);
                     var r = new WsReconnector(c, 500, 4000, 0);
                     var events = new List<string>();
-                    r.Reconnecting += (n, d) => events.Add("reconnecting " + n + " " + d);
+                    string lostReason = null;
+                    r.Reconnecting += (n, d) =>
+                    {
+                        events.Add("reconnecting " + n + " " + d + " after " + c.State);
+                        lostReason = c.CloseReason;
+                    };
                     r.Reopened += resumed => events.Add("reopened " + resumed);
                     long t = 0;
                     At(r, relay, t, () => c.IsOpen || c.IsFinished, "Open");
@@ -185,18 +190,22 @@ namespace WsMachine.Tests
                     Assert.IsTrue(c.IsProbing);
                     r.Pump(t + c.ProbeTimeoutMs - 1);
                     Assert.AreEqual(WsConnectionState.Open, c.State);
+                    CollectionAssert.IsEmpty(events);
                     r.Pump(t + c.ProbeTimeoutMs);
-                    Assert.AreEqual(WsConnectionState.Lost, c.State, "Lost at the probe deadline, not the idle timeout");
-                    StringAssert.Contains("liveness probe", c.CloseReason);
-                    CollectionAssert.AreEqual(new[] { "reconnecting 1 500" }, events);
+                    // Lost at the probe deadline (not the idle timeout), and found dead on
+                    // resume, so the reconnect started at once, in the same Pump.
+                    CollectionAssert.AreEqual(new[] { "reconnecting 1 0 after Lost" }, events);
+                    StringAssert.Contains("no answer to the liveness probe within 5000 ms", lostReason);
+                    Assert.AreEqual(1, r.Attempts);
+                    Assert.That(c.State == WsConnectionState.Resolving || c.State == WsConnectionState.Connecting
+                        || c.State == WsConnectionState.Handshaking, "reconnecting: " + c.State);
 
                     server = NodeServer.Start(port, keys);
-                    long again = r.NextAttemptAtMs;
-                    Assert.AreEqual(t + c.ProbeTimeoutMs + 500, again);
+                    long again = t + c.ProbeTimeoutMs;
                     At(r, relay, again, () => c.IsOpen || c.IsFinished, "the reopen");
                     Assert.AreEqual(WsConnectionState.Open, c.State, c.CloseReason);
                     Assert.IsTrue(c.IsResumed, "the restarted server took the old session ticket");
-                    CollectionAssert.AreEqual(new[] { "reconnecting 1 500", "reopened True" }, events);
+                    CollectionAssert.AreEqual(new[] { "reconnecting 1 0 after Lost", "reopened True" }, events);
                     c.SendText("after");
                     Assert.AreEqual("after", NextText(c, relay, again));
                 }
