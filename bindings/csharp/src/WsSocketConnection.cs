@@ -81,6 +81,8 @@ namespace WsMachine
         private long _lastPumpAt = -1;
         private long _resumeUntil = -1;
         private bool _paused;
+        private DateTime _pausedAtUtc;
+        private bool _resumeProbe;
         private bool _probing;
         private bool _closedLocally;
         private long _probeThreshold = 5000;
@@ -270,6 +272,8 @@ namespace WsMachine
             _remote = null;
             _probing = false;
             _closedLocally = false;
+            _resumeUntil = -1;
+            _resumeProbe = false;
             _peerGone = false;
             _failing = false;
             _socketError = SocketError.Success;
@@ -308,7 +312,9 @@ namespace WsMachine
             {
                 return;
             }
-            if (gap >= _probeThreshold)
+            bool resumed = gap >= _probeThreshold || _resumeProbe;
+            _resumeProbe = false;
+            if (resumed)
             {
                 _resumeUntil = nowMs + _probeTimeout; // an ending from here on is found on resume
             }
@@ -326,7 +332,7 @@ namespace WsMachine
             {
                 Receive();
             }
-            if (_state == WsConnectionState.Open && gap >= _probeThreshold)
+            if (_state == WsConnectionState.Open && resumed)
             {
                 StartProbe(nowMs);
             }
@@ -367,9 +373,9 @@ namespace WsMachine
         /// <summary>
         /// Call from Unity's <c>OnApplicationPause(bool)</c> (or <c>OnApplicationFocus(!focus)</c>).
         /// Pausing hands pending output to the socket once. After resuming, the next Pump
-        /// sends a liveness probe when the pause lasted at least <see cref="ResumeProbeThresholdMs"/>
-        /// of the Pump clock; Pump notices such a gap on its own too, so this call only
-        /// makes the intent explicit (and <see cref="IsPaused"/> true meanwhile). The package
+        /// sends a liveness probe when the pause lasted at least <see cref="ResumeProbeThresholdMs"/>,
+        /// on the Pump clock or the wall clock (a monotonic clock may stand still while the
+        /// device sleeps). Pump notices a gap of its own clock without this call. The package
         /// does not keep sockets alive in the background; see the README's lifecycle section.
         /// </summary>
         /// <param name="paused">True when the app goes to the background, false when it comes back.</param>
@@ -383,7 +389,14 @@ namespace WsMachine
             _paused = paused;
             if (paused)
             {
+                _pausedAtUtc = DateTime.UtcNow;
                 Flush();
+            }
+            else if ((DateTime.UtcNow - _pausedAtUtc).TotalMilliseconds >= _probeThreshold)
+            {
+                // Measured on the wall clock too: a monotonic clock may stand still while
+                // the device sleeps (iOS), so the Pump clock alone could miss the pause.
+                _resumeProbe = true;
             }
         }
 

@@ -118,6 +118,31 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void APauseIsMeasuredOnTheWallClockWhenThePumpClockStoodStill()
+        {
+            // A monotonic clock can stop while an iOS device sleeps: OnApplicationPause
+            // also measures the pause on the wall clock.
+            using (var cfg = QuietPeerConfig())
+            using (var c = new WsSocketConnection())
+            {
+                c.ResumeProbeThresholdMs = 50;
+                c.Connect("ws://127.0.0.1:" + TestEnv.Port("WSM_WS_PORT") + "/", cfg);
+                At(c, null, 0, () => c.IsOpen, "Open");
+                c.OnApplicationPause(true);
+                c.OnApplicationPause(false); // at once: no probe
+                c.Pump(0);
+                Assert.IsFalse(c.IsProbing, "a pause shorter than the threshold");
+                c.OnApplicationPause(true);
+                Thread.Sleep(80);
+                c.OnApplicationPause(false);
+                c.Pump(0); // the Pump clock did not move
+                Assert.IsTrue(c.IsProbing);
+                At(c, null, 0, () => !c.IsProbing || c.IsFinished, "the probe's answer");
+                Assert.AreEqual(WsConnectionState.Open, c.State, c.CloseReason);
+            }
+        }
+
+        [Test]
         public void ClockJumpOfAnHourProbesInsteadOfTimingOut()
         {
             using (var cfg = QuietPeerConfig())
