@@ -954,7 +954,8 @@ ws_result ws_client_next_deadline(ws_client c, uint64_t *out_deadline_ms);
  * keepalive wait until the answer arrives. When a `ws_client_tick` at or after
  * `now_ms + deadline_ms` finds no input since the probe, the client fails with
  * `WS_CONNECTION_LOST` ("no answer to the liveness probe within N ms").
- * `ws_client_next_deadline` reports the probe's deadline while it waits.
+ * `ws_client_next_deadline` reports the probe's deadline while it waits; a probe while
+ * one waits sends another ping but keeps the earlier deadline.
  *
  * Returns `WS_OK` (the ping leaves through `ws_read_output`); `WS_INVALID_ARGUMENT`
  * for a `deadline_ms` of 0; `WS_INVALID_STATE` before the handshake completed;

@@ -1218,7 +1218,8 @@ impl Client {
     /// until the answer arrives; any input answers. When `tick` sees the deadline pass
     /// in silence, the client fails with [`ErrorKind::ConnectionLost`]. Call it before
     /// the first `tick` with the jumped time. Only when open (else the error
-    /// `check_send` gives); a `deadline_ms` of 0 is refused.
+    /// `check_send` gives); a `deadline_ms` of 0 is refused. A probe while one waits
+    /// sends another ping but keeps the earlier deadline.
     pub fn probe(&mut self, now_ms: u64, deadline_ms: u64) -> Result<()> {
         self.check_failed()?;
         if deadline_ms == 0 {
@@ -1228,8 +1229,12 @@ impl Client {
             );
         }
         self.check_send(0)?;
+        let waiting = self.is_probing();
         self.write_frame(SendKind::Ping, &[]);
         let t = &mut self.timers;
+        if waiting {
+            return Ok(()); // the probe in flight keeps its deadline
+        }
         t.now = Some(t.now.map_or(now_ms, |n| n.max(now_ms)));
         t.last_rx_at = now_ms;
         t.last_ping_at = now_ms;

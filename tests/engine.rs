@@ -1038,6 +1038,9 @@ fn probe_silence_is_connection_lost_at_its_deadline() {
     p.client.probe(now, 2000).unwrap();
     p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // the ping never arrives
     p.client.tick(now).unwrap();
+    p.client.probe(now + 1500, 2000).unwrap(); // another gap: a ping, the same deadline
+    assert_eq!(p.client.next_deadline(), Some(now + 2000));
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap();
     p.client.tick(now + 1999).unwrap();
     let e = p.client.tick(now + 2000).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionLost);

@@ -332,8 +332,9 @@ namespace WsMachine
             {
                 Receive();
             }
-            if (_state == WsConnectionState.Open && resumed)
+            if (_state == WsConnectionState.Open && resumed && !_probing)
             {
+                // (a probe in flight keeps its deadline: another gap must not extend it)
                 StartProbe(nowMs);
             }
             if (!IsTerminal)

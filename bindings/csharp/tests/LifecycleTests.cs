@@ -347,7 +347,7 @@ namespace WsMachine.Tests
         }
 
         [Test]
-        public void AnAddressThatStopsAnsweringTimesOutAndReconnects()
+        public void AnAddressThatStopsAnsweringEndsAndReconnects()
         {
             using (var relay = new Relay(TestEnv.Port("WSM_WS_PORT")))
             using (var cfg = QuietPeerConfig())
@@ -355,19 +355,39 @@ namespace WsMachine.Tests
             {
                 c.Connect("ws://127.0.0.1:" + relay.Port + "/", cfg);
                 var r = new WsReconnector(c, 500, 4000, 0);
+                var ends = new List<string>();
+                r.Reconnecting += (n, d) => ends.Add(c.State + " then reconnect in " + d);
                 At(r, relay, 0, () => c.IsOpen, "Open");
-                relay.FreezeExisting(); // the path to the old address goes silent
+
+                // In play: the path goes silent; the idle timeout ends it (TimedOut).
+                relay.FreezeExisting();
                 long t = 0;
                 while (!c.IsFinished && t < 10000)
                 {
                     t += 250;
-                    At(r, relay, t, () => true, "a tick");
+                    relay.Pump();
+                    r.Pump(t);
                 }
                 Assert.AreEqual(WsConnectionState.TimedOut, c.State);
                 Assert.That(t >= 3000 && t <= 3250, "idle timeout at " + t);
-                At(r, relay, r.NextAttemptAtMs, () => c.IsOpen, "the reopen");
+                long reopenAt = r.NextAttemptAtMs;
+                At(r, relay, reopenAt, () => c.IsOpen, "the reopen");
                 c.SendText("new path");
-                Assert.AreEqual("new path", NextText(c, relay, r.NextAttemptAtMs < 0 ? t + 500 : r.NextAttemptAtMs));
+                Assert.AreEqual("new path", NextText(c, relay, reopenAt));
+
+                // While paused: the path goes silent again; the probe on resume ends it
+                // (Lost) and the reconnect starts at once.
+                relay.FreezeExisting();
+                r.OnApplicationPause(true);
+                long now = reopenAt + 10 * Minute;
+                r.OnApplicationPause(false);
+                r.Pump(now);
+                Assert.IsTrue(c.IsProbing);
+                r.Pump(now + c.ProbeTimeoutMs);
+                CollectionAssert.AreEqual(new[] { "TimedOut then reconnect in 500", "Lost then reconnect in 0" }, ends);
+                At(r, relay, now + c.ProbeTimeoutMs, () => c.IsOpen, "the second reopen");
+                c.SendText("another path");
+                Assert.AreEqual("another path", NextText(c, relay, now + c.ProbeTimeoutMs));
             }
         }
 
