@@ -82,7 +82,7 @@ p = sys.argv[1]
 d = json.load(open(p, encoding="utf-8"))
 d["samples"] = [{
     "displayName": "Echo Sample",
-    "description": "A scene and a MonoBehaviour that connect, send what you type and show what comes back.",
+    "description": "A scene and two MonoBehaviours: EchoSample (allocation-free, with reconnects and pause handling) connects, sends what you type and shows what comes back; EventSample shows the event style.",
     "path": "Samples~/EchoSample",
 }]
 with open(p, "w", encoding="utf-8") as f:

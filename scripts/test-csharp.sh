@@ -18,7 +18,13 @@
 # PKI, start four echo servers (wss, wss TLS 1.3 only, wss with an expired certificate,
 # plain ws; port 0, "PORT n" read back), run nunit-console, and count the results from
 # TestResult.xml. Build output: target/csharp/.
-# Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl.
+# After the native build, the script runs itself again inside a private user+network+
+# mount namespace (unshare -rnm, scripts/netns-blackhole.sh) that holds a real black
+# hole for the Happy Eyeballs test; every server and test then lives on that namespace's
+# loopback. Without unshare permission that one test fails (set WSM_NETNS=0 to skip
+# the namespace knowingly).
+# Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl,
+# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +45,7 @@ esac
 fail() { echo "test-csharp.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 step() { echo "== $*"; }
 
-for tool in cargo mcs mono nunit-console python3 openssl; do
+for tool in cargo mcs mono nunit-console python3 openssl node; do
   command -v "$tool" >/dev/null || fail "$tool not found (bash .ci/install.sh installs it)"
 done
 [ -f "$NUNIT_FW" ] || NUNIT_FW="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"
@@ -49,8 +55,16 @@ mkdir -p "$OUT"
 START=$(date +%s)
 
 step "native library"
-(cd "$ROOT" && cargo build --release --quiet) || fail "cargo build --release failed"
+(cd "$ROOT" && cargo build --release --quiet ${WSM_NETNS:+--offline}) || fail "cargo build --release failed"
 [ -f "$ROOT/target/release/libwsmachine.so" ] || fail "target/release/libwsmachine.so missing"
+
+if [ -z "${WSM_NETNS:-}" ]; then
+  if unshare -rnm true 2>/dev/null; then
+    step "into a private network namespace (scripts/netns-blackhole.sh)"
+    exec env WSM_NETNS=1 unshare -rnm bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
+  fi
+  echo "test-csharp.sh: unshare -rnm is not permitted here; the Happy Eyeballs test will fail" >&2
+fi
 
 step "package layout (bindings/csharp) and sample project (unity-sample)"
 python3 "$STUB/check_package.py" "$PKG" --repo --cargo-toml "$ROOT/Cargo.toml" --guids-also "$SAMPLE/Assets" \
