@@ -27,7 +27,7 @@ namespace WsMachine
     /// Asks the platform's verifier (<see cref="X509Chain.Build(X509Certificate2)"/>, with the
     /// server's chain as extra store and the host name checked against the leaf's
     /// subjectAltName) whether to trust a server's chain, on a worker thread, and hands the
-    /// verdict back through <see cref="WsSocketConnection.Pump"/>. Set it with
+    /// verdict back through <see cref="WsSocketConnection.Pump(long)"/>. Set it with
     /// <see cref="WsSocketConnection.PlatformTrust"/> together with
     /// <see cref="WsConfig.ExternalVerification"/>.
     /// </summary>

@@ -365,7 +365,7 @@ namespace WsMachine
         /// <summary>
         /// The platform's verdict on the server's chain, for a config with
         /// <see cref="WsConfig.ExternalVerification"/> on: while the client waits
-        /// (<see cref="WsState.Verifying"/>), <see cref="Pump"/> starts
+        /// (<see cref="WsState.Verifying"/>), <see cref="Pump(long)"/> starts
         /// <see cref="WsPlatformTrust"/> on a worker thread and hands its verdict back on this
         /// thread. Null (the default) leaves the verdict to you: read <see cref="PeerCertificates"/>
         /// and call <see cref="SetVerdict"/>. The handshake timeout keeps running meanwhile.
