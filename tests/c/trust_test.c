@@ -90,7 +90,7 @@ static void verdict(const char *url)
     check(wait_for(&k, pred_open, 10000), "open after the verdict (state %s, %s)", state_name(k.state),
           client_error(k.c));
     check_code(ws_send_text(k.c, (const uint8_t *)"verdict", 7), WS_OK, "send");
-    owned_msg m;
+    owned_msg m = {0, 0, 0, NULL};
     if (check(next_msg(&k, &m, 10000), "echo")) {
         check(m.len == 7 && memcmp(m.data, "verdict", 7) == 0, "the echo matches");
         free(m.data);
