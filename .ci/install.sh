@@ -7,6 +7,9 @@
 # Installs:
 #   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
 #          openssl valgrind
+#          squid-openssl tinyproxy dante-server apache2-utils  (scripts/test-proxy.sh: real
+#          proxies, started unprivileged by the test on ephemeral ports; their system services
+#          are stopped and disabled here so that they hold no ports)
 #          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
@@ -20,7 +23,7 @@ set -euo pipefail
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
-APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind"
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind squid-openssl tinyproxy dante-server apache2-utils"
 APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
@@ -74,6 +77,15 @@ else
     fi
   fi
 fi
+# The proxies' system services are not used: the proxy tests start their own instances.
+for svc in squid tinyproxy danted; do
+  if [ -x "/etc/init.d/$svc" ] && pgrep -x "$svc" >/dev/null 2>&1; then
+    log "stopping the $svc system service (the tests start their own)"
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+command -v squid >/dev/null && command -v tinyproxy >/dev/null && command -v danted >/dev/null \
+  && command -v htpasswd >/dev/null || die "squid/tinyproxy/danted/htpasswd missing after apt install"
 command -v mcs >/dev/null && command -v nunit-console >/dev/null && command -v mono >/dev/null \
   || die "mono/mcs/nunit-console missing after apt install"
 NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"

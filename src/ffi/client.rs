@@ -317,7 +317,8 @@ pub unsafe extern "C" fn ws_output_peek(
     }
     with_client(c, |s| {
         let view = s.client.peek_output();
-        if view.is_empty() {
+        let (ptr, len) = (view.as_ptr(), view.len());
+        if len == 0 {
             if let Some(e) = s.client.failure().cloned() {
                 // SAFETY: checked non-null above.
                 unsafe { *out_len = 0 };
@@ -326,12 +327,8 @@ pub unsafe extern "C" fn ws_output_peek(
         }
         // SAFETY: checked non-null above.
         unsafe {
-            *out_data = if view.is_empty() {
-                EMPTY.as_ptr()
-            } else {
-                view.as_ptr()
-            };
-            *out_len = view.len();
+            *out_data = if len == 0 { EMPTY.as_ptr() } else { ptr };
+            *out_len = len;
         }
         WS_OK as u32
     })
@@ -761,6 +758,76 @@ pub unsafe extern "C" fn ws_client_subprotocol(
     // SAFETY: the caller guarantees `buf`/`cap` and `out_len`.
     with_client(c, |s| unsafe {
         copy_str_out(s.client.subprotocol().unwrap_or(""), buf, cap, out_len)
+    })
+}
+
+/// Where the caller's socket must connect: the proxy's host and port when the config
+/// has a proxy (`ws_config_set_proxy`), else the URL's host and port (443 for `wss://`
+/// and 80 for `ws://` by default). The host is a name or an IP address, without IPv6
+/// brackets; resolve and connect it, then drive the client as usual.
+///
+/// Writes the host like `ws_client_last_error` does (at most `cap - 1` bytes plus a
+/// NUL; `*out_len` = its full length) and the port to `*out_port`. When the host does
+/// not fit, returns `WS_BUFFER_TOO_SMALL` with `*out_len` set and `*out_port` untouched
+/// (a cut host name is no use). Works in every state. Returns `WS_OK`,
+/// `WS_BUFFER_TOO_SMALL`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len` and
+/// `out_port` writable.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_connect_address(
+    c: ws_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    out_port: *mut u16,
+) -> u32 {
+    if out_len.is_null() || out_port.is_null() || (buf.is_null() && cap > 0) {
+        return WS_NULL_POINTER as u32;
+    }
+    with_client(c, |s| {
+        let (host, port) = s.client.connect_address();
+        if host.len() >= cap {
+            // SAFETY: checked non-null above.
+            unsafe { *out_len = host.len() };
+            set_thread_error(
+                "the buffer is too small for the connect host; *out_len has its length",
+            );
+            return WS_BUFFER_TOO_SMALL as u32;
+        }
+        // SAFETY: the caller guarantees `buf`/`cap`, `out_len` and `out_port`.
+        unsafe {
+            copy_str_out(host, buf, cap, out_len);
+            *out_port = port;
+        }
+        WS_OK as u32
+    })
+}
+
+/// Copies the `Proxy-Authenticate` challenges of a proxy's 407 answer (the client
+/// failed with `WS_PROXY_AUTH_REQUIRED`), one per line, separated by `\n`, in the
+/// proxy's order (for example `Basic realm="corp"` and `NTLM`). Compute a
+/// `Proxy-Authorization` value from them, set it with
+/// `ws_config_set_proxy_authorization` and connect again with a new client.
+///
+/// Same buffer conventions as `ws_client_last_error`; `*out_len` is 0 when there were
+/// none. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_proxy_challenges(
+    c: ws_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> u32 {
+    with_client(c, |s| {
+        let text = s.client.proxy_challenges().join("\n");
+        // SAFETY: the caller guarantees `buf`/`cap` and `out_len`.
+        unsafe { copy_str_out(&text, buf, cap, out_len) }
     })
 }
 
