@@ -86,6 +86,18 @@ for svc in squid tinyproxy danted; do
 done
 command -v squid >/dev/null && command -v tinyproxy >/dev/null && command -v danted >/dev/null \
   && command -v htpasswd >/dev/null || die "squid/tinyproxy/danted/htpasswd missing after apt install"
+# The proxy tests run squid, tinyproxy and dante as this unprivileged user; dante's
+# username/password method checks system accounts, so the user has this fixed test
+# password (a system account without a shell or home) and reads /etc/shadow through
+# the shadow group. scripts/test-proxy.sh uses the same name and password.
+PROXY_TEST_USER=wsmproxy PROXY_TEST_PASSWORD=wsm-socks-test
+if ! id "$PROXY_TEST_USER" >/dev/null 2>&1; then
+  log "adding the proxy test user $PROXY_TEST_USER"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --groups shadow "$PROXY_TEST_USER"
+fi
+[[ " $(id -nG "$PROXY_TEST_USER") " == *" shadow "* ]] || usermod -aG shadow "$PROXY_TEST_USER"
+echo "$PROXY_TEST_USER:$PROXY_TEST_PASSWORD" | chpasswd
 command -v mcs >/dev/null && command -v nunit-console >/dev/null && command -v mono >/dev/null \
   || die "mono/mcs/nunit-console missing after apt install"
 NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"

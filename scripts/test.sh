@@ -34,6 +34,8 @@ step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
+# squid (plain, Basic auth, HTTPS), tinyproxy, dante (SOCKS5 with and without auth): ~1 min.
+[ -f scripts/test-proxy.sh ] && step "through real proxies (squid, tinyproxy, dante)" bash scripts/test-proxy.sh
 # All 517 cases, permessage-deflate (12.*, 13.*) included: about 10 minutes per mode.
 [ -f scripts/autobahn.sh ] && step "autobahn ws (all cases, input window)" env WSMACHINE_AUTOBAHN_WINDOW=1 bash scripts/autobahn.sh ws --deflate
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
