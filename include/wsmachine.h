@@ -21,6 +21,12 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
+ * Behind a proxy: ws_config_set_proxy(cfg, "http://proxy:3128") (or https://,
+ * socks5://), then connect the socket to ws_client_connect_address(c, host, cap,
+ * &len, &port) instead of the URL's host, and run the same loop: the CONNECT or
+ * SOCKS5 exchange happens inside it. A 407 fails with WS_PROXY_AUTH_REQUIRED (see
+ * ws_client_proxy_challenges, ws_config_set_proxy_authorization).
+ *
  * Without the copies: recv() into the window of ws_input_window and pass the count to
  * ws_input_commit (instead of 1.), and send from ws_output_peek, then
  * ws_output_consume what the socket took (instead of 4.).

@@ -11,7 +11,8 @@
 # compile the NUnit tests, make the test PKI, start four echo servers (wss, wss TLS
 # 1.3 only, wss with an expired certificate, plain ws; port 0, "PORT n" read back),
 # run nunit-console, and count the results from TestResult.xml.
-# Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl.
+# Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl,
+# squid-openssl and the proxy test user (ProxyTests go through squid with Basic auth).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,8 +96,10 @@ step "compile tests"
 step "test PKI and servers"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
 PIDS=()
+SQUID_GROUP=""
 cleanup() {
   local p
+  [ -n "$SQUID_GROUP" ] && { kill -TERM -- "-$SQUID_GROUP" 2>/dev/null || true; }
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -131,7 +134,17 @@ export WSM_REQUIRE_SERVERS=1
 # base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, for the pinning tests
 export WSM_SERVER_PIN; WSM_SERVER_PIN=$(openssl x509 -pubkey -noout -in "$C/server.pem" \
   | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
-echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT"
+# squid with Basic auth for ProxyTests (tests/peers/squid.sh: runs as the test user
+# wsmproxy from .ci/install.sh, in its own process group, stopped by cleanup).
+export WSM_SQUID_AUTH_PORT; WSM_SQUID_AUTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$OUT/squid"; mkdir -p "$OUT/squid"
+setsid bash "$ROOT/tests/peers/squid.sh" "$OUT/squid" "$WSM_SQUID_AUTH_PORT" --auth player 'p@ss word' \
+  >"$OUT/squid.log" 2>&1 &
+SQUID_GROUP=$!; PIDS+=($!)
+export WSM_SQUID_AUTH_LOG="$OUT/squid/access.log"
+for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null || { cat "$OUT/squid.log" >&2; fail "squid did not start"; }
+echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT squid(auth):$WSM_SQUID_AUTH_PORT"
 
 step "nunit-console"
 rm -f "$OUT/TestResult.xml"

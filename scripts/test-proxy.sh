@@ -31,14 +31,18 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 T_START=$(date +%s)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-proxy.XXXXXX")
-PIDS=()
+PIDS=()     # our children
+GROUPS_=()  # process groups of the proxies (each started with setsid; they fork helpers)
 PROXY_USER=wsmproxy
 PROXY_PASSWORD=wsm-socks-test   # set by .ci/install.sh
 
 cleanup() {
   local p
+  for p in "${GROUPS_[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${GROUPS_[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
   if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -78,10 +82,9 @@ wait_listen() { # PORT PID NAME LOG
   done
   not_ok "$3 started"; diag_file "$4"; return 1
 }
-as_user() { runuser -u "$PROXY_USER" -- "$@"; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root (the proxies run as $PROXY_USER)"; exit 2; }
-for t in squid tinyproxy danted htpasswd runuser; do
+for t in squid tinyproxy danted htpasswd setpriv setsid; do
   command -v "$t" >/dev/null || { not_ok "$t installed (bash .ci/install.sh)"; echo "$PASSED passed, $FAILED failed"; exit 1; }
 done
 id "$PROXY_USER" >/dev/null 2>&1 || { not_ok "user $PROXY_USER exists (bash .ci/install.sh)"; echo "$PASSED passed, $FAILED failed"; exit 1; }
@@ -115,56 +118,26 @@ DENIED_PORT=$(free_port)
 
 # ------------------------------------------------------------------ proxies
 mkdir -p "$TMP/p"; chown "$PROXY_USER" "$TMP/p"
-squid_conf() { # DIR PORTLINE AUTH(0/1)
-  local d=$1
-  cat >"$d/squid.conf" <<EOF
-$2
-pid_filename $d/squid.pid
-access_log stdio:$d/access.log
-cache_log $d/cache.log
-cache_store_log none
-cache deny all
-coredump_dir $d
-pinger_enable off
-netdb_filename none
-logfile_rotate 0
-shutdown_lifetime 0 seconds
-visible_hostname wsm-test-squid
-acl CONNECT method CONNECT
-acl denied_port port $DENIED_PORT
-http_access deny CONNECT denied_port
-EOF
-  if [ "$3" = 1 ]; then
-    cat >>"$d/squid.conf" <<EOF
-auth_param basic program /usr/lib/squid/basic_ncsa_auth $d/htpasswd
-auth_param basic realm wsmachine-test
-acl authed proxy_auth REQUIRED
-http_access deny !authed
-EOF
-  fi
-  echo "http_access allow localhost" >>"$d/squid.conf"
-  echo "http_access deny all" >>"$d/squid.conf"
-}
 start_proxy() { # NAME PORT CMD...: runs as the test user in the foreground
   local name=$1 port=$2; shift 2
-  as_user "$@" >"$TMP/p/$name/stdout.log" 2>&1 &
-  PIDS+=("$!")
+  setsid bash -c 'exec setpriv --reuid="$0" --regid="$0" --init-groups -- "$@"' "$PROXY_USER" "$@" \
+    >"$TMP/p/$name/stdout.log" 2>&1 &
+  PIDS+=("$!"); GROUPS_+=("$!")
   wait_listen "$port" "$!" "$name" "$TMP/p/$name/stdout.log"
 }
 newdir() { mkdir -p "$TMP/p/$1"; chown "$PROXY_USER" "$TMP/p/$1"; echo "$TMP/p/$1"; }
 
-D=$(newdir squid); SQUID_PORT=$(free_port)
-squid_conf "$D" "http_port 127.0.0.1:$SQUID_PORT" 0
-start_proxy squid "$SQUID_PORT" squid -N -f "$D/squid.conf"
-
-D=$(newdir squid-auth); SQUID_AUTH_PORT=$(free_port)
-htpasswd -b -c "$D/htpasswd" player 'p@ss word' >/dev/null 2>&1; chown "$PROXY_USER" "$D/htpasswd"
-squid_conf "$D" "http_port 127.0.0.1:$SQUID_AUTH_PORT" 1
-start_proxy squid-auth "$SQUID_AUTH_PORT" squid -N -f "$D/squid.conf"
-
-D=$(newdir squid-https); SQUID_HTTPS_PORT=$(free_port)
-squid_conf "$D" "https_port 127.0.0.1:$SQUID_HTTPS_PORT tls-cert=$C/server.pem tls-key=$C/server.key" 0
-start_proxy squid-https "$SQUID_HTTPS_PORT" squid -N -f "$D/squid.conf"
+start_squid() { # NAME PORT OPTIONS... (tests/peers/squid.sh)
+  local name=$1 port=$2; shift 2
+  mkdir -p "$TMP/p/$name"
+  setsid bash tests/peers/squid.sh "$TMP/p/$name" "$port" "$@" >"$TMP/p/$name/stdout.log" 2>&1 &
+  PIDS+=("$!"); GROUPS_+=("$!")
+  wait_listen "$port" "$!" "$name" "$TMP/p/$name/stdout.log"
+}
+SQUID_PORT=$(free_port) SQUID_AUTH_PORT=$(free_port) SQUID_HTTPS_PORT=$(free_port)
+start_squid squid "$SQUID_PORT" --deny-port "$DENIED_PORT"
+start_squid squid-auth "$SQUID_AUTH_PORT" --auth player 'p@ss word'
+start_squid squid-https "$SQUID_HTTPS_PORT" --https "$C/server.pem" "$C/server.key"
 
 D=$(newdir tinyproxy); TINY_PORT=$(free_port)
 cat >"$D/tinyproxy.conf" <<EOF

@@ -62,6 +62,7 @@ namespace WsMachine
         private IAsyncResult _dns;
         private string _host;
         private int _port;
+        private bool _viaProxy;
         private IPAddress[] _addresses;
         private int _addressIndex;
         private string _connectError;
@@ -120,12 +121,25 @@ namespace WsMachine
                 throw new WsMisuseException(WsResult.InvalidUrl, "not an absolute URL: " + url);
             }
             WsClient client = new WsClient(config, url); // validates the URL natively
+            string host;
+            int port;
+            try
+            {
+                // The URL's host and port, or the proxy's when the config has one.
+                client.GetConnectAddress(out host, out port);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
             Reset();
             _client = client;
             _url = url;
             _config = config;
-            _host = uri.DnsSafeHost;
-            _port = uri.Port > 0 ? uri.Port : (uri.Scheme == "wss" ? 443 : 80);
+            _host = host;
+            _port = port;
+            _viaProxy = config.Proxy != null;
             IPAddress ip;
             if (IPAddress.TryParse(_host, out ip))
             {
@@ -601,7 +615,7 @@ namespace WsMachine
             catch (SocketException e)
             {
                 FailLocal(WsConnectionState.Failed, new WsClosedException(WsResult.ConnectionLost,
-                    "could not resolve " + _host + ": " + e.SocketErrorCode));
+                    "could not resolve " + (_viaProxy ? "the proxy " : "") + _host + ": " + e.SocketErrorCode));
                 return;
             }
             if (_addresses == null || _addresses.Length == 0)
@@ -644,7 +658,8 @@ namespace WsMachine
 
         private void NextAddress(SocketError err)
         {
-            _connectError = "connecting to " + _addresses[_addressIndex] + ":" + _port + " failed: " + err;
+            _connectError = "connecting to " + (_viaProxy ? "the proxy " + _host + " at " : "")
+                + _addresses[_addressIndex] + ":" + _port + " failed: " + err;
             CloseSocket();
             _addressIndex++;
             if (_addressIndex >= _addresses.Length)
