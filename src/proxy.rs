@@ -1,7 +1,7 @@
 //! Proxies: the tunnel below TLS and WebSocket.
 //!
 //! With a proxy configured ([`crate::Config::set_proxy`]), the caller's socket connects
-//! to the proxy, and the [`Tunnel`] first asks the proxy for a connection to the
+//! to the proxy, and the tunnel first asks the proxy for a connection to the
 //! origin (`host:port` of the WebSocket URL):
 //!
 //! - `http://` proxies get `CONNECT host:port HTTP/1.1`; a `2xx` opens the tunnel.
