@@ -39,6 +39,8 @@ step "release build" cargo build --release
 # All 517 cases, permessage-deflate (12.*, 13.*) included: about 10 minutes per mode.
 [ -f scripts/autobahn.sh ] && step "autobahn ws (all cases, input window)" env WSMACHINE_AUTOBAHN_WINDOW=1 bash scripts/autobahn.sh ws --deflate
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
+# The 301 non-deflate cases once more, every connection through squid (HTTP CONNECT): ~1 min.
+[ -f scripts/autobahn.sh ] && step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PROXY=squid bash scripts/autobahn.sh wss
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 [ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (4 targets x 30 s)" bash scripts/fuzz-smoke.sh
