@@ -446,6 +446,17 @@ impl Tunnel {
         self.wire.len()
     }
 
+    /// Releases the output buffer's memory when it is empty and larger than `keep`.
+    pub(crate) fn trim(&mut self, keep: usize) {
+        self.wire.trim(keep);
+        self.reply.shrink_to_fit();
+    }
+
+    /// Capacity of the tunnel's own buffers (not counting rustls).
+    pub(crate) fn capacity(&self) -> usize {
+        self.wire.capacity() + self.reply.capacity()
+    }
+
     /// Takes bytes from the socket. The proxy's answer is consumed here; what comes
     /// after it (the origin's bytes) goes to `inner`, which returns how many it took.
     /// `more` says whether more input may be processed (the bound on undelivered

@@ -378,6 +378,9 @@ impl Client {
             }
         }
         self.out.trim(TRIM_TO);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.trim(TRIM_TO);
+        }
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
         self.stage = Vec::new();
@@ -405,6 +408,7 @@ impl Client {
     #[doc(hidden)]
     pub fn retained_capacity(&self) -> usize {
         self.out.capacity()
+            + self.tunnel.as_ref().map_or(0, |t| t.capacity())
             + self.scratch.capacity()
             + self.zbuf.capacity()
             + self.stage.capacity()
@@ -1123,7 +1127,8 @@ impl Client {
         }
         let max = self.settings.limits.max_pending_output;
         let need = frame::encoded_len(len);
-        if self.out.len().saturating_add(need) > max {
+        // pending_output counts what waits in the proxy tunnel too.
+        if self.pending_output().saturating_add(need) > max {
             return err(
                 ErrorKind::OutputFull,
                 format!("queueing {need} more bytes would exceed the pending-output limit of {max}; drain read_output first"),

@@ -621,3 +621,48 @@ fn proxy_url_parsing() {
     c.set_proxy(Some("")).unwrap();
     assert!(c.proxy().is_none());
 }
+
+#[test]
+fn pending_output_through_an_https_proxy_is_bounded() {
+    let mut setup = Setup::new();
+    let proxy_tls = server_config(&setup.pki.leaf(&["proxy.test"]), &[&rustls::version::TLS13]);
+    setup
+        .config
+        .set_proxy(Some("https://proxy.test:8443"))
+        .unwrap();
+    let mut limits = setup.config.limits().clone();
+    limits.max_pending_output = 64 << 10;
+    setup.config.set_limits(limits).unwrap();
+    let mut p = ProxyPipe::new(
+        &setup.config,
+        "wss://localhost/chat",
+        origin(&setup),
+        ok_answer(),
+        Some(proxy_tls),
+    );
+    p.step = 64 << 10;
+    p.run().unwrap();
+    assert_eq!(p.client.state(), State::Open, "{:?}", p.client.last_error());
+    // Without draining, sends stop at the limit: peeking (which moves the bytes into
+    // the proxy's TLS) does not make room.
+    let chunk = vec![3u8; 8 << 10];
+    let mut sent = 0;
+    loop {
+        let _ = p.client.peek_output();
+        match p.client.send_binary(&chunk) {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::OutputFull);
+                break;
+            }
+        }
+        assert!(sent < 100, "sends never hit the pending-output limit");
+    }
+    assert!(p.client.pending_output() <= 64 << 10);
+    // Draining makes room again, and everything arrives.
+    p.run().unwrap();
+    assert_eq!(std::mem::take(&mut p.got).len(), sent);
+    let before = p.client.retained_capacity();
+    p.client.trim();
+    assert!(p.client.retained_capacity() < before);
+}
