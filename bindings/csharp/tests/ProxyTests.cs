@@ -126,7 +126,14 @@ namespace WsMachine.Tests
                     Assert.AreEqual(WsConnectionState.Closed, c.State);
                 }
             }
-            string log = File.ReadAllText(TestEnv.Require("WSM_SQUID_AUTH_LOG"));
+            // squid writes the CONNECT's line when the tunnel ends: give it a moment.
+            string want = "CONNECT localhost:" + TestEnv.Port("WSM_WSS_PORT");
+            string log = "";
+            for (int i = 0; i < 100 && !log.Contains(want); i++)
+            {
+                System.Threading.Thread.Sleep(50);
+                log = File.ReadAllText(TestEnv.Require("WSM_SQUID_AUTH_LOG"));
+            }
             StringAssert.Contains("CONNECT localhost:" + TestEnv.Port("WSM_WSS_PORT"), log, "squid's access log names the origin");
             StringAssert.Contains(" player ", log, "squid logged the authenticated user");
         }
