@@ -322,8 +322,8 @@ fn https_proxy_is_verified_and_pins_are_for_the_origin_only() {
     p.run().unwrap();
     assert_eq!(p.client.state(), State::Open, "{:?}", p.client.last_error());
     assert_eq!(
-        p.client.tls_version().as_deref(),
-        Some("TLSv1_2"),
+        p.client.tls_version(),
+        Some(wsmachine::TlsVersion::Tls12),
         "the origin's TLS, inside"
     );
     assert!(String::from_utf8_lossy(&p.head).starts_with("CONNECT localhost:443 "));
