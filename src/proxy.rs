@@ -233,12 +233,25 @@ pub(crate) fn base64(data: &[u8]) -> String {
     out
 }
 
-/// The proxy settings a client is created with.
-#[derive(Debug, Clone, Default)]
+/// The proxy settings a client is created with. Its `Debug` form hides the
+/// credentials (the URL's and the `Proxy-Authorization` value).
+#[derive(Clone, Default)]
 pub(crate) struct ProxySettings {
     pub url: Option<ProxyUrl>,
     /// A `Proxy-Authorization` value computed by the caller (overrides Basic from the URL).
     pub authorization: Option<String>,
+}
+
+impl fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxySettings")
+            .field("url", &self.url)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<hidden>"),
+            )
+            .finish()
+    }
 }
 
 impl fmt::Debug for Tunnel {
@@ -605,6 +618,10 @@ impl Tunnel {
             _ => return Err(self.garbage()),
         }
         let code = resp.code.unwrap_or(0);
+        if (100..200).contains(&code) {
+            // An informational answer (100 Continue, ...): the real one follows.
+            return Ok(take);
+        }
         if (200..300).contains(&code) {
             self.step = Step::Open;
             return Ok(take);
@@ -903,6 +920,18 @@ mod tests {
             assert!(t.is_open() && t.is_transparent());
             assert_eq!(got, b"\x16\x03\x03LEFTOVER", "step {step}");
         }
+    }
+
+    #[test]
+    fn informational_answers_are_skipped() {
+        let mut t = tunnel("http://p:1");
+        let got = feed(
+            &mut t,
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nX",
+            1,
+        );
+        assert!(t.is_open());
+        assert_eq!(got, b"X");
     }
 
     #[test]

@@ -440,6 +440,8 @@ fn proxy_407_gives_status_and_challenges_and_hides_credentials() {
     );
     assert!(!msg.contains("s3cret") && !msg.contains("alice"), "{msg}");
     assert!(!format!("{:?}", setup.config.proxy()).contains("s3cret"));
+    assert!(!format!("{:?}", setup.config).contains("s3cret"));
+    assert!(!format!("{:?}", p.client).contains("s3cret"));
 
     // The retry with a computed Proxy-Authorization sends that instead of Basic.
     setup
@@ -458,6 +460,10 @@ fn proxy_407_gives_status_and_challenges_and_hides_credentials() {
     assert!(
         head.contains("Proxy-Authorization: Negotiate YII=\r\n") && !head.contains("Basic"),
         "{head}"
+    );
+    assert!(
+        !format!("{:?}", setup.config).contains("YII="),
+        "the token in a Debug print"
     );
     assert!(setup
         .config
