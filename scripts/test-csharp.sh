@@ -11,7 +11,13 @@
 # compile the NUnit tests, make the test PKI, start four echo servers (wss, wss TLS
 # 1.3 only, wss with an expired certificate, plain ws; port 0, "PORT n" read back),
 # run nunit-console, and count the results from TestResult.xml.
+# After the native build, the script runs itself again inside a private user+network+
+# mount namespace (unshare -rnm, scripts/netns-blackhole.sh) that holds a real black
+# hole for the Happy Eyeballs test; every server and test then lives on that namespace's
+# loopback. Without unshare permission that one test fails (set WSM_NETNS=0 to skip
+# the namespace knowingly).
 # Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl,
+# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test),
 # squid-openssl and the proxy test user (ProxyTests go through squid with Basic auth).
 set -euo pipefail
 
@@ -32,7 +38,7 @@ done
 fail() { echo "test-csharp.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 step() { echo "== $*"; }
 
-for tool in cargo mcs mono nunit-console python3 openssl; do
+for tool in cargo mcs mono nunit-console python3 openssl node; do
   command -v "$tool" >/dev/null || fail "$tool not found (apt-get install mono-runtime mono-mcs nunit-console)"
 done
 [ -f "$NUNIT_FW" ] || NUNIT_FW="$(pkg-config --variable=Libraries nunit 2>/dev/null | tr ' ' '\n' | grep framework || true)"
@@ -42,8 +48,20 @@ mkdir -p "$OUT"
 START=$(date +%s)
 
 step "native library"
-(cd "$ROOT" && cargo build --release --quiet) || fail "cargo build --release failed"
+(cd "$ROOT" && cargo build --release --quiet ${WSM_NETNS:+--offline}) || fail "cargo build --release failed"
 [ -f "$ROOT/target/release/libwsmachine.so" ] || fail "target/release/libwsmachine.so missing"
+
+# Real root needs no user namespace, and keeps real user ids inside: squid for the proxy
+# tests drops to the test user, which a user namespace (-r maps only root) could not do.
+NS_OPTS=-rnm
+[ "$(id -u)" = 0 ] && NS_OPTS=-nm
+if [ -z "${WSM_NETNS:-}" ]; then
+  if unshare $NS_OPTS true 2>/dev/null; then
+    step "into a private network namespace (scripts/netns-blackhole.sh, unshare $NS_OPTS)"
+    exec env WSM_NETNS=1 unshare $NS_OPTS bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
+  fi
+  echo "test-csharp.sh: unshare $NS_OPTS is not permitted here; the Happy Eyeballs test will fail" >&2
+fi
 
 step "unity-sample/Runtime copies"
 meta_cs() {  # a MonoImporter .meta with a GUID derived from the path (stable across runs)
@@ -88,6 +106,8 @@ step "compile Unity sample against tests/unity-stub"
   || fail "unity stub does not compile"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
   -out:"$OUT/EchoSample.dll" "$PKG/Samples~/EchoSample/EchoSample.cs" || fail "the Unity sample does not compile"
+"${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
+  -out:"$OUT/EventSample.dll" "$PKG/Samples~/EventSample/EventSample.cs" || fail "the event-style sample does not compile"
 
 step "compile tests"
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" -r:System.Core.dll \

@@ -68,7 +68,8 @@ pub enum ErrorKind {
     FrameTooBig,
     /// A configured timeout expired.
     Timeout,
-    /// The peer closed the connection before the handshake finished.
+    /// The peer closed the connection before the handshake finished, or did not
+    /// answer a liveness probe in time.
     ConnectionLost,
     /// The proxy wants credentials (HTTP 407, or SOCKS5 authentication failed).
     ProxyAuthRequired,

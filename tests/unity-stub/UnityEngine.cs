@@ -36,6 +36,13 @@ namespace UnityEngine
         }
     }
 
+    public static class Debug
+    {
+        public static void Log(object message)
+        {
+        }
+    }
+
     public static class Time
     {
         public static double realtimeSinceStartupAsDouble

@@ -118,6 +118,9 @@ namespace WsMachine
         internal static extern uint ws_client_next_deadline(ulong c, ulong* out_deadline_ms);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_probe(ulong c, ulong now_ms, ulong deadline_ms);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_client_state(ulong c, uint* out_state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

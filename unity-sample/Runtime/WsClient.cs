@@ -457,6 +457,25 @@ namespace WsMachine
             Ensure.ClientSuccess(NativeMethods.ws_client_tick(h, (ulong)nowMs), h);
         }
 
+        /// <summary>
+        /// After your clock jumped (the app was paused, the loop stalled): queues a ping and
+        /// gives the server <paramref name="deadlineMs"/> to send anything. The time before
+        /// <paramref name="nowMs"/> does not count toward the idle timeout, which waits for
+        /// the answer; silence until the deadline makes a later <see cref="Tick"/> fail with
+        /// <see cref="WsResult.ConnectionLost"/>. Call it before the first Tick after the jump.
+        /// </summary>
+        /// <param name="nowMs">The current time in ms (after the jump).</param>
+        /// <param name="deadlineMs">How long the server has to answer, more than 0.</param>
+        /// <exception cref="WsMisuseException">Not open (<see cref="WsResult.InvalidState"/>), or the output is full.</exception>
+        /// <exception cref="WsClosedException">Closing or closed.</exception>
+        public void Probe(long nowMs, long deadlineMs)
+        {
+            ulong h = Handle;
+            if (nowMs < 0) throw new ArgumentOutOfRangeException("nowMs");
+            if (deadlineMs <= 0) throw new ArgumentOutOfRangeException("deadlineMs");
+            Ensure.ClientSuccess(NativeMethods.ws_client_probe(h, (ulong)nowMs, (ulong)deadlineMs), h);
+        }
+
         /// <summary>When <see cref="Tick"/> should next be called (your clock, ms): 0 before the first tick, null when no timer runs.</summary>
         public long? NextDeadline
         {

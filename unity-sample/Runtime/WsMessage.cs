@@ -18,7 +18,7 @@ namespace WsMachine
     /// <see cref="WsSocketConnection.TryReceive"/>'s pooled buffers) or borrowed from the
     /// library (<see cref="IsBorrowed"/>). A borrowed payload, and a connection's pooled
     /// payload, stay valid until the next poll on the same client (the next
-    /// <see cref="WsSocketConnection.TryReceive"/> or <see cref="WsSocketConnection.Pump"/>);
+    /// <see cref="WsSocketConnection.TryReceive"/> or <see cref="WsSocketConnection.Pump(long)"/>);
     /// reading them later throws <see cref="InvalidOperationException"/>. Copy what you keep.
     /// </summary>
     public unsafe struct WsMessage

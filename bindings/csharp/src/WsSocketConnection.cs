@@ -6,17 +6,26 @@
 // non-blocking connect checked with Socket.Poll, and every byte moves inside Pump.
 // Received messages are copied into a ring of pooled buffers, so the steady state
 // allocates nothing per message.
+//
+// The game's life: a gap between two Pumps longer than ResumeProbeThresholdMs (the app
+// was paused, backgrounded, the Editor paused, a long scene load) sends a liveness
+// probe (ws_client_probe) instead of trusting the socket or letting the idle timeout
+// fire on the jump: any answer within ProbeTimeoutMs keeps the connection, silence ends
+// it as Lost. Connecting races the resolved addresses (Happy Eyeballs, RFC 8305).
 
 using System;
+using System.Collections.Generic;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Threading;
 
 namespace WsMachine
 {
     /// <summary>
     /// A WebSocket connection over a non-blocking socket, driven by calling
-    /// <see cref="Pump"/> once per frame. Messages surface only on the calling thread,
+    /// <see cref="Pump(long)"/> once per frame. Messages surface only on the calling thread,
     /// through <see cref="TryReceive"/>. Every ending is observable: <see cref="State"/>
     /// becomes <see cref="WsConnectionState.Closed"/> (clean close handshake),
     /// <see cref="WsConnectionState.Lost"/> (peer reset or EOF without a close frame),
@@ -60,12 +69,27 @@ namespace WsMachine
         private string _url;
         private Socket _socket;
         private IAsyncResult _dns;
+        private DnsJob _dnsJob;
         private string _host;
         private int _port;
         private bool _viaProxy;
         private IPAddress[] _addresses;
         private int _addressIndex;
         private string _connectError;
+        private readonly List<Attempt> _attempts = new List<Attempt>();
+        private long _lastAttemptAt = -1;
+        private IPEndPoint _remote;
+        private long _lastPumpAt = -1;
+        private long _resumeUntil = -1;
+        private bool _paused;
+        private DateTime _pausedAtUtc;
+        private bool _resumeProbe;
+        private bool _probing;
+        private bool _closedLocally;
+        private long _probeThreshold = 5000;
+        private long _probeTimeout = 5000;
+        private long _connectStagger = 250;
+        private long _attemptTimeout = 10000;
         private bool _peerGone;
         private bool _failing;
         private SocketError _socketError;
@@ -97,7 +121,7 @@ namespace WsMachine
 
         /// <summary>
         /// Starts connecting to <paramref name="url"/> without blocking: DNS and the TCP
-        /// connect complete in later <see cref="Pump"/> calls, and the handshake timeout of
+        /// connect complete in later <see cref="Pump(long)"/> calls, and the handshake timeout of
         /// <paramref name="config"/> covers them. Allowed when not connected yet or after a
         /// terminal state (that is a reconnect; see <see cref="Reconnect"/>), which discards
         /// messages of the previous connection not yet taken with <see cref="TryReceive"/>.
@@ -143,22 +167,79 @@ namespace WsMachine
             IPAddress ip;
             if (IPAddress.TryParse(_host, out ip))
             {
+                // A literal is used as is: Mono and .NET answer it without asking the OS
+                // resolver, so an IPv4 literal gets no NAT64 synthesis (see the README).
                 _addresses = new[] { ip };
-                _state = WsConnectionState.Connecting;
-                StartConnect();
+                _state = WsConnectionState.Connecting; // the first Pump starts the attempt
             }
             else
             {
                 _state = WsConnectionState.Resolving;
+                StartDns();
+            }
+        }
+
+        /// <summary>Starts the lookup without blocking: the runtime's asynchronous DNS, else a thread-pool job.</summary>
+        private void StartDns()
+        {
+            if (!ForceDnsFallback)
+            {
                 try
                 {
                     // Resolved on the runtime's resolver thread; Pump only polls IsCompleted.
                     _dns = Dns.BeginGetHostAddresses(_host, null, null);
+                    return;
                 }
                 catch (NotSupportedException)
                 {
-                    _dns = null; // a runtime without async DNS: CheckDns resolves synchronously
+                    // a runtime without asynchronous DNS: a thread-pool job instead (never block Pump)
                 }
+            }
+            DnsJob job = new DnsJob(_host);
+            try
+            {
+                ThreadPool.QueueUserWorkItem(DnsJob.Run, job);
+                _dnsJob = job;
+            }
+            catch (NotSupportedException)
+            {
+                FailLocal(WsConnectionState.Failed, new WsClosedException(WsResult.ConnectionLost,
+                    "this runtime can resolve " + _host + " only by blocking; connect to an IP address instead"));
+            }
+        }
+
+        /// <summary>Test hook: resolve through the thread-pool fallback, as on a runtime without asynchronous DNS.</summary>
+        internal static bool ForceDnsFallback;
+
+        /// <summary>A lookup on a thread-pool thread; Pump only reads <see cref="Done"/>.</summary>
+        private sealed class DnsJob
+        {
+            private readonly string _host;
+            public volatile bool Done;
+            public IPAddress[] Addresses;
+            public SocketException Error;
+
+            public DnsJob(string host)
+            {
+                _host = host;
+            }
+
+            public static void Run(object state)
+            {
+                DnsJob job = (DnsJob)state;
+                try
+                {
+                    job.Addresses = Dns.GetHostAddresses(job._host);
+                }
+                catch (SocketException e)
+                {
+                    job.Error = e;
+                }
+                catch (Exception)
+                {
+                    job.Error = new SocketException((int)SocketError.HostNotFound);
+                }
+                job.Done = true;
             }
         }
 
@@ -197,9 +278,16 @@ namespace WsMachine
             _rxStart = _rxEnd = 0;
             _txStart = _txEnd = 0;
             _dns = null;
+            _dnsJob = null;
             _addresses = null;
             _addressIndex = 0;
             _connectError = null;
+            _lastAttemptAt = -1;
+            _remote = null;
+            _probing = false;
+            _closedLocally = false;
+            _resumeUntil = -1;
+            _resumeProbe = false;
             _peerGone = false;
             _failing = false;
             _socketError = SocketError.Success;
@@ -218,15 +306,31 @@ namespace WsMachine
         /// pending output, keeping what a partial send left. Never blocks; never throws for
         /// network events. Also releases the message last returned by <see cref="TryReceive"/>.
         /// </summary>
+        /// <remarks>
+        /// A gap of at least <see cref="ResumeProbeThresholdMs"/> since the previous Pump
+        /// (a pause, the background, a long load) does not count as silence: an open
+        /// connection first reads what arrived, then sends a liveness probe and waits up to
+        /// <see cref="ProbeTimeoutMs"/> for any answer before its idle timeout runs again;
+        /// silence ends it as <see cref="WsConnectionState.Lost"/>. Use one clock for all
+        /// Pumps of a connection: this one or <see cref="Pump()"/>'s.
+        /// </remarks>
         /// <param name="nowMs">Milliseconds of any monotonic clock (a fake one in tests), never decreasing.</param>
         public void Pump(long nowMs)
         {
             ThrowIfDisposed();
             if (nowMs < 0) throw new ArgumentOutOfRangeException("nowMs");
             ReleaseHeld();
+            long gap = _lastPumpAt < 0 ? 0 : nowMs - _lastPumpAt;
+            _lastPumpAt = nowMs;
             if (_state == WsConnectionState.None || IsTerminal)
             {
                 return;
+            }
+            bool resumed = gap >= _probeThreshold || _resumeProbe;
+            _resumeProbe = false;
+            if (resumed)
+            {
+                _resumeUntil = nowMs + _probeTimeout; // an ending from here on is found on resume
             }
             _now = nowMs;
             if (_state == WsConnectionState.Resolving)
@@ -241,6 +345,11 @@ namespace WsMachine
             if (connected)
             {
                 Receive();
+            }
+            if (_state == WsConnectionState.Open && resumed && !_probing)
+            {
+                // (a probe in flight keeps its deadline: another gap must not extend it)
+                StartProbe(nowMs);
             }
             if (!IsTerminal)
             {
@@ -260,8 +369,188 @@ namespace WsMachine
         }
 
         /// <summary>
+        /// <see cref="Pump(long)"/> with the built-in monotonic clock (<see cref="MonotonicMs"/>):
+        /// the easy call for Unity's <c>Update</c>. Do not mix it with your own clock on one connection.
+        /// </summary>
+        public void Pump()
+        {
+            Pump(MonotonicMs);
+        }
+
+        private static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+        /// <summary>Milliseconds of the built-in monotonic clock (a <see cref="Stopwatch"/>) that <see cref="Pump()"/> uses.</summary>
+        public static long MonotonicMs
+        {
+            get { return Clock.ElapsedMilliseconds; }
+        }
+
+        /// <summary>
+        /// Call from Unity's <c>OnApplicationPause(bool)</c> (or <c>OnApplicationFocus(!focus)</c>).
+        /// Pausing hands pending output to the socket once. After resuming, the next Pump
+        /// sends a liveness probe when the pause lasted at least <see cref="ResumeProbeThresholdMs"/>,
+        /// on the Pump clock or the wall clock (a monotonic clock may stand still while the
+        /// device sleeps). Pump notices a gap of its own clock without this call. The package
+        /// does not keep sockets alive in the background; see the README's lifecycle section.
+        /// </summary>
+        /// <param name="paused">True when the app goes to the background, false when it comes back.</param>
+        public void OnApplicationPause(bool paused)
+        {
+            ThrowIfDisposed();
+            if (paused == _paused)
+            {
+                return;
+            }
+            _paused = paused;
+            if (paused)
+            {
+                _pausedAtUtc = DateTime.UtcNow;
+                Flush();
+            }
+            else if ((DateTime.UtcNow - _pausedAtUtc).TotalMilliseconds >= _probeThreshold)
+            {
+                // Measured on the wall clock too: a monotonic clock may stand still while
+                // the device sleeps (iOS), so the Pump clock alone could miss the pause.
+                _resumeProbe = true;
+            }
+        }
+
+        /// <summary>True between <c>OnApplicationPause(true)</c> and <c>OnApplicationPause(false)</c>.</summary>
+        public bool IsPaused
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _paused;
+            }
+        }
+
+        /// <summary>True while a liveness probe waits for its answer (after a pause).</summary>
+        public bool IsProbing
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _probing && _state == WsConnectionState.Open;
+            }
+        }
+
+        /// <summary>
+        /// A gap between two Pumps at least this long (ms, default 5000) makes an open
+        /// connection probe the server instead of trusting the socket. Keep it below the
+        /// config's idle timeout.
+        /// </summary>
+        public long ResumeProbeThresholdMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _probeThreshold;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _probeThreshold = value;
+            }
+        }
+
+        /// <summary>How long the server has to answer a liveness probe (ms, default 5000) before the connection is Lost.</summary>
+        public long ProbeTimeoutMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _probeTimeout;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _probeTimeout = value;
+            }
+        }
+
+        /// <summary>
+        /// Happy Eyeballs (RFC 8305): when an address has not connected after this long
+        /// (ms, default 250), the next one is tried alongside it; the first to connect wins.
+        /// </summary>
+        public long ConnectStaggerMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _connectStagger;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 0) throw new ArgumentOutOfRangeException("value");
+                _connectStagger = value;
+            }
+        }
+
+        /// <summary>A connection attempt to one address is abandoned after this long (ms, default 10000); the config's handshake timeout still bounds the whole.</summary>
+        public long ConnectAttemptTimeoutMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _attemptTimeout;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _attemptTimeout = value;
+            }
+        }
+
+        /// <summary>The address the TCP connection reached, or null before.</summary>
+        public IPEndPoint RemoteEndPoint
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _remote;
+            }
+        }
+
+        /// <summary>True when the connection ended after our own <see cref="Close"/> (not the server's close).</summary>
+        public bool ClosedLocally
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _closedLocally;
+            }
+        }
+
+        /// <summary>The end of the probe window after the last resume (Pump clock), or -1: an ending before it was found on resume.</summary>
+        internal long ResumeWindowUntil
+        {
+            get { return _resumeUntil; }
+        }
+
+        /// <summary>Sends the probe; a refusal (closing, output full) leaves the normal timers in charge.</summary>
+        private void StartProbe(long nowMs)
+        {
+            uint code = NativeMethods.ws_client_probe(_client.Handle, (ulong)nowMs, (ulong)_probeTimeout);
+            if (code == 0)
+            {
+                _probing = true;
+                Flush();
+            }
+            else if (code != (uint)WsResult.InvalidState && code != (uint)WsResult.AlreadyClosed
+                     && code != (uint)WsResult.OutputFull)
+            {
+                Fail(code);
+            }
+        }
+
+        /// <summary>
         /// Takes the next received message. Its payload lives in a pooled buffer that stays
-        /// valid until the next <see cref="TryReceive"/> or <see cref="Pump"/>; copy what you
+        /// valid until the next <see cref="TryReceive"/> or <see cref="Pump(long)"/>; copy what you
         /// keep. Allocation-free in the steady state.
         /// </summary>
         /// <param name="message">The message, when true is returned.</param>
@@ -363,12 +652,14 @@ namespace WsMachine
             if (_state == WsConnectionState.Open)
             {
                 _client.Close(code, reason);
+                _closedLocally = true;
                 _state = WsConnectionState.Closing;
                 Flush();
             }
             else if (_state == WsConnectionState.Resolving || _state == WsConnectionState.Connecting
                      || _state == WsConnectionState.Handshaking)
             {
+                _closedLocally = true;
                 CloseSocket();
                 _closeCode = code;
                 _closeReason = reason ?? string.Empty;
@@ -600,17 +891,36 @@ namespace WsMachine
             _count--;
         }
 
+        /// <summary>"the proxy HOST at " when the socket goes to a proxy (for connect errors), else "".</summary>
+        private string ProxyNote()
+        {
+            return _viaProxy ? "the proxy " + _host + " at " : "";
+        }
+
         private void CheckDns()
         {
-            if (_dns != null && !_dns.IsCompleted)
+            if ((_dns != null && !_dns.IsCompleted) || (_dnsJob != null && !_dnsJob.Done))
             {
                 return;
             }
             IAsyncResult dns = _dns;
+            DnsJob job = _dnsJob;
             _dns = null;
+            _dnsJob = null;
             try
             {
-                _addresses = dns != null ? Dns.EndGetHostAddresses(dns) : Dns.GetHostAddresses(_host);
+                if (dns != null)
+                {
+                    _addresses = Dns.EndGetHostAddresses(dns);
+                }
+                else if (job != null && job.Error != null)
+                {
+                    throw job.Error;
+                }
+                else
+                {
+                    _addresses = job != null ? job.Addresses : null;
+                }
             }
             catch (SocketException e)
             {
@@ -624,69 +934,141 @@ namespace WsMachine
                     "no address found for " + _host));
                 return;
             }
+            _addresses = Interleave(_addresses);
             _state = WsConnectionState.Connecting;
-            StartConnect();
+            CheckConnect();
         }
 
-        /// <summary>Starts a non-blocking connect to the next address; fails when none is left.</summary>
-        private void StartConnect()
+        /// <summary>RFC 8305 section 4: keep the resolver's order, alternating address families from the first one's.</summary>
+        internal static IPAddress[] Interleave(IPAddress[] sorted)
         {
-            while (_addressIndex < _addresses.Length)
+            var first = new List<IPAddress>();
+            var other = new List<IPAddress>();
+            foreach (IPAddress a in sorted)
             {
-                IPAddress a = _addresses[_addressIndex];
-                Socket s = new Socket(a.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                s.Blocking = false;
-                s.NoDelay = true;
-                _socket = s;
-                try
-                {
-                    s.Connect(new IPEndPoint(a, _port));
-                    _state = WsConnectionState.Handshaking; // connected at once
-                    return;
-                }
-                catch (SocketException e)
-                {
-                    SocketError err = e.SocketErrorCode;
-                    if (err == SocketError.WouldBlock || err == SocketError.InProgress || err == SocketError.AlreadyInProgress)
-                    {
-                        return; // CheckConnect finishes it
-                    }
-                    NextAddress(err);
-                }
+                (a.AddressFamily == sorted[0].AddressFamily ? first : other).Add(a);
             }
+            var result = new IPAddress[sorted.Length];
+            int n = 0;
+            for (int i = 0; n < result.Length; i++)
+            {
+                if (i < first.Count) result[n++] = first[i];
+                if (i < other.Count) result[n++] = other[i];
+            }
+            return result;
         }
 
-        private void NextAddress(SocketError err)
+        private struct Attempt
         {
-            _connectError = "connecting to " + (_viaProxy ? "the proxy " + _host + " at " : "")
-                + _addresses[_addressIndex] + ":" + _port + " failed: " + err;
-            CloseSocket();
-            _addressIndex++;
-            if (_addressIndex >= _addresses.Length)
-            {
-                FailLocal(WsConnectionState.Failed, new WsClosedException(WsResult.ConnectionLost, _connectError));
-            }
+            public Socket Socket;
+            public IPAddress Address;
+            public long StartedAt;
         }
 
+        /// <summary>
+        /// Happy Eyeballs (RFC 8305): starts the next address when none is in flight or the
+        /// last one has had <see cref="ConnectStaggerMs"/>; the first attempt to connect
+        /// wins and the others are closed; a failed or timed-out attempt makes room for the
+        /// next address at once. Fails when every address failed.
+        /// </summary>
         private void CheckConnect()
         {
-            bool failed = _socket.Poll(0, SelectMode.SelectError);
-            bool writable = !failed && _socket.Poll(0, SelectMode.SelectWrite);
-            if (!failed && !writable)
+            for (;;)
             {
-                return; // still in progress
+                for (int i = 0; i < _attempts.Count; i++)
+                {
+                    Attempt a = _attempts[i];
+                    SocketError err = Poll(a.Socket);
+                    if (err == SocketError.Success)
+                    {
+                        _attempts.RemoveAt(i);
+                        AbortAttempts();
+                        _socket = a.Socket;
+                        _remote = new IPEndPoint(a.Address, _port);
+                        _state = WsConnectionState.Handshaking;
+                        return;
+                    }
+                    if (err == SocketError.InProgress && _now - a.StartedAt >= _attemptTimeout)
+                    {
+                        err = SocketError.TimedOut;
+                    }
+                    if (err != SocketError.InProgress)
+                    {
+                        _connectError = "connecting to " + ProxyNote() + a.Address + ":" + _port + " failed: " + err;
+                        a.Socket.Close();
+                        _attempts.RemoveAt(i);
+                        i--;
+                    }
+                }
+                bool due = _attempts.Count == 0 || _now - _lastAttemptAt >= _connectStagger;
+                if (!due || _addressIndex >= _addresses.Length)
+                {
+                    break;
+                }
+                StartAttempt(_addresses[_addressIndex++]); // then poll it once too
             }
-            int so = (int)_socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
-            if (!failed && so == 0)
+            if (_attempts.Count == 0)
             {
-                _state = WsConnectionState.Handshaking;
-                return;
+                FailLocal(WsConnectionState.Failed, new WsClosedException(WsResult.ConnectionLost,
+                    _connectError ?? "no address to connect to"));
             }
-            NextAddress(so != 0 ? (SocketError)so : SocketError.ConnectionRefused);
-            if (_state == WsConnectionState.Connecting)
+        }
+
+        /// <summary>Starts a non-blocking connect; one that fails at once is only recorded.</summary>
+        private void StartAttempt(IPAddress address)
+        {
+            _lastAttemptAt = _now;
+            Socket s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            s.Blocking = false;
+            s.NoDelay = true;
+            try
             {
-                StartConnect(); // the next address, if any
+                s.Connect(new IPEndPoint(address, _port));
             }
+            catch (SocketException e)
+            {
+                SocketError err = e.SocketErrorCode;
+                if (err != SocketError.WouldBlock && err != SocketError.InProgress && err != SocketError.AlreadyInProgress)
+                {
+                    _connectError = "connecting to " + ProxyNote() + address + ":" + _port + " failed: " + err;
+                    s.Close();
+                    return;
+                }
+            }
+            _attempts.Add(new Attempt { Socket = s, Address = address, StartedAt = _now });
+        }
+
+        /// <summary>Success when connected, InProgress while connecting, else the error.</summary>
+        private static SocketError Poll(Socket s)
+        {
+            try
+            {
+                bool failed = s.Poll(0, SelectMode.SelectError);
+                bool writable = !failed && s.Poll(0, SelectMode.SelectWrite);
+                if (!failed && !writable)
+                {
+                    return SocketError.InProgress;
+                }
+                int so = (int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
+                if (!failed && so == 0)
+                {
+                    return SocketError.Success;
+                }
+                return so != 0 ? (SocketError)so : SocketError.ConnectionRefused;
+            }
+            catch (SocketException e)
+            {
+                return e.SocketErrorCode == SocketError.InProgress ? SocketError.SocketError : e.SocketErrorCode;
+            }
+        }
+
+        private void AbortAttempts()
+        {
+            foreach (Attempt a in _attempts)
+            {
+                a.Socket.Close();
+            }
+            _attempts.Clear();
         }
 
         /// <summary>Reads the socket into the client, honouring partial consumption.</summary>
@@ -742,6 +1124,7 @@ namespace WsMachine
                     OnPeerGone(err);
                     return;
                 }
+                _probing = false; // anything from the server answers a probe
                 _rxEnd = n;
             }
         }
@@ -1020,6 +1403,7 @@ namespace WsMachine
 
         private void CloseSocket()
         {
+            AbortAttempts();
             Socket s = _socket;
             _socket = null;
             if (s == null)

@@ -20,6 +20,24 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void ProbeIsAnsweredAndRefusedWhenNotOpen()
+        {
+            using (var cfg = TestEnv.TrustedConfig())
+            using (var h = new SansIoHarness(cfg, TestEnv.WssUrl()))
+            {
+                var e = Assert.Throws<WsMisuseException>(() => h.Client.Probe(0, 1000));
+                Assert.AreEqual(WsResult.InvalidState, e.Result);
+                Assert.Throws<ArgumentOutOfRangeException>(() => h.Client.Probe(0, 0));
+                h.StepUntil(() => h.Client.State == WsState.Open, "Open");
+                h.Client.Probe(0, 3600000); // the harness ticks a real clock from 0
+                Assert.AreEqual(3600000L, h.Client.NextDeadline, "the probe's deadline");
+                h.StepUntil(() => h.Messages.Exists(m => m.Key.Kind == WsMessageKind.Pong), "the probe's pong");
+                Assert.AreEqual(WsState.Open, h.Client.State);
+                Assert.Less(h.Client.NextDeadline.Value, 3600000L, "answered: the normal timers again");
+            }
+        }
+
+        [Test]
         public void HandshakeOverWssWithPrivateCa()
         {
             using (var cfg = TestEnv.TrustedConfig())

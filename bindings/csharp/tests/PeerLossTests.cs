@@ -214,7 +214,9 @@ namespace WsMachine.Tests
                 PumpAt(r, relay, 1500);
                 Assert.AreEqual(WsConnectionState.Open, c.State);
                 Assert.AreEqual(2, relay.Accepted);
-                Assert.AreEqual(0, r.Attempts, "reset once open");
+                Assert.AreEqual(1, r.Attempts, "counted until the connection proved stable");
+                PumpAt(r, relay, 1500 + r.StableAfterMs);
+                Assert.AreEqual(0, r.Attempts, "reset after the stable period");
                 c.SendText("back");
                 Drive.Until(c, () => c.QueuedMessages > 0, "the echo", relay);
             }

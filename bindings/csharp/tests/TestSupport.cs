@@ -284,6 +284,8 @@ namespace WsMachine.Tests
             public int Start;
             public int End;
             public readonly ArraySegment<byte>[] Segment = new ArraySegment<byte>[1];
+            public bool Frozen;
+            public bool Down; // server to client
         }
 
         private readonly TcpListener _listener;
@@ -293,11 +295,14 @@ namespace WsMachine.Tests
         public bool Frozen;
         public int Accepted;
 
+        /// <summary>When not negative: server-to-client bytes still forwarded; at 0 that direction stops (for a reset mid-message).</summary>
+        public long DownBudget = -1;
+
         /// <summary>Relays to 127.0.0.1:<paramref name="upstreamPort"/>; 0 makes a silent peer. A small receive buffer makes a frozen relay push back quickly.</summary>
-        public Relay(int upstreamPort, int receiveBufferSize = 0)
+        public Relay(int upstreamPort, int receiveBufferSize = 0, IPAddress listen = null)
         {
             _upstreamPort = upstreamPort;
-            _listener = new TcpListener(IPAddress.Loopback, 0);
+            _listener = new TcpListener(listen ?? IPAddress.Loopback, 0);
             if (receiveBufferSize > 0)
             {
                 _listener.Server.ReceiveBufferSize = receiveBufferSize; // inherited by accepted sockets
@@ -324,7 +329,7 @@ namespace WsMachine.Tests
                     up.Connect(IPAddress.Loopback, _upstreamPort); // blocking, loopback: immediate
                     up.Blocking = false;
                     _pipes.Add(new Pipe { From = down, To = up });
-                    _pipes.Add(new Pipe { From = up, To = down });
+                    _pipes.Add(new Pipe { From = up, To = down, Down = true });
                 }
                 _pairs.Add(new[] { down, up });
                 Accepted++;
@@ -335,11 +340,20 @@ namespace WsMachine.Tests
             }
             foreach (Pipe p in _pipes)
             {
-                Move(p);
+                if (!p.Frozen) Move(p);
             }
         }
 
-        private static void Move(Pipe p)
+        /// <summary>The connections relayed so far go silent both ways (no FIN, no RST); new ones flow.</summary>
+        public void FreezeExisting()
+        {
+            foreach (Pipe p in _pipes)
+            {
+                p.Frozen = true;
+            }
+        }
+
+        private void Move(Pipe p)
         {
             for (int i = 0; i < 64; i++)
             {
@@ -348,7 +362,14 @@ namespace WsMachine.Tests
                 {
                     p.Start = p.End = 0;
                     if (p.From.Available == 0) return;
-                    int n = p.From.Receive(p.Buf, 0, p.Buf.Length, SocketFlags.None, out err);
+                    int cap = p.Buf.Length;
+                    if (p.Down && DownBudget >= 0)
+                    {
+                        if (DownBudget == 0) return;
+                        cap = (int)Math.Min(cap, DownBudget);
+                    }
+                    int n = p.From.Receive(p.Buf, 0, cap, SocketFlags.None, out err);
+                    if (p.Down && DownBudget > 0 && n > 0) DownBudget -= n;
                     if (err != SocketError.Success || n <= 0) return;
                     p.End = n;
                 }

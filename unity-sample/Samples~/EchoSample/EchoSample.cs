@@ -6,7 +6,8 @@
 //
 // Everything happens on the main thread: Update() pumps the connection once per frame.
 // There are no threads, no async/await and no callbacks from native code, so it works
-// the same under Mono and IL2CPP.
+// the same under Mono and IL2CPP. This is the allocation-free style; EventSample shows
+// the event style (OnOpen/OnMessage/OnError/OnClose) for a quicker start.
 
 using System.Collections.Generic;
 using UnityEngine;
@@ -27,6 +28,7 @@ public class EchoSample : MonoBehaviour
 
     private WsConfig _config;               // settings; one config can serve many connections
     private WsSocketConnection _connection; // a non-blocking socket plus the sans-IO client
+    private WsReconnector _reconnector;     // reconnects after losses, with backoff; resumes TLS
     private string _input = "Hello, wsmachine!";
     private readonly List<string> _log = new List<string>();
     private bool _reportedEnd;
@@ -42,14 +44,26 @@ public class EchoSample : MonoBehaviour
         _config.Proxy = string.IsNullOrEmpty(proxy) ? WsProxy.ForUrl(url) : proxy;
         _connection = new WsSocketConnection();
         _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
+        _reconnector = new WsReconnector(_connection);
+        _reconnector.Reconnecting += (attempt, delayMs) => Log("reconnecting in " + delayMs + " ms");
+        _reconnector.Reopened += resumed => { Log("reopened" + (resumed ? " (TLS resumed)" : "")); _reportedEnd = false; };
         Log("connecting to " + url);
+    }
+
+    // Going to the background and back. The OS may kill the socket meanwhile; on resume the
+    // next Pump probes the server (a ping with a deadline of a few seconds) instead of
+    // trusting the socket: an answer keeps the connection, silence ends it as Lost and the
+    // reconnector takes over.
+    private void OnApplicationPause(bool paused)
+    {
+        if (_reconnector != null) _reconnector.OnApplicationPause(paused);
     }
 
     private void Update()
     {
         // One call per frame moves bytes both ways, decodes messages and runs the timers
         // (keepalive pings, handshake and dead-peer timeouts). It never blocks.
-        _connection.Pump(NowMs());
+        _reconnector.Pump(NowMs()); // pumps the connection, and reconnects when it was lost
 
         // Received messages live in pooled buffers until the next TryReceive or Pump:
         // read (or copy) them here. GetText() allocates a string; Span does not.
