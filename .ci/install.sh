@@ -11,7 +11,10 @@
 #   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
 #          openssl valgrind
 #          iproute2 util-linux (ip, unshare: the C# tests' private network namespace with a black hole)
-#          squid-openssl  (scripts/test-trust-squid.sh: ssl_bump re-signing with a corporate CA)
+#          squid-openssl tinyproxy dante-server apache2-utils  (scripts/test-proxy.sh: real
+#          proxies; squid-openssl also for scripts/test-trust-squid.sh, ssl_bump re-signing;
+#          proxies, started unprivileged by the test on ephemeral ports; their system services
+#          are stopped and disabled here so that they hold no ports)
 #          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
@@ -25,9 +28,7 @@ set -euo pipefail
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
-APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux"
-# scripts/test-trust-squid.sh: squid with ssl_bump (security_file_certgen) re-signing TLS.
-APT_REQUIRED="$APT_REQUIRED squid-openssl"
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils"
 APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
@@ -86,6 +87,27 @@ else
     fi
   fi
 fi
+# The proxies' system services are not used: the proxy tests start their own instances.
+for svc in squid tinyproxy danted; do
+  if [ -x "/etc/init.d/$svc" ] && pgrep -x "$svc" >/dev/null 2>&1; then
+    log "stopping the $svc system service (the tests start their own)"
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+command -v squid >/dev/null && command -v tinyproxy >/dev/null && command -v danted >/dev/null \
+  && command -v htpasswd >/dev/null || die "squid/tinyproxy/danted/htpasswd missing after apt install"
+# The proxy tests run squid, tinyproxy and dante as this unprivileged user; dante's
+# username/password method checks system accounts, so the user has this fixed test
+# password (a system account without a shell or home) and reads /etc/shadow through
+# the shadow group. scripts/test-proxy.sh uses the same name and password.
+PROXY_TEST_USER=wsmproxy PROXY_TEST_PASSWORD=wsm-socks-test
+if ! id "$PROXY_TEST_USER" >/dev/null 2>&1; then
+  log "adding the proxy test user $PROXY_TEST_USER"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --groups shadow "$PROXY_TEST_USER"
+fi
+[[ " $(id -nG "$PROXY_TEST_USER") " == *" shadow "* ]] || usermod -aG shadow "$PROXY_TEST_USER"
+echo "$PROXY_TEST_USER:$PROXY_TEST_PASSWORD" | chpasswd
 command -v mcs >/dev/null && command -v nunit-console >/dev/null && command -v mono >/dev/null \
   || die "mono/mcs/nunit-console missing after apt install"
 NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"

@@ -23,7 +23,13 @@
 #      AUTOBAHN_PREFIX (default /opt/autobahn-py2),
 #      WSMACHINE_AUTOBAHN_TIMEOUT (seconds for the whole driver run, default 1800),
 #      WSMACHINE_AUTOBAHN_WINDOW=1 (the driver receives through ws_prepare_input
-#      instead of offering its own buffer with ws_offer_input).
+#      instead of offering its own buffer with ws_offer_input),
+#      WSMACHINE_AUTOBAHN_PROXY=squid (start squid from Debian as the test user on a free
+#      port with tests/peers/squid.sh, root only, and run every case through it with HTTP
+#      CONNECT; afterwards squid's access log must show a CONNECT to the fuzzing server
+#      for every case) or =URL (any proxy URL, used as is). Through a proxy the outdir
+#      defaults to /tmp/wsmachine-autobahn-<mode>-proxy and docs/CONFORMANCE.md is not
+#      updated (its sections are for direct connections).
 set -uo pipefail
 
 usage() { echo "usage: $0 ws|wss [--deflate] [--cases LIST]" >&2; exit 2; }
@@ -53,7 +59,12 @@ REPO="$(cd "$HERE/.." && pwd)"
 AB="$REPO/scripts/autobahn"
 [ -f "$AB/fuzzingserver.sh" ] || die "no Autobahn scripts in $AB"
 PREFIX="${AUTOBAHN_PREFIX:-/opt/autobahn-py2}"
-OUTDIR="${WSMACHINE_AUTOBAHN_OUTDIR:-/tmp/wsmachine-autobahn-$MODE}"
+PROXY="${WSMACHINE_AUTOBAHN_PROXY:-}"
+if [ -n "$PROXY" ]; then
+  OUTDIR="${WSMACHINE_AUTOBAHN_OUTDIR:-/tmp/wsmachine-autobahn-$MODE-proxy}"
+else
+  OUTDIR="${WSMACHINE_AUTOBAHN_OUTDIR:-/tmp/wsmachine-autobahn-$MODE}"
+fi
 AGENT=wsmachine
 DRIVER_TIMEOUT="${WSMACHINE_AUTOBAHN_TIMEOUT:-1800}"
 cd "$REPO" || die "cannot cd to $REPO"
@@ -105,6 +116,22 @@ trap stop_server EXIT
 # shellcheck disable=SC1091
 . "$OUTDIR/server.env"
 
+# ---------------------------------------------------------------- 3b. proxy
+SQUID_GROUP=""
+stop_squid() { [ -n "$SQUID_GROUP" ] && kill -TERM -- "-$SQUID_GROUP" 2>/dev/null; SQUID_GROUP=""; }
+if [ "$PROXY" = squid ]; then
+  SQUID_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  rm -rf "$OUTDIR/squid"; mkdir -p "$OUTDIR/squid"
+  setsid bash tests/peers/squid.sh "$OUTDIR/squid" "$SQUID_PORT" >"$OUTDIR/squid.log" 2>&1 &
+  SQUID_GROUP=$!
+  trap 'stop_squid; stop_server' EXIT
+  for i in $(seq 1 100); do port_busy "$SQUID_PORT" && break; sleep 0.1; done
+  port_busy "$SQUID_PORT" || { cat "$OUTDIR/squid.log" >&2; die "squid did not start"; }
+  PROXY="http://127.0.0.1:$SQUID_PORT"
+  echo "== squid on 127.0.0.1:$SQUID_PORT (log $OUTDIR/squid/access.log)"
+fi
+export WSMACHINE_AUTOBAHN_PROXY="$PROXY"
+
 # ---------------------------------------------------------------- 4. driver
 echo "$COMMIT" > "$OUTDIR/commit.txt"
 if [ "${WSMACHINE_AUTOBAHN_WINDOW:-0}" = 1 ]; then
@@ -112,7 +139,7 @@ if [ "${WSMACHINE_AUTOBAHN_WINDOW:-0}" = 1 ]; then
 else
   echo "ws_offer_input" > "$OUTDIR/input.txt"
 fi
-echo "== running the driver: $BIN $AUTOBAHN_URL $AGENT ${AUTOBAHN_CA:-}"
+echo "== running the driver: $BIN $AUTOBAHN_URL $AGENT ${AUTOBAHN_CA:-}${PROXY:+ (through $PROXY)}"
 T0=$(date +%s.%N)
 timeout "$DRIVER_TIMEOUT" "$BIN" "$AUTOBAHN_URL" "$AGENT" ${AUTOBAHN_CA:+"$AUTOBAHN_CA"} \
   > "$OUTDIR/client.log" 2>&1
@@ -126,12 +153,25 @@ grep -E ': (TIMEOUT|NOCONN)' "$OUTDIR/client.log" || true
 
 trap - EXIT
 stop_server
+PROXY_RC=0
+if [ -n "$SQUID_GROUP" ]; then
+  stop_squid
+  # Every case went through squid: one CONNECT to the fuzzing server per connection.
+  CASES=$(grep -cE '^case [0-9]+:' "$OUTDIR/client.log" || true)
+  CONNECTS=$(grep -c "CONNECT [^ ]*:$PORT " "$OUTDIR/squid/access.log" 2>/dev/null || true)
+  echo "squid logged $CONNECTS CONNECTs to the fuzzing server's port $PORT ($CASES case lines in client.log)"
+  if [ "${CONNECTS:-0}" -lt "${CASES:-1}" ] || [ "${CONNECTS:-0}" = 0 ]; then
+    echo "autobahn.sh: ERROR: fewer CONNECTs in squid's log than cases" >&2; PROXY_RC=1
+  fi
+fi
 
 # ---------------------------------------------------------------- 5. summary + docs
 python3 "$AB/summarize.py" "$AUTOBAHN_INDEX" --agent "$AGENT" > "$OUTDIR/summary.txt" 2>&1
 SUM_RC=$?
 if [ -n "$CASES" ]; then
   echo "autobahn.sh: --cases $CASES: docs/CONFORMANCE.md left as it is (a subset)"
+elif [ -n "$PROXY" ]; then
+  echo "autobahn.sh: through a proxy: docs/CONFORMANCE.md left as it is (its sections are for direct connections)"
 elif [ "$SUM_RC" != 2 ]; then
   # ws and wss may finish together: one rewrite of the document at a time.
   flock target/autobahn/conformance.lock \
@@ -141,4 +181,4 @@ fi
 cat "$OUTDIR/summary.txt"
 if [ "$SUM_RC" != 0 ]; then exit "$SUM_RC"; fi
 if [ "$DRIVER_RC" != 0 ]; then exit 1; fi
-exit 0
+exit "$PROXY_RC"

@@ -24,7 +24,8 @@
 # loopback. Without unshare permission that one test fails (set WSM_NETNS=0 to skip
 # the namespace knowingly).
 # Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl,
-# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test).
+# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test),
+# squid-openssl and the proxy test user (ProxyTests go through squid with Basic auth).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,12 +59,16 @@ step "native library"
 (cd "$ROOT" && cargo build --release --quiet ${WSM_NETNS:+--offline}) || fail "cargo build --release failed"
 [ -f "$ROOT/target/release/libwsmachine.so" ] || fail "target/release/libwsmachine.so missing"
 
+# Real root needs no user namespace, and keeps real user ids inside: squid for the proxy
+# tests drops to the test user, which a user namespace (-r maps only root) could not do.
+NS_OPTS=-rnm
+[ "$(id -u)" = 0 ] && NS_OPTS=-nm
 if [ -z "${WSM_NETNS:-}" ]; then
-  if unshare -rnm true 2>/dev/null; then
-    step "into a private network namespace (scripts/netns-blackhole.sh)"
-    exec env WSM_NETNS=1 unshare -rnm bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
+  if unshare $NS_OPTS true 2>/dev/null; then
+    step "into a private network namespace (scripts/netns-blackhole.sh, unshare $NS_OPTS)"
+    exec env WSM_NETNS=1 unshare $NS_OPTS bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
   fi
-  echo "test-csharp.sh: unshare -rnm is not permitted here; the Happy Eyeballs test will fail" >&2
+  echo "test-csharp.sh: unshare $NS_OPTS is not permitted here; the Happy Eyeballs test will fail" >&2
 fi
 
 step "package layout (bindings/csharp) and sample project (unity-sample)"
@@ -106,8 +111,10 @@ step "compile tests"
 step "test PKI and servers"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
 PIDS=()
+SQUID_GROUP=""
 cleanup() {
   local p
+  [ -n "$SQUID_GROUP" ] && { kill -TERM -- "-$SQUID_GROUP" 2>/dev/null || true; }
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -163,7 +170,17 @@ rm -rf "$XDG_CONFIG_HOME"; mkdir -p "$XDG_CONFIG_HOME"
 # base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, for the pinning tests
 export WSM_SERVER_PIN; WSM_SERVER_PIN=$(openssl x509 -pubkey -noout -in "$C/server.pem" \
   | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
-echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT"
+# squid with Basic auth for ProxyTests (tests/peers/squid.sh: runs as the test user
+# wsmproxy from .ci/install.sh, in its own process group, stopped by cleanup).
+export WSM_SQUID_AUTH_PORT; WSM_SQUID_AUTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$OUT/squid"; mkdir -p "$OUT/squid"
+setsid bash "$ROOT/tests/peers/squid.sh" "$OUT/squid" "$WSM_SQUID_AUTH_PORT" --auth player 'p@ss word' \
+  >"$OUT/squid.log" 2>&1 &
+SQUID_GROUP=$!; PIDS+=($!)
+export WSM_SQUID_AUTH_LOG="$OUT/squid/access.log"
+for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null || { cat "$OUT/squid.log" >&2; fail "squid did not start"; }
+echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT squid(auth):$WSM_SQUID_AUTH_PORT"
 
 step "nunit-console"
 rm -f "$OUT/TestResult.xml"

@@ -59,6 +59,8 @@ step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
+# squid (plain, Basic auth, HTTPS), tinyproxy, dante (SOCKS5 with and without auth): ~1 min.
+[ -f scripts/test-proxy.sh ] && step "through real proxies (squid, tinyproxy, dante)" bash scripts/test-proxy.sh
 # All 517 cases, permessage-deflate (12.*, 13.*) included: 7-8 minutes per mode alone,
 # both modes side by side (different ports and outdirs; one driver binary per mode).
 AB_NAME_WS="autobahn ws (all cases, input window)"
@@ -87,12 +89,14 @@ finished() { # PID LOG: waits for a background run, prints its log, returns its 
 }
 [ -n "$AB_PID_WS" ] && step "$AB_NAME_WS" finished "$AB_PID_WS" target/autobahn/ws.log
 [ -n "$AB_PID_WSS" ] && step "$AB_NAME_WSS" finished "$AB_PID_WSS" target/autobahn/wss.log
+# The 301 non-deflate cases once more, every connection through squid (HTTP CONNECT): ~1 min.
+step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PROXY=squid bash scripts/autobahn.sh wss
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
 [ -f scripts/test-trust-squid.sh ] && step "trust: squid ssl_bump, corporate CA via system roots" bash scripts/test-trust-squid.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 # After test-cross.sh, whose build-release.sh run packed the tarball.
 [ -f scripts/test-unity-package.sh ] && step "Unity package tarball (dist/*.tgz)" bash scripts/test-unity-package.sh
-[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (4 targets x 30 s)" bash scripts/fuzz-smoke.sh
+[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (5 targets x 30 s)" bash scripts/fuzz-smoke.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -43,7 +43,11 @@
 //! the caller runs on its own schedule ([`platform::verify_with_platform`] is the OS's,
 //! blocking). docs/SECURITY.md explains each mode's threat model.
 //!
-//! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
+//! Behind a proxy: [`Config::set_proxy`] (`http://`, `https://` or `socks5://`), then
+//! connect the socket to [`Client::connect_address`] instead of the URL's host; the
+//! CONNECT or SOCKS5 exchange runs inside the same loop ([`proxy`]).
+//!
+//! Layers: [`config`] (trust, limits, timeouts), [`proxy`] (the tunnel below TLS), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
 //! state machine), `verdict` (external verification), [`platform`] (the OS verifier)
 //! and `ffi` (the C ABI: handles, result codes, panic boundary).
@@ -55,6 +59,7 @@ pub mod error;
 mod frame;
 mod handshake;
 pub mod platform;
+pub mod proxy;
 pub mod session;
 mod tls;
 mod transport;
@@ -68,4 +73,5 @@ pub use config::{
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
+pub use proxy::{ProxyKind, ProxyUrl};
 pub use session::{Client, Message, Poll, PollInto, State};

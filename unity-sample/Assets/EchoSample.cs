@@ -22,6 +22,10 @@ public class EchoSample : MonoBehaviour
              "(import ca.pem renamed to ca.pem.txt or .bytes so Unity makes it a TextAsset)")]
     public TextAsset caCertificate;
 
+    [Tooltip("Optional: a proxy URL (http://, https:// or socks5://, user:pass@ allowed). " +
+             "Empty: the system's proxy for the URL, if any (https_proxy etc., then the OS setting)")]
+    public string proxy = "";
+
     private WsConfig _config;               // settings; one config can serve many connections
     private WsSocketConnection _connection; // a non-blocking socket plus the sans-IO client
     private WsReconnector _reconnector;     // reconnects after losses, with backoff; resumes TLS
@@ -38,6 +42,8 @@ public class EchoSample : MonoBehaviour
             {
                 _config.AddRootPem(caCertificate.bytes); // trust a private CA besides the built-in roots
             }
+            // Behind a proxy, the socket connects to the proxy and the tunnel runs inside Pump.
+            _config.Proxy = string.IsNullOrEmpty(proxy) ? WsProxy.ForUrl(url) : proxy;
             _connection = new WsSocketConnection();
             _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
             _reconnector = new WsReconnector(_connection);

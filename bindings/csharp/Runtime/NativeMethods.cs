@@ -130,6 +130,12 @@ namespace WsMachine
         internal static extern uint ws_client_http_status(ulong c, ushort* out_status);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_connect_address(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len, ushort* out_port);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_proxy_challenges(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_client_is_resumed(ulong c, uint* out_resumed);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -216,6 +222,12 @@ namespace WsMachine
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_config_set_server_name(ulong cfg, byte* name);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_set_proxy(ulong cfg, byte* url);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_set_proxy_authorization(ulong cfg, byte* value);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_config_set_min_tls_version(ulong cfg, uint version);

@@ -538,6 +538,47 @@ namespace WsMachine
             }
         }
 
+        /// <summary>
+        /// Where the socket must connect (<c>ws_client_connect_address</c>): the proxy's host and port when
+        /// the config has a proxy, else the URL's (443 or 80 by default). The host is a name or an IP
+        /// address without brackets.
+        /// </summary>
+        /// <param name="host">The host name or address.</param>
+        /// <param name="port">The port.</param>
+        public void GetConnectAddress(out string host, out int port)
+        {
+            ulong h = Handle;
+            byte[] buf = new byte[256];
+            UIntPtr len;
+            ushort p;
+            uint code;
+            fixed (byte* b = buf)
+            {
+                code = NativeMethods.ws_client_connect_address(h, b, (UIntPtr)buf.Length, &len, &p);
+            }
+            if (code == (uint)WsResult.BufferTooSmall)
+            {
+                buf = new byte[(int)len.ToUInt64() + 1];
+                fixed (byte* b = buf)
+                {
+                    code = NativeMethods.ws_client_connect_address(h, b, (UIntPtr)buf.Length, &len, &p);
+                }
+            }
+            Ensure.ClientSuccess(code, h);
+            host = Encoding.UTF8.GetString(buf, 0, (int)len.ToUInt64());
+            port = p;
+        }
+
+        /// <summary>The <c>Proxy-Authenticate</c> challenges of a proxy's 407 answer, in its order; empty otherwise.</summary>
+        public string[] ProxyChallenges
+        {
+            get
+            {
+                ulong h = Handle;
+                return Ensure.ProxyChallenges(h);
+            }
+        }
+
         /// <summary>True when the TLS session was resumed from an earlier connection made with the same config.</summary>
         public bool IsResumed
         {

@@ -360,6 +360,60 @@ namespace WsMachine
             return this;
         }
 
+        /// <summary>
+        /// The proxy every connection of this config goes through (<c>ws_config_set_proxy</c>), or null for none:
+        /// <c>http://[user:pass@]host:port</c> (HTTP CONNECT), <c>https://[user:pass@]host:port</c> (CONNECT
+        /// inside TLS to the proxy) or <c>socks5://[user:pass@]host:port</c> (the proxy resolves the server's
+        /// name). User and password may be %-encoded; HTTP proxies get them as Basic credentials.
+        /// <see cref="WsProxy.ForUrl"/> finds the system's proxy for a URL. SNI, certificate checks and the
+        /// <c>Host</c> header keep using the server's name; an HTTPS proxy is verified with this config's roots
+        /// (pins are for the server only). Setting a malformed URL throws <see cref="WsMisuseException"/>
+        /// (<see cref="WsResult.InvalidUrl"/>) and keeps the previous proxy.
+        /// </summary>
+        public string Proxy
+        {
+            get
+            {
+                ulong unused = Handle; // throws ObjectDisposedException after Dispose
+                return unused != 0 ? _proxy : null;
+            }
+            set { SetProxy(value); }
+        }
+
+        private string _proxy;
+
+        /// <summary>Sets <see cref="Proxy"/>; null or "" means no proxy.</summary>
+        /// <param name="url">The proxy URL, or null.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetProxy(string url)
+        {
+            ulong h = Handle;
+            fixed (byte* p = Ensure.ToCString(url))
+            {
+                Ensure.Success(NativeMethods.ws_config_set_proxy(h, p));
+            }
+            _proxy = string.IsNullOrEmpty(url) ? null : url;
+            return this;
+        }
+
+        /// <summary>
+        /// Sends this <c>Proxy-Authorization</c> value with the CONNECT request instead of Basic credentials
+        /// from the proxy URL (<c>ws_config_set_proxy_authorization</c>): for example an NTLM or Negotiate
+        /// token computed for the challenges of a <see cref="WsProxyAuthenticationException"/>. Null or ""
+        /// clears it. SOCKS5 proxies ignore it.
+        /// </summary>
+        /// <param name="value">The header value, for example <c>Basic dXNlcjpwYXNz</c>.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetProxyAuthorization(string value)
+        {
+            ulong h = Handle;
+            fixed (byte* p = Ensure.ToCString(value))
+            {
+                Ensure.Success(NativeMethods.ws_config_set_proxy_authorization(h, p));
+            }
+            return this;
+        }
+
         /// <summary>Sets the lowest TLS version allowed (default <see cref="WsTlsVersion.Tls12"/>).</summary>
         /// <param name="version">The lowest version.</param>
         /// <returns>This config.</returns>

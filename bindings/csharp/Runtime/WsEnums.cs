@@ -84,6 +84,14 @@ namespace WsMachine
         ConnectionLost = 501,
         /// <summary>A handshake or idle (dead-peer) timeout expired.</summary>
         Timeout = 502,
+        /// <summary>The proxy wants credentials (HTTP 407, with challenges), or a SOCKS5 proxy rejected the user name and password.</summary>
+        ProxyAuthRequired = 600,
+        /// <summary>The proxy refused the tunnel: an HTTP status other than 2xx and 407, or a SOCKS5 reply code.</summary>
+        ProxyRefused = 601,
+        /// <summary>The proxy's answer is not valid HTTP or SOCKS5, or exceeds the header size limit.</summary>
+        ProxyBadResponse = 602,
+        /// <summary>The proxy closed the connection before the tunnel to the server was open.</summary>
+        ProxyClosed = 603,
         /// <summary>An internal error (a caught panic). The handle is poisoned; others still work.</summary>
         Panic = 900,
     }

@@ -104,6 +104,49 @@ namespace WsMachine
         public WsTimeoutException(string message) : base(WsResult.Timeout, message) { }
     }
 
+    /// <summary>
+    /// The proxy did not open the tunnel (codes 600-699): it refused (<see cref="WsResult.ProxyRefused"/>,
+    /// with <see cref="HttpStatus"/> 403, 502, ... or 0 for a SOCKS5 reply code), answered nonsense, or
+    /// closed the connection. A proxy that wants credentials is a <see cref="WsProxyAuthenticationException"/>.
+    /// </summary>
+    public class WsProxyException : WsException
+    {
+        /// <summary>Creates the exception.</summary>
+        /// <param name="result">The native result code (600-699).</param>
+        /// <param name="message">The detailed message (it never contains the proxy URL's credentials).</param>
+        /// <param name="httpStatus">The proxy's HTTP status, or 0.</param>
+        public WsProxyException(WsResult result, string message, int httpStatus) : base(result, message)
+        {
+            HttpStatus = httpStatus;
+        }
+
+        /// <summary>The proxy's HTTP status (407, 403, 502, ...), or 0 (SOCKS5, or no answer).</summary>
+        public int HttpStatus { get; private set; }
+    }
+
+    /// <summary>
+    /// The proxy wants credentials (<see cref="WsResult.ProxyAuthRequired"/>): HTTP 407 with its
+    /// <c>Proxy-Authenticate</c> <see cref="Challenges"/>, or a SOCKS5 proxy that rejected the user
+    /// name and password. Retry with credentials in the proxy URL (Basic), or compute a
+    /// <c>Proxy-Authorization</c> value for a challenge (NTLM, Negotiate) and set it with
+    /// <see cref="WsConfig.SetProxyAuthorization"/>, then connect again.
+    /// </summary>
+    public class WsProxyAuthenticationException : WsProxyException
+    {
+        /// <summary>Creates the exception.</summary>
+        /// <param name="message">The detailed message.</param>
+        /// <param name="httpStatus">407, or 0 for SOCKS5.</param>
+        /// <param name="challenges">The <c>Proxy-Authenticate</c> values in the proxy's order (for example <c>Basic realm="corp"</c>, <c>NTLM</c>).</param>
+        public WsProxyAuthenticationException(string message, int httpStatus, string[] challenges)
+            : base(WsResult.ProxyAuthRequired, message, httpStatus)
+        {
+            Challenges = challenges ?? new string[0];
+        }
+
+        /// <summary>The <c>Proxy-Authenticate</c> challenges, in the proxy's order; empty for SOCKS5.</summary>
+        public string[] Challenges { get; private set; }
+    }
+
     /// <summary>Maps native result codes to exceptions (the checking layer).</summary>
     internal static unsafe class Ensure
     {
@@ -130,6 +173,7 @@ namespace WsMachine
         {
             string detail = null;
             int status = 0;
+            string[] challenges = null;
             if (client != 0 && code != (uint)WsResult.InvalidHandle)
             {
                 detail = ClientLastError(client);
@@ -138,12 +182,44 @@ namespace WsMachine
                 {
                     status = s;
                 }
+                if (code == (uint)WsResult.ProxyAuthRequired)
+                {
+                    challenges = ProxyChallenges(client);
+                }
             }
             if (string.IsNullOrEmpty(detail))
             {
                 detail = ThreadLastError();
             }
+            if (challenges != null)
+            {
+                return new WsProxyAuthenticationException(Format(code, detail), status, challenges);
+            }
             return Create(code, detail, status);
+        }
+
+        /// <summary>The <c>Proxy-Authenticate</c> challenges of a client (<c>ws_client_proxy_challenges</c>), one per element.</summary>
+        internal static string[] ProxyChallenges(ulong client)
+        {
+            UIntPtr len;
+            if (NativeMethods.ws_client_proxy_challenges(client, null, UIntPtr.Zero, &len) != 0)
+            {
+                return new string[0];
+            }
+            int n = (int)len.ToUInt64();
+            if (n == 0)
+            {
+                return new string[0];
+            }
+            byte[] buf = new byte[n + 1];
+            fixed (byte* p = buf)
+            {
+                if (NativeMethods.ws_client_proxy_challenges(client, p, (UIntPtr)buf.Length, &len) != 0)
+                {
+                    return new string[0];
+                }
+                return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64())).Split('\n');
+            }
         }
 
         /// <summary>Maps a code block to its exception type.</summary>
@@ -157,6 +233,8 @@ namespace WsMachine
             if (code >= 300 && code < 400) return new WsHandshakeException(r, message, httpStatus);
             if (code >= 400 && code < 500) return new WsProtocolException(r, message);
             if (code >= 500 && code < 600) return new WsClosedException(r, message);
+            if (code == (uint)WsResult.ProxyAuthRequired) return new WsProxyAuthenticationException(message, httpStatus, null);
+            if (code >= 600 && code < 700) return new WsProxyException(r, message, httpStatus);
             return new WsException(r, message);
         }
 

@@ -72,6 +72,7 @@ namespace WsMachine
         private DnsJob _dnsJob;
         private string _host;
         private int _port;
+        private bool _viaProxy;
         private IPAddress[] _addresses;
         private int _addressIndex;
         private string _connectError;
@@ -144,12 +145,25 @@ namespace WsMachine
                 throw new WsMisuseException(WsResult.InvalidUrl, "not an absolute URL: " + url);
             }
             WsClient client = new WsClient(config, url); // validates the URL natively
+            string host;
+            int port;
+            try
+            {
+                // The URL's host and port, or the proxy's when the config has one.
+                client.GetConnectAddress(out host, out port);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
             Reset();
             _client = client;
             _url = url;
             _config = config;
-            _host = uri.DnsSafeHost;
-            _port = uri.Port > 0 ? uri.Port : (uri.Scheme == "wss" ? 443 : 80);
+            _host = host;
+            _port = port;
+            _viaProxy = config.Proxy != null;
             IPAddress ip;
             if (IPAddress.TryParse(_host, out ip))
             {
@@ -961,6 +975,12 @@ namespace WsMachine
             _count--;
         }
 
+        /// <summary>"the proxy HOST at " when the socket goes to a proxy (for connect errors), else "".</summary>
+        private string ProxyNote()
+        {
+            return _viaProxy ? "the proxy " + _host + " at " : "";
+        }
+
         private void CheckDns()
         {
             if ((_dns != null && !_dns.IsCompleted) || (_dnsJob != null && !_dnsJob.Done))
@@ -989,7 +1009,7 @@ namespace WsMachine
             catch (SocketException e)
             {
                 FailLocal(WsConnectionState.Failed, new WsClosedException(WsResult.ConnectionLost,
-                    "could not resolve " + _host + ": " + e.SocketErrorCode));
+                    "could not resolve " + (_viaProxy ? "the proxy " : "") + _host + ": " + e.SocketErrorCode));
                 return;
             }
             if (_addresses == null || _addresses.Length == 0)
@@ -1058,7 +1078,7 @@ namespace WsMachine
                     }
                     if (err != SocketError.InProgress)
                     {
-                        _connectError = "connecting to " + a.Address + ":" + _port + " failed: " + err;
+                        _connectError = "connecting to " + ProxyNote() + a.Address + ":" + _port + " failed: " + err;
                         a.Socket.Close();
                         _attempts.RemoveAt(i);
                         i--;
@@ -1094,7 +1114,7 @@ namespace WsMachine
                 SocketError err = e.SocketErrorCode;
                 if (err != SocketError.WouldBlock && err != SocketError.InProgress && err != SocketError.AlreadyInProgress)
                 {
-                    _connectError = "connecting to " + address + ":" + _port + " failed: " + err;
+                    _connectError = "connecting to " + ProxyNote() + address + ":" + _port + " failed: " + err;
                     s.Close();
                     return;
                 }
