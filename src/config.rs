@@ -148,6 +148,8 @@ pub struct Config {
     pub(crate) settings: Settings,
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
+    /// The same without ALPN, for the TLS object.
+    plain_tls: OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Config {
@@ -178,11 +180,13 @@ impl Config {
             },
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 
     fn changed(&mut self) {
         self.tls = OnceCell::new();
+        self.plain_tls = OnceCell::new();
     }
 
     /// Trusts the certificates in `pem` (one or a bundle) as roots, in addition to
@@ -445,7 +449,14 @@ impl Config {
     /// The rustls configuration, built once and cached until a TLS setting changes.
     pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
         self.tls
-            .get_or_try_init(|| crate::tls::build_client_config(self))
+            .get_or_try_init(|| crate::tls::build_client_config(self, &[b"http/1.1"]))
+            .cloned()
+    }
+
+    /// The rustls configuration of the TLS object (no ALPN), built once and cached.
+    pub(crate) fn plain_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        self.plain_tls
+            .get_or_try_init(|| crate::tls_stream::build(self))
             .cloned()
     }
 }
@@ -469,6 +480,7 @@ impl Config {
             settings: self.settings.clone(),
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 }

@@ -48,6 +48,7 @@ mod frame;
 mod handshake;
 pub mod session;
 mod tls;
+pub mod tls_stream;
 mod transport;
 
 pub mod ffi;
@@ -57,3 +58,4 @@ pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
 pub use session::{Client, Message, Poll, PollInto, State};
+pub use tls_stream::{TlsClient, TlsRead, TlsState};

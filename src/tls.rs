@@ -20,8 +20,11 @@ use rustls::{
 use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Builds the rustls client configuration for `config`.
-pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+/// Builds the rustls client configuration for `config`, offering the `alpn` protocols.
+pub(crate) fn build_client_config(
+    config: &Config,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = RootCertStore::empty();
     if config.builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -79,7 +82,7 @@ pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientC
             })?,
         None => builder.with_no_client_auth(),
     };
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tls.resumption = Resumption::store(config.session_store.clone());
     Ok(Arc::new(tls))
 }

@@ -1,4 +1,4 @@
-//! Generation-counted handles for configs and clients.
+//! Generation-counted handles for configs, clients and TLS objects.
 //!
 //! A handle is `generation << 32 | index`. Slots live in segments of 1,024 that are
 //! made on first use and never freed, so looking a handle up takes no table-wide lock:
@@ -14,6 +14,7 @@ use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 use super::result::{set_thread_error, ws_result};
 use crate::config::Config;
 use crate::session::Client;
+use crate::tls_stream::TlsClient;
 
 /// A client with the detail of its last failed call.
 #[derive(Debug)]
@@ -23,10 +24,19 @@ pub(crate) struct ClientSlot {
     pub note: Option<String>,
 }
 
+/// A TLS object with the detail of its last failed call.
+#[derive(Debug)]
+pub(crate) struct TlsSlot {
+    pub tls: TlsClient,
+    /// The message of the last call on this handle that failed.
+    pub note: Option<String>,
+}
+
 #[derive(Debug)]
 pub(crate) enum Object {
     Config(Box<Config>),
     Client(Box<ClientSlot>),
+    Tls(Box<TlsSlot>),
 }
 
 const SEG_SHIFT: u32 = 10;
@@ -136,7 +146,7 @@ pub(crate) fn table_full() -> u32 {
     ws_result::WS_INVALID_STATE as u32
 }
 
-/// Live handles (configs and clients), for leak checks.
+/// Live handles (configs, clients and TLS objects), for leak checks.
 pub(crate) fn count() -> usize {
     ALLOC.lock().live
 }

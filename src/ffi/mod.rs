@@ -17,8 +17,10 @@ mod config;
 mod handles;
 mod panic;
 mod result;
+mod tls;
 mod util;
 
 pub use client::*;
 pub use config::*;
 pub use result::*;
+pub use tls::*;

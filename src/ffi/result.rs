@@ -61,6 +61,10 @@ pub enum ws_result {
     WS_TLS_VERSION = 208,
     /// The server sent bytes that are not valid TLS.
     WS_TLS_CORRUPT = 209,
+    /// `ws_tls_read`: the peer's stream ended without close_notify, after everything
+    /// before the end was read. What arrived may be cut short (a truncation attack
+    /// looks the same); many servers end this way after a complete answer.
+    WS_TLS_TRUNCATED = 210,
 
     /// The opening handshake failed without a more specific code.
     WS_HANDSHAKE_ERROR = 300,
@@ -225,6 +229,7 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
         207 => cstr!("TLS alert received from the server"),
         208 => cstr!("no TLS version or cipher suite in common"),
         209 => cstr!("server sent invalid TLS data"),
+        210 => cstr!("the peer ended the stream without close_notify (possible truncation)"),
         300 => cstr!("WebSocket handshake failed"),
         301 => cstr!("server answered the upgrade with a non-101 HTTP status"),
         302 => cstr!("Sec-WebSocket-Accept mismatch"),
