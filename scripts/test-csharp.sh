@@ -9,7 +9,9 @@
 # error), check that unity-sample/Runtime holds identical copies of the sources and that
 # every package file has a .meta, compile the Unity sample against tests/unity-stub,
 # compile the NUnit tests, make the test PKI, start four echo servers (wss, wss TLS
-# 1.3 only, wss with an expired certificate, plain ws; port 0, "PORT n" read back),
+# 1.3 only, wss with an expired certificate, plain ws) and four Python ssl servers for
+# the TLS object (echo, HTTP over TLS 1.3 only, close_notify, EOF without it; port 0,
+# "PORT n" read back),
 # run nunit-console, and count the results from TestResult.xml.
 # Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl.
 set -euo pipefail
@@ -121,6 +123,26 @@ start_server wss --tls-cert "$C/server.pem" --tls-key "$C/server.key" >/dev/null
 start_server wss13 --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls13-only >/dev/null || fail "TLS 1.3 server did not start"
 start_server expired --tls-cert "$C/expired.pem" --tls-key "$C/expired.key" >/dev/null || fail "expired server did not start"
 start_server ws >/dev/null || fail "ws server did not start"
+start_tls() {  # NAME ARGS... -> a tests/peers/tls_echo_server.py; prints the port
+  local name="$1"; shift
+  : >"$OUT/$name.port"
+  python3 "$ROOT/tests/peers/tls_echo_server.py" --port 0 --cert "$C/server.pem" --key "$C/server.key" "$@" \
+    >"$OUT/$name.port" 2>"$OUT/$name.log" &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 100); do
+    if grep -q '^PORT ' "$OUT/$name.port" 2>/dev/null; then
+      awk '/^PORT /{print $2; exit}' "$OUT/$name.port"; return 0
+    fi
+    sleep 0.1
+  done
+  cat "$OUT/$name.log" >&2
+  return 1
+}
+export WSM_TLS_ECHO_PORT; WSM_TLS_ECHO_PORT=$(start_tls tls_echo --mode echo --tls13-only) || fail "TLS echo server did not start"
+export WSM_TLS_HTTP13_PORT; WSM_TLS_HTTP13_PORT=$(start_tls tls_http13 --mode http --tls13-only) || fail "TLS 1.3 HTTP server did not start"
+export WSM_TLS_NOTIFY_PORT; WSM_TLS_NOTIFY_PORT=$(start_tls tls_notify --mode greet-notify) || fail "TLS close_notify server did not start"
+export WSM_TLS_EOF_PORT; WSM_TLS_EOF_PORT=$(start_tls tls_eof --mode greet-eof) || fail "TLS EOF server did not start"
 export WSM_WSS_PORT; WSM_WSS_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss.port")
 export WSM_WSS13_PORT; WSM_WSS13_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss13.port")
 export WSM_WSS_EXPIRED_PORT; WSM_WSS_EXPIRED_PORT=$(awk '/^PORT /{print $2}' "$OUT/expired.port")
@@ -131,7 +153,7 @@ export WSM_REQUIRE_SERVERS=1
 # base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, for the pinning tests
 export WSM_SERVER_PIN; WSM_SERVER_PIN=$(openssl x509 -pubkey -noout -in "$C/server.pem" \
   | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
-echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT"
+echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT tls:$WSM_TLS_ECHO_PORT,$WSM_TLS_HTTP13_PORT,$WSM_TLS_NOTIFY_PORT,$WSM_TLS_EOF_PORT"
 
 step "nunit-console"
 rm -f "$OUT/TestResult.xml"

@@ -63,6 +63,15 @@ def serve(conn, mode):
         conn.close()
 
 
+def handshake_and_serve(ctx, raw, mode):
+    try:
+        conn = ctx.wrap_socket(raw, server_side=True)
+    except (ssl.SSLError, OSError):
+        raw.close()
+        return
+    serve(conn, mode)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=0)
@@ -91,12 +100,9 @@ def main():
     print("PORT %d" % lsock.getsockname()[1], flush=True)
     while True:
         raw, _ = lsock.accept()
-        try:
-            conn = ctx.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError):
-            raw.close()
-            continue
-        threading.Thread(target=serve, args=(conn, a.mode), daemon=True).start()
+        # The handshake runs in the connection's thread: a client that stalls or fails
+        # never holds up the next one.
+        threading.Thread(target=handshake_and_serve, args=(ctx, raw, a.mode), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ namespace WsMachine.Tests
             string t;
             switch (core)
             {
-                case "uint64_t": case "ws_config": case "ws_client": t = "UInt64"; break;
+                case "uint64_t": case "ws_config": case "ws_client": case "ws_tls": t = "UInt64"; break;
                 case "uint32_t": t = "UInt32"; break;
                 case "uint16_t": t = "UInt16"; break;
                 case "size_t": t = "UIntPtr"; break;
