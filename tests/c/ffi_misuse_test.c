@@ -208,7 +208,7 @@ static void test_result_str(void)
         }
     }
     check(all_distinct, "ws_result_str: every code has its own description");
-    static const uint32_t unknown[] = {3, 99, 108, 199, 210, 299, 307, 399, 404, 499, 503, 899, 901, 0x7fffffffu,
+    static const uint32_t unknown[] = {3, 99, 108, 199, 211, 299, 307, 399, 404, 499, 503, 899, 901, 0x7fffffffu,
                                        0xffffffffu};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = ws_result_str(unknown[i]);
