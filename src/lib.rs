@@ -36,9 +36,15 @@
 //! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
 //! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
 //!
+//! TLS without WebSocket, for any protocol over TCP: [`TlsClient`] (C: `ws_tls_*`),
+//! made from the same [`Config`], with ciphertext in and out through the caller's
+//! buffers and plaintext through [`TlsClient::write`] and [`TlsClient::read`]; see
+//! [`tls_stream`] for its event loop.
+//!
 //! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
-//! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).
+//! state machine), [`tls_stream`] (the TLS object) and `ffi` (the C ABI: handles,
+//! result codes, panic boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod config;
