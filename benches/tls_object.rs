@@ -60,15 +60,15 @@ impl Tls for Wsm {
     fn read(&mut self, buf: &mut [u8]) -> usize {
         let mut n = 0;
         match unsafe { ws_tls_read(self.0, buf.as_mut_ptr(), buf.len(), &mut n) } {
-            0 => n,
-            1 => 0,
-            rc => panic!("ws_tls_read: {rc}"),
+            ws_result::WS_OK => n,
+            ws_result::WS_NEED_INPUT => 0,
+            rc => panic!("ws_tls_read: {rc:?}"),
         }
     }
     fn handshaking(&self) -> bool {
-        let mut s = 0;
+        let mut s = ws_state::WS_STATE_FAILED;
         check(unsafe { ws_tls_state(self.0, &mut s) });
-        s == ws_state::WS_STATE_TLS_HANDSHAKING as u32
+        s == ws_state::WS_STATE_TLS_HANDSHAKING
     }
 }
 

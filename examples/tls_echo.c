@@ -48,7 +48,7 @@ static int connect_tcp(const char *host, const char *port)
     return fd;
 }
 
-static int fail(ws_tls t, uint32_t rc, const char *what)
+static int fail(ws_tls t, ws_result rc, const char *what)
 {
     char msg[512];
     size_t len = 0;
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     if (f) fclose(f);
     ws_config cfg;
     ws_config_new(&cfg);
-    uint32_t rc = ws_config_add_root_pem(cfg, pem, pem_len);
+    ws_result rc = ws_config_add_root_pem(cfg, pem, pem_len);
     if (rc != WS_OK) return fail(0, rc, "CA file");
 
     int fd = connect_tcp(argv[1], argv[2]);
@@ -144,7 +144,8 @@ int main(int argc, char **argv)
         if (n == 0 && !done) return fail(t, WS_CONNECTION_LOST, "EOF");
     }
 
-    uint32_t state = 0, version = 0;
+    ws_state state = 0;
+    ws_tls_version version = 0;
     ws_tls_state(t, &state);
     ws_tls_protocol_version(t, &version);
     int same = echoed == total && memcmp(data, echo, total) == 0;

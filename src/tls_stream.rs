@@ -30,8 +30,8 @@ use std::sync::Arc;
 use rustls::pki_types::ServerName;
 use rustls::ClientConnection;
 
-use crate::config::{Config, Timeouts};
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::config::{Config, Timeouts, TlsVersion};
+use crate::error::{err, Error, ErrorKind, LastError, Result};
 
 /// Decrypted plaintext that may wait unread before `offer_input` stops taking input
 /// (rustls's own bound on received plaintext).
@@ -74,7 +74,7 @@ pub struct TlsClient {
     timeouts: Timeouts,
     insecure: bool,
     failure: Option<Error>,
-    last_error: Option<String>,
+    last_error: LastError,
     /// Decrypted bytes waiting in rustls.
     unread: usize,
     close_sent: bool,
@@ -102,7 +102,7 @@ impl TlsClient {
             timeouts: config.settings.timeouts.clone(),
             insecure: config.settings.insecure,
             failure: None,
-            last_error: None,
+            last_error: LastError::default(),
             unread: 0,
             close_sent: false,
             peer_closed: false,
@@ -131,10 +131,20 @@ impl TlsClient {
         self.failure.as_ref()
     }
 
-    /// The failure in words, or the last notable event (a stream that ended without
-    /// close_notify).
+    /// The last error in words: the failure if the connection failed, else the newer
+    /// of a stream that ended without close_notify and the last call refused with an
+    /// error that was passed to [`TlsClient::note_rejected`].
     pub fn last_error(&self) -> Option<&str> {
-        self.last_error.as_deref()
+        match &self.failure {
+            Some(e) => Some(e.message()),
+            None => self.last_error.newest(),
+        }
+    }
+
+    /// Records that a call was refused with `e`, so that [`TlsClient::last_error`]
+    /// reports it until something newer happens (the C ABI records every refused call).
+    pub fn note_rejected(&mut self, e: &Error) {
+        self.last_error.rejected(e.message());
     }
 
     /// Whether the session was resumed from an earlier connection of the same config.
@@ -149,8 +159,13 @@ impl TlsClient {
     }
 
     /// The negotiated protocol version, once known.
-    pub fn protocol_version(&self) -> Option<rustls::ProtocolVersion> {
-        self.conn.protocol_version()
+    pub fn protocol_version(&self) -> Option<TlsVersion> {
+        match self.conn.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
+            rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
+            // rustls speaks no other version.
+            _ => None,
+        }
     }
 
     /// The negotiated cipher suite's IANA name (`"TLS13_AES_128_GCM_SHA256"`), once known.
@@ -175,7 +190,6 @@ impl TlsClient {
     /// Records a fatal error (sticky). An alert rustls queued stays in the output.
     fn fail(&mut self, e: Error) -> Error {
         if self.failure.is_none() {
-            self.last_error = Some(e.message().to_string());
             self.failure = Some(e);
         }
         self.failure.clone().expect("recorded above")
@@ -255,9 +269,8 @@ impl TlsClient {
         }
         // Tell rustls, so that its reader reports the unclean end.
         let _ = self.conn.read_tls(&mut &[][..]);
-        self.last_error = Some(
-            "the peer closed the connection without close_notify: the data may be truncated"
-                .to_string(),
+        self.last_error.event(
+            "the peer closed the connection without close_notify: the data may be truncated",
         );
         Ok(())
     }

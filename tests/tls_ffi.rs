@@ -12,10 +12,10 @@ use common::*;
 use rustls::ServerConnection;
 use wsmachine::ffi::*;
 
-const OK: u32 = ws_result::WS_OK as u32;
+const OK: ws_result = ws_result::WS_OK;
 
-fn code(r: ws_result) -> u32 {
-    r as u32
+fn code(r: ws_result) -> ws_result {
+    r
 }
 
 fn config_trusting(pki: &Pki) -> ws_config {
@@ -29,11 +29,11 @@ fn config_trusting(pki: &Pki) -> ws_config {
     cfg
 }
 
-fn new_tls(cfg: ws_config, name: &str) -> Result<ws_tls, u32> {
+fn new_tls(cfg: ws_config, name: &str) -> Result<ws_tls, ws_result> {
     let name = CString::new(name).unwrap();
     let mut t = 0;
     match unsafe { ws_tls_new(cfg, name.as_ptr(), &mut t) } {
-        0 => Ok(t),
+        ws_result::WS_OK => Ok(t),
         rc => {
             assert_eq!(t, 0, "out_tls written only on success");
             Err(rc)
@@ -42,9 +42,9 @@ fn new_tls(cfg: ws_config, name: &str) -> Result<ws_tls, u32> {
 }
 
 fn state(t: ws_tls) -> u32 {
-    let mut s = 0;
+    let mut s = ws_state::WS_STATE_FAILED;
     assert_eq!(unsafe { ws_tls_state(t, &mut s) }, OK);
-    s
+    s as u32
 }
 
 fn last_error(t: ws_tls) -> String {
@@ -88,7 +88,7 @@ impl Pair {
     }
 
     /// Client to server, then server to client (offered `step` bytes at a time).
-    fn pump(&mut self) -> u32 {
+    fn pump(&mut self) -> ws_result {
         let mut buf = [0u8; 4096];
         loop {
             let mut n = 0;
@@ -126,7 +126,7 @@ impl Pair {
         rc
     }
 
-    fn read_all(&mut self) -> (Vec<u8>, u32) {
+    fn read_all(&mut self) -> (Vec<u8>, ws_result) {
         let mut got = Vec::new();
         let mut buf = [0u8; 1000];
         loop {
@@ -165,9 +165,9 @@ fn echo_through_the_exports_one_byte_per_offer() {
     let mut early = [0u8; 5];
     p.server.reader().read_exact(&mut early).unwrap();
     assert_eq!(&early, b"early");
-    let mut v = 0;
+    let mut v = ws_tls_version::WS_TLS_VERSION_1_2;
     assert_eq!(unsafe { ws_tls_protocol_version(p.t, &mut v) }, OK);
-    assert_eq!(v, 13);
+    assert_eq!(v, ws_tls_version::WS_TLS_VERSION_1_3);
     let mut name = [0u8; 64];
     let mut len = 0;
     assert_eq!(
@@ -312,7 +312,7 @@ fn handles_and_pointers() {
         code(ws_result::WS_INVALID_HANDLE)
     );
     // A config handle is not a TLS handle, and a TLS handle is not a client handle.
-    let mut s = 0;
+    let mut s = ws_state::WS_STATE_FAILED;
     assert_eq!(
         unsafe { ws_tls_state(cfg, &mut s) },
         code(ws_result::WS_INVALID_HANDLE)

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use wsmachine::{Config, ErrorKind, Limits, TlsClient, TlsRead, TlsState};
+use wsmachine::{Config, ErrorKind, Limits, TlsClient, TlsRead, TlsState, TlsVersion};
 
 // ----- test PKI ----------------------------------------------------------------------
 
@@ -306,7 +306,7 @@ fn fails_with(config: &Config, name: &str, port: u16) -> wsmachine::Error {
 
 // ----- Python ssl --------------------------------------------------------------------
 
-fn echo_sizes(version_flag: &str, version: rustls::ProtocolVersion) {
+fn echo_sizes(version_flag: &str, version: TlsVersion) {
     let peer = Peer::python(&["--mode", "echo", version_flag]);
     let mut c = Conn::open(&trusting_config(), "localhost", peer.port);
     // Written before the handshake completes: buffered, sent once it does.
@@ -326,12 +326,12 @@ fn echo_sizes(version_flag: &str, version: rustls::ProtocolVersion) {
 
 #[test]
 fn python_echo_1_byte_to_8_mib_tls13() {
-    echo_sizes("--tls13-only", rustls::ProtocolVersion::TLSv1_3);
+    echo_sizes("--tls13-only", TlsVersion::Tls13);
 }
 
 #[test]
 fn python_echo_1_byte_to_8_mib_tls12() {
-    echo_sizes("--tls12-only", rustls::ProtocolVersion::TLSv1_2);
+    echo_sizes("--tls12-only", TlsVersion::Tls12);
 }
 
 #[test]
@@ -477,7 +477,7 @@ fn write_back_pressure_at_the_pending_output_limit() {
 
 // ----- openssl s_server ----------------------------------------------------------------
 
-fn openssl_case(flag: &str, version: rustls::ProtocolVersion) {
+fn openssl_case(flag: &str, version: TlsVersion) {
     let peer = Peer::openssl(&[flag]);
     let mut c = Conn::open(&trusting_config(), "localhost", peer.port);
     c.handshake().unwrap();
@@ -494,12 +494,12 @@ fn openssl_case(flag: &str, version: rustls::ProtocolVersion) {
 
 #[test]
 fn openssl_s_server_tls13() {
-    openssl_case("-tls1_3", rustls::ProtocolVersion::TLSv1_3);
+    openssl_case("-tls1_3", TlsVersion::Tls13);
 }
 
 #[test]
 fn openssl_s_server_tls12() {
-    openssl_case("-tls1_2", rustls::ProtocolVersion::TLSv1_2);
+    openssl_case("-tls1_2", TlsVersion::Tls12);
 }
 
 #[test]

@@ -22,43 +22,57 @@
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::config::ws_config;
-use super::handles::{self, Object, TlsSlot};
-use super::panic::{describe, guard};
-use super::result::{code_of, set_thread_error, ws_result::*, ws_state};
-use super::util::{copy_str_out, in_slice, in_str, out_slice, write_out};
+use super::client::ws_state;
+use super::config::{with_config, ws_config, ws_tls_version};
+use super::handles::{self, Object};
+use super::panic::{boundary, describe};
+use super::result::{ws_result, ws_result::*, Fail};
+use super::util::{in_slice, in_str, out_ptr, out_slice, StrOut};
+use crate::config::TlsVersion;
 use crate::error::Error;
 use crate::tls_stream::{TlsClient, TlsRead, TlsState};
 
-/// A TLS object handle: a generation-counted `uint64_t`; 0 is never valid.
+/// A TLS object handle: a generation-counted uint64_t; 0 is never valid.
 pub type ws_tls = u64;
 
-/// Records an error on the handle and the thread; returns its code.
-fn note(slot: &mut TlsSlot, e: &Error) -> u32 {
-    set_thread_error(e.message());
-    slot.note = Some(e.message().to_string());
-    code_of(e.kind())
+impl From<TlsState> for ws_state {
+    fn from(state: TlsState) -> Self {
+        match state {
+            TlsState::Handshaking => ws_state::WS_STATE_TLS_HANDSHAKING,
+            TlsState::Open => ws_state::WS_STATE_OPEN,
+            TlsState::Closing => ws_state::WS_STATE_CLOSING,
+            TlsState::Closed => ws_state::WS_STATE_CLOSED,
+            TlsState::Failed => ws_state::WS_STATE_FAILED,
+        }
+    }
 }
 
-/// Runs `f` on the TLS object behind `t` inside the panic boundary. A panic poisons
-/// this object only: it fails with `WS_PANIC` from then on.
-fn with_tls(t: ws_tls, f: impl FnOnce(&mut TlsSlot) -> u32) -> u32 {
-    guard(|| {
-        let mut obj = handles::lock(t);
-        let Some(Object::Tls(slot)) = obj.as_deref_mut() else {
-            set_thread_error("invalid, stale or wrong-type TLS handle");
-            return WS_INVALID_HANDLE as u32;
-        };
-        match catch_unwind(AssertUnwindSafe(|| f(slot))) {
-            Ok(code) => code,
-            Err(payload) => {
-                let what = describe(&*payload);
-                slot.tls.poison(&what);
-                set_thread_error(&format!("internal error (panic): {what}"));
-                WS_PANIC as u32
-            }
+/// Runs `f` on the TLS object behind `t`. An error is recorded on the object (for
+/// `ws_tls_last_error`) and returned as a `Fail` (for the code and `ws_last_error`).
+/// A panic poisons this object only: it fails with `WS_PANIC` from then on.
+fn with_tls<T>(t: ws_tls, f: impl FnOnce(&mut TlsClient) -> Result<T, Error>) -> Result<T, Fail> {
+    let mut obj = handles::lock(t);
+    let Some(Object::Tls(tls)) = obj.as_deref_mut() else {
+        return Err(Fail::new(
+            WS_INVALID_HANDLE,
+            "invalid, stale or wrong-type TLS handle",
+        ));
+    };
+    match catch_unwind(AssertUnwindSafe(|| f(tls))) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            tls.note_rejected(&e);
+            Err(e.into())
         }
-    })
+        Err(payload) => {
+            let what = describe(&*payload);
+            tls.poison(&what);
+            Err(Fail::new(
+                WS_PANIC,
+                format!("internal error (panic): {what}"),
+            ))
+        }
+    }
 }
 
 /// Creates a TLS client connection to `server_name`: a DNS host name or an IP
@@ -74,45 +88,20 @@ fn with_tls(t: ws_tls, f: impl FnOnce(&mut TlsSlot) -> u32) -> u32 {
 /// Returns `WS_OK` and writes `*out_tls`; `WS_INVALID_ARGUMENT` (not a valid name, or
 /// not UTF-8), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`, `WS_INVALID_CONFIG`,
 /// or `WS_INVALID_STATE` when 4,194,304 handles are already live.
-///
-/// # Safety
-/// `server_name` must be a NUL-terminated string; `out_tls` writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_new(
     cfg: ws_config,
     server_name: *const c_char,
     out_tls: *mut ws_tls,
-) -> u32 {
-    guard(|| {
-        if out_tls.is_null() {
-            return WS_NULL_POINTER as u32;
-        }
-        // SAFETY: the caller guarantees a NUL-terminated string.
-        let name = match unsafe { in_str(server_name) } {
-            Ok(n) => n,
-            Err(code) => return code,
-        };
-        let tls = match handles::lock(cfg).as_deref() {
-            Some(Object::Config(config)) => TlsClient::new(config, name),
-            _ => {
-                set_thread_error("invalid, stale or wrong-type config handle");
-                return WS_INVALID_HANDLE as u32;
-            }
-        };
-        match tls {
-            Ok(tls) => {
-                let slot = TlsSlot { tls, note: None };
-                match handles::insert(Object::Tls(Box::new(slot))) {
-                    // SAFETY: checked non-null; writable per the caller's contract.
-                    Some(h) => unsafe { write_out(out_tls, h) },
-                    None => handles::table_full(),
-                }
-            }
-            Err(e) => {
-                set_thread_error(e.message());
-                code_of(e.kind())
-            }
-        }
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable ws_tls (or NULL, refused here).
+        let out = unsafe { out_ptr(out_tls) }?;
+        // SAFETY: the caller passes a NUL-terminated string (or NULL, refused here).
+        let name = unsafe { in_str(server_name) }?;
+        let tls = with_config(cfg, |config| TlsClient::new(config, name))?;
+        out.write(handles::insert_or_fail(Object::Tls(Box::new(tls)))?);
+        Ok(WS_OK)
     })
 }
 
@@ -120,10 +109,10 @@ pub unsafe extern "C" fn ws_tls_new(
 /// for a clean shutdown. Freeing 0, a stale handle, or freeing twice does nothing.
 /// Returns `WS_OK`.
 #[no_mangle]
-pub extern "C" fn ws_tls_free(t: ws_tls) -> u32 {
-    guard(|| {
+pub extern "C" fn ws_tls_free(t: ws_tls) -> ws_result {
+    boundary(|| {
         handles::remove(t, |o| matches!(o, Object::Tls(_)));
-        WS_OK as u32
+        Ok(WS_OK)
     })
 }
 
@@ -141,29 +130,18 @@ pub extern "C" fn ws_tls_free(t: ws_tls) -> u32 {
 /// or close_notify during the handshake; sticky: every later call returns it, and the
 /// alert telling the peer why waits in `ws_tls_read_output`); `WS_NULL_POINTER`;
 /// `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `data` must point to `len` readable bytes (or be NULL with `len` 0);
-/// `out_consumed` writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_offer_input(
     t: ws_tls,
     data: *const u8,
     len: usize,
     out_consumed: *mut usize,
-) -> u32 {
-    if out_consumed.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: the caller guarantees `data` and `len`.
-    let data = match unsafe { in_slice(data, len) } {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    with_tls(t, |s| match s.tls.offer_input(data) {
-        // SAFETY: checked non-null above.
-        Ok(n) => unsafe { write_out(out_consumed, n) },
-        Err(e) => note(s, &e),
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes len readable bytes at data and a writable size_t.
+        let (data, out) = unsafe { (in_slice(data, len)?, out_ptr(out_consumed)?) };
+        out.write(with_tls(t, |tls| tls.offer_input(data))?);
+        Ok(WS_OK)
     })
 }
 
@@ -175,33 +153,20 @@ pub unsafe extern "C" fn ws_tls_offer_input(
 /// `ws_tls_wants_write` tells whether anything is). After a failure the pending alert
 /// is still handed out with `WS_OK`; once it is gone the failure code is returned with
 /// `*out_len = 0`. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
-/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_read_output(
     t: ws_tls,
     buf: *mut u8,
     cap: usize,
     out_len: *mut usize,
-) -> u32 {
-    if out_len.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: the caller guarantees `buf` and `cap`.
-    let buf = match unsafe { out_slice(buf, cap) } {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    with_tls(t, |s| match s.tls.read_output(buf) {
-        // SAFETY: checked non-null above.
-        Ok(n) => unsafe { write_out(out_len, n) },
-        Err(e) => {
-            // SAFETY: checked non-null above.
-            unsafe { *out_len = 0 };
-            note(s, &e)
-        }
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf and a writable size_t.
+        let (buf, out) = unsafe { (out_slice(buf, cap)?, out_ptr(out_len)?) };
+        // Documented exception: *out_len is 0 after a failure.
+        let n = with_tls(t, |tls| tls.read_output(buf).inspect_err(|_| out.write(0)))?;
+        out.write(n);
+        Ok(WS_OK)
     })
 }
 
@@ -214,29 +179,18 @@ pub unsafe extern "C" fn ws_tls_read_output(
 ///
 /// Returns `WS_OK`; `WS_ALREADY_CLOSED` after `ws_tls_close`; the failure code;
 /// `WS_NULL_POINTER`; `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `data` must point to `len` readable bytes (or be NULL with `len` 0);
-/// `out_consumed` writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_write(
     t: ws_tls,
     data: *const u8,
     len: usize,
     out_consumed: *mut usize,
-) -> u32 {
-    if out_consumed.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: the caller guarantees `data` and `len`.
-    let data = match unsafe { in_slice(data, len) } {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    with_tls(t, |s| match s.tls.write(data) {
-        // SAFETY: checked non-null above.
-        Ok(n) => unsafe { write_out(out_consumed, n) },
-        Err(e) => note(s, &e),
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes len readable bytes at data and a writable size_t.
+        let (data, out) = unsafe { (in_slice(data, len)?, out_ptr(out_consumed)?) };
+        out.write(with_tls(t, |tls| tls.write(data))?);
+        Ok(WS_OK)
     })
 }
 
@@ -250,35 +204,28 @@ pub unsafe extern "C" fn ws_tls_write(
 /// the state is not failed). Plaintext that arrived before a failure is still
 /// delivered, then the failure code is returned. Also `WS_NULL_POINTER`,
 /// `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
-/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_read(
     t: ws_tls,
     buf: *mut u8,
     cap: usize,
     out_len: *mut usize,
-) -> u32 {
-    if out_len.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: the caller guarantees `buf` and `cap`.
-    let buf = match unsafe { out_slice(buf, cap) } {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    with_tls(t, |s| match s.tls.read(buf) {
-        // SAFETY: checked non-null above.
-        Ok(TlsRead::Data(n)) => unsafe { write_out(out_len, n) },
-        Ok(TlsRead::NeedInput) => WS_NEED_INPUT as u32,
-        Ok(TlsRead::Closed) => WS_CLOSED as u32,
-        Ok(TlsRead::Truncated) => {
-            set_thread_error(s.tls.last_error().unwrap_or("truncated"));
-            WS_TLS_TRUNCATED as u32
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf and a writable size_t.
+        let (buf, out) = unsafe { (out_slice(buf, cap)?, out_ptr(out_len)?) };
+        match with_tls(t, |tls| tls.read(buf))? {
+            TlsRead::Data(n) => {
+                out.write(n);
+                Ok(WS_OK)
+            }
+            TlsRead::NeedInput => Ok(WS_NEED_INPUT),
+            TlsRead::Closed => Ok(WS_CLOSED),
+            TlsRead::Truncated => Err(Fail::new(
+                WS_TLS_TRUNCATED,
+                "the peer closed the connection without close_notify: the data may be truncated",
+            )),
         }
-        Err(e) => note(s, &e),
     })
 }
 
@@ -290,10 +237,10 @@ pub unsafe extern "C" fn ws_tls_read(
 /// Returns `WS_OK`; `WS_INVALID_STATE` before the handshake completed (free the
 /// object instead); the failure code; `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_tls_close(t: ws_tls) -> u32 {
-    with_tls(t, |s| match s.tls.close() {
-        Ok(()) => WS_OK as u32,
-        Err(e) => note(s, &e),
+pub extern "C" fn ws_tls_close(t: ws_tls) -> ws_result {
+    boundary(|| {
+        with_tls(t, |tls| tls.close())?;
+        Ok(WS_OK)
     })
 }
 
@@ -305,10 +252,10 @@ pub extern "C" fn ws_tls_close(t: ws_tls) -> u32 {
 ///
 /// Returns `WS_OK`, `WS_TIMEOUT`, the failure code or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_tls_tick(t: ws_tls, now_ms: u64) -> u32 {
-    with_tls(t, |s| match s.tls.tick(now_ms) {
-        Ok(()) => WS_OK as u32,
-        Err(e) => note(s, &e),
+pub extern "C" fn ws_tls_tick(t: ws_tls, now_ms: u64) -> ws_result {
+    boundary(|| {
+        with_tls(t, |tls| tls.tick(now_ms))?;
+        Ok(WS_OK)
     })
 }
 
@@ -316,34 +263,28 @@ pub extern "C" fn ws_tls_tick(t: ws_tls, now_ms: u64) -> u32 {
 /// `*out_deadline_ms`: 0 before the first tick, `WS_NO_DEADLINE` (`UINT64_MAX`) once
 /// the handshake completed or when no timer runs.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_deadline_ms` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_next_deadline(t: ws_tls, out_deadline_ms: *mut u64) -> u32 {
-    if out_deadline_ms.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: checked non-null above.
-    with_tls(t, |s| unsafe {
-        write_out(out_deadline_ms, s.tls.next_deadline().unwrap_or(u64::MAX))
+pub unsafe extern "C" fn ws_tls_next_deadline(t: ws_tls, out_deadline_ms: *mut u64) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let out = unsafe { out_ptr(out_deadline_ms) }?;
+        out.write(with_tls(t, |tls| {
+            Ok(tls.next_deadline().unwrap_or(u64::MAX))
+        })?);
+        Ok(WS_OK)
     })
 }
 
 /// Writes 1 to `*out_wants` when ciphertext waits for `ws_tls_read_output` (wait for
 /// the socket to be writable), else 0. Returns `WS_OK`, `WS_NULL_POINTER` or
 /// `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_wants` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_wants_write(t: ws_tls, out_wants: *mut u32) -> u32 {
-    if out_wants.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: checked non-null above.
-    with_tls(t, |s| unsafe {
-        write_out(out_wants, s.tls.wants_write() as u32)
+pub unsafe extern "C" fn ws_tls_wants_write(t: ws_tls, out_wants: *mut u32) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let out = unsafe { out_ptr(out_wants) }?;
+        out.write(with_tls(t, |tls| Ok(tls.wants_write().into()))?);
+        Ok(WS_OK)
     })
 }
 
@@ -352,24 +293,13 @@ pub unsafe extern "C" fn ws_tls_wants_write(t: ws_tls, out_wants: *mut u32) -> u
 /// or received, EOF, or final bytes still in the output), `WS_STATE_CLOSED` (both
 /// sides ended and the output is drained), `WS_STATE_FAILED`. Works in every state.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_state` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_state(t: ws_tls, out_state: *mut u32) -> u32 {
-    if out_state.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    with_tls(t, |s| {
-        let st = match s.tls.state() {
-            TlsState::Handshaking => ws_state::WS_STATE_TLS_HANDSHAKING,
-            TlsState::Open => ws_state::WS_STATE_OPEN,
-            TlsState::Closing => ws_state::WS_STATE_CLOSING,
-            TlsState::Closed => ws_state::WS_STATE_CLOSED,
-            TlsState::Failed => ws_state::WS_STATE_FAILED,
-        };
-        // SAFETY: checked non-null above.
-        unsafe { write_out(out_state, st as u32) }
+pub unsafe extern "C" fn ws_tls_state(t: ws_tls, out_state: *mut ws_state) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let out = unsafe { out_ptr(out_state) }?;
+        out.write(with_tls(t, |tls| Ok(tls.state().into()))?);
+        Ok(WS_OK)
     })
 }
 
@@ -377,46 +307,41 @@ pub unsafe extern "C" fn ws_tls_state(t: ws_tls, out_state: *mut u32) -> u32 {
 /// last failed call on it, else a stream that ended without close_notify. Same
 /// copy-out convention as `ws_client_last_error` (`*out_len` = full length, 0 = none).
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
-/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_last_error(
     t: ws_tls,
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
-) -> u32 {
-    with_tls(t, |s| {
-        let msg = match s.tls.failure() {
-            Some(e) => e.message(),
-            None => s.note.as_deref().or(s.tls.last_error()).unwrap_or(""),
-        };
-        // SAFETY: the caller guarantees `buf`/`cap` and `out_len`.
-        unsafe { copy_str_out(msg, buf, cap, out_len) }
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf and a writable size_t.
+        let out = unsafe { StrOut::new(buf, cap, out_len) }?;
+        with_tls(t, |tls| {
+            out.write(tls.last_error().unwrap_or(""));
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
 /// Writes the negotiated TLS version to `*out_version`: 12 or 13
 /// (`ws_tls_version` values), or 0 before the handshake completed.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_version` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_protocol_version(t: ws_tls, out_version: *mut u32) -> u32 {
-    if out_version.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    with_tls(t, |s| {
-        let v = match s.tls.protocol_version() {
-            Some(rustls::ProtocolVersion::TLSv1_3) => 13,
-            Some(rustls::ProtocolVersion::TLSv1_2) => 12,
-            _ => 0,
-        };
-        // SAFETY: checked non-null above.
-        unsafe { write_out(out_version, v) }
+pub unsafe extern "C" fn ws_tls_protocol_version(
+    t: ws_tls,
+    out_version: *mut ws_tls_version,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable ws_tls_version (or NULL, refused here).
+        let out = unsafe { out_ptr(out_version) }?;
+        match with_tls(t, |tls| Ok(tls.protocol_version()))? {
+            Some(TlsVersion::Tls12) => out.write(ws_tls_version::WS_TLS_VERSION_1_2),
+            Some(TlsVersion::Tls13) => out.write(ws_tls_version::WS_TLS_VERSION_1_3),
+            None => out.write_u32(0),
+        }
+        Ok(WS_OK)
     })
 }
 
@@ -424,60 +349,56 @@ pub unsafe extern "C" fn ws_tls_protocol_version(t: ws_tls, out_version: *mut u3
 /// "TLS13_AES_128_GCM_SHA256"; empty before the handshake completed), with the
 /// `ws_client_last_error` copy-out convention.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
-/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn ws_tls_cipher_suite(
     t: ws_tls,
     buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
-) -> u32 {
-    with_tls(t, |s| {
-        let name = s.tls.cipher_suite().unwrap_or_default();
-        // SAFETY: the caller guarantees `buf`/`cap` and `out_len`.
-        unsafe { copy_str_out(&name, buf, cap, out_len) }
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf and a writable size_t.
+        let out = unsafe { StrOut::new(buf, cap, out_len) }?;
+        with_tls(t, |tls| {
+            out.write(&tls.cipher_suite().unwrap_or_default());
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
 /// Writes 1 to `*out_resumed` when the session was resumed from an earlier
 /// connection of the same config (TLS 1.3 ticket or TLS 1.2 session), else 0.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_resumed` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_is_resumed(t: ws_tls, out_resumed: *mut u32) -> u32 {
-    if out_resumed.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: checked non-null above.
-    with_tls(t, |s| unsafe {
-        write_out(out_resumed, s.tls.is_resumed() as u32)
+pub unsafe extern "C" fn ws_tls_is_resumed(t: ws_tls, out_resumed: *mut u32) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let out = unsafe { out_ptr(out_resumed) }?;
+        out.write(with_tls(t, |tls| Ok(tls.is_resumed().into()))?);
+        Ok(WS_OK)
     })
 }
 
 /// Writes 1 to `*out_insecure` when certificate verification is off for this object
 /// (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
 /// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `out_insecure` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn ws_tls_is_insecure(t: ws_tls, out_insecure: *mut u32) -> u32 {
-    if out_insecure.is_null() {
-        return WS_NULL_POINTER as u32;
-    }
-    // SAFETY: checked non-null above.
-    with_tls(t, |s| unsafe {
-        write_out(out_insecure, s.tls.is_insecure() as u32)
+pub unsafe extern "C" fn ws_tls_is_insecure(t: ws_tls, out_insecure: *mut u32) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let out = unsafe { out_ptr(out_insecure) }?;
+        out.write(with_tls(t, |tls| Ok(tls.is_insecure().into()))?);
+        Ok(WS_OK)
     })
 }
 
 /// Test hook (Rust only, not exported to C): panics inside the boundary of `t`.
 #[doc(hidden)]
-pub fn __test_tls_panic_inside(t: ws_tls) -> u32 {
-    with_tls(t, |_| panic!("forced by a test"))
+pub fn __test_tls_panic_inside(t: ws_tls) -> ws_result {
+    boundary(|| {
+        with_tls(t, |_| -> Result<ws_result, Error> {
+            panic!("forced by a test")
+        })
+    })
 }
