@@ -162,6 +162,26 @@ namespace WsMachine
             get { return false; }
         }
 
+        /// <summary>True: <see cref="ReadTimeout"/> and <see cref="WriteTimeout"/> are the socket's receive and send timeouts.</summary>
+        public override bool CanTimeout
+        {
+            get { return true; }
+        }
+
+        /// <summary>The socket's receive timeout in ms (0 or -1: none); a read that times out throws an <see cref="IOException"/> and the stream stays usable.</summary>
+        public override int ReadTimeout
+        {
+            get { return _socket.ReceiveTimeout; }
+            set { _socket.ReceiveTimeout = value; }
+        }
+
+        /// <summary>The socket's send timeout in ms (0 or -1: none); a write that times out throws an <see cref="IOException"/>.</summary>
+        public override int WriteTimeout
+        {
+            get { return _socket.SendTimeout; }
+            set { _socket.SendTimeout = value; }
+        }
+
         /// <inheritdoc />
         public override long Length
         {

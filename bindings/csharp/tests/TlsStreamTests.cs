@@ -148,6 +148,21 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void ReadTimeoutThrowsAndTheStreamStaysUsable()
+        {
+            using (var tls = Open("WSM_TLS_ECHO_PORT"))
+            {
+                Assert.IsTrue(tls.CanTimeout);
+                tls.ReadTimeout = 200;
+                Assert.AreEqual(200, tls.ReadTimeout);
+                Assert.Throws<IOException>(() => tls.Read(new byte[10], 0, 10), "nothing arrives: timeout");
+                tls.ReadTimeout = 30000;
+                tls.Write(new byte[] { 7, 8, 9 }, 0, 3);
+                CollectionAssert.AreEqual(new byte[] { 7, 8, 9 }, ReadExactly(tls, 3, 3));
+            }
+        }
+
+        [Test]
         public void DisposeSendsCloseNotify()
         {
             // The echo server answers close_notify with its own and closes the socket;
