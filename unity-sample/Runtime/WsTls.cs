@@ -121,11 +121,28 @@ namespace WsMachine
         {
             ulong h = Handle;
             Ensure.Range(buffer, offset, count, "buffer");
-            UIntPtr used;
             fixed (byte* p = buffer)
             {
-                Ensure.TlsSuccess(NativeMethods.ws_tls_offer_input(h, count == 0 ? null : p + offset, (UIntPtr)count, &used), h);
+                return OfferInput(h, count == 0 ? null : p + offset, count);
             }
+        }
+
+        /// <summary>Offers ciphertext received from the socket (see <see cref="OfferInput(byte[], int, int)"/>); an empty span means EOF.</summary>
+        /// <param name="data">The received bytes.</param>
+        /// <returns>How many bytes were taken.</returns>
+        public int OfferInput(ReadOnlySpan<byte> data)
+        {
+            ulong h = Handle;
+            fixed (byte* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(data))
+            {
+                return OfferInput(h, data.Length == 0 ? null : p, data.Length);
+            }
+        }
+
+        private int OfferInput(ulong h, byte* p, int count)
+        {
+            UIntPtr used;
+            Ensure.TlsSuccess(NativeMethods.ws_tls_offer_input(h, p, (UIntPtr)count, &used), h);
             return (int)used.ToUInt64();
         }
 
@@ -150,11 +167,28 @@ namespace WsMachine
         {
             ulong h = Handle;
             Ensure.Range(buffer, offset, count, "buffer");
-            UIntPtr n;
             fixed (byte* p = buffer)
             {
-                Ensure.TlsSuccess(NativeMethods.ws_tls_read_output(h, count == 0 ? null : p + offset, (UIntPtr)count, &n), h);
+                return ReadOutput(h, count == 0 ? null : p + offset, count);
             }
+        }
+
+        /// <summary>Copies ciphertext for the socket into <paramref name="buffer"/> (see <see cref="ReadOutput(byte[], int, int)"/>).</summary>
+        /// <param name="buffer">Destination.</param>
+        /// <returns>Bytes copied; 0 when nothing is pending.</returns>
+        public int ReadOutput(Span<byte> buffer)
+        {
+            ulong h = Handle;
+            fixed (byte* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer))
+            {
+                return ReadOutput(h, buffer.Length == 0 ? null : p, buffer.Length);
+            }
+        }
+
+        private int ReadOutput(ulong h, byte* p, int count)
+        {
+            UIntPtr n;
+            Ensure.TlsSuccess(NativeMethods.ws_tls_read_output(h, p, (UIntPtr)count, &n), h);
             return (int)n.ToUInt64();
         }
 
@@ -171,11 +205,28 @@ namespace WsMachine
         {
             ulong h = Handle;
             Ensure.Range(buffer, offset, count, "buffer");
-            UIntPtr used;
             fixed (byte* p = buffer)
             {
-                Ensure.TlsSuccess(NativeMethods.ws_tls_write(h, count == 0 ? null : p + offset, (UIntPtr)count, &used), h);
+                return Write(h, count == 0 ? null : p + offset, count);
             }
+        }
+
+        /// <summary>Queues plaintext to send (see <see cref="Write(byte[], int, int)"/>).</summary>
+        /// <param name="data">The plaintext.</param>
+        /// <returns>How many bytes were taken.</returns>
+        public int Write(ReadOnlySpan<byte> data)
+        {
+            ulong h = Handle;
+            fixed (byte* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(data))
+            {
+                return Write(h, data.Length == 0 ? null : p, data.Length);
+            }
+        }
+
+        private int Write(ulong h, byte* p, int count)
+        {
+            UIntPtr used;
+            Ensure.TlsSuccess(NativeMethods.ws_tls_write(h, p, (UIntPtr)count, &used), h);
             return (int)used.ToUInt64();
         }
 
@@ -193,12 +244,29 @@ namespace WsMachine
         {
             ulong h = Handle;
             Ensure.Range(buffer, offset, count, "buffer");
-            UIntPtr n;
-            uint code;
             fixed (byte* p = buffer)
             {
-                code = NativeMethods.ws_tls_read(h, count == 0 ? null : p + offset, (UIntPtr)count, &n);
+                return Read(h, count == 0 ? null : p + offset, count, out read);
             }
+        }
+
+        /// <summary>Copies decrypted plaintext into <paramref name="buffer"/> (see <see cref="Read(byte[], int, int, out int)"/>).</summary>
+        /// <param name="buffer">Destination.</param>
+        /// <param name="read">Bytes copied.</param>
+        /// <returns>What happened.</returns>
+        public WsTlsReadStatus Read(Span<byte> buffer, out int read)
+        {
+            ulong h = Handle;
+            fixed (byte* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer))
+            {
+                return Read(h, buffer.Length == 0 ? null : p, buffer.Length, out read);
+            }
+        }
+
+        private WsTlsReadStatus Read(ulong h, byte* p, int count, out int read)
+        {
+            UIntPtr n;
+            uint code = NativeMethods.ws_tls_read(h, p, (UIntPtr)count, &n);
             read = 0;
             switch (code)
             {

@@ -234,6 +234,52 @@ namespace WsMachine.Tests
         }
 
         [Test]
+        public void HandshakeTimeoutOnASilentServer()
+        {
+            // A TCP server that accepts and never answers: the config's handshake timeout
+            // (on the stream's own clock) ends the wait.
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            try
+            {
+                int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                var sock = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sock.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                using (var accepted = listener.AcceptSocket())
+                using (var cfg = TestEnv.TrustedConfig().SetHandshakeTimeout(300))
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    Assert.Throws<WsTimeoutException>(() => new WsTlsStream(sock, cfg, "localhost"));
+                    Assert.That(clock.ElapsedMilliseconds, Is.InRange(250, 10000));
+                }
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        [Test]
+        public void SpanOverloadsOfTheSansIoObject()
+        {
+            using (var cfg = TestEnv.TrustedConfig())
+            using (var tls = new WsTls(cfg, "localhost"))
+            {
+                Assert.AreEqual(3, tls.Write(new ReadOnlySpan<byte>(new byte[] { 1, 2, 3 })));
+                Span<byte> hello = new byte[4096];
+                int n = tls.ReadOutput(hello);
+                Assert.That(n, Is.GreaterThan(0));
+                Assert.AreEqual(0x16, hello[0], "a handshake record");
+                int got;
+                Assert.AreEqual(WsTlsReadStatus.NeedInput, tls.Read(new Span<byte>(new byte[10]), out got));
+                var e = Assert.Throws<WsTlsException>(() => tls.OfferInput(new ReadOnlySpan<byte>(Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad\r\n\r\n"))));
+                Assert.AreEqual(WsResult.TlsCorrupt, e.Result);
+                Assert.AreEqual(WsState.Failed, tls.State);
+                StringAssert.Contains("TLS", tls.LastError);
+            }
+        }
+
+        [Test]
         public void SansIoWsTlsOverASocketResumesTheSecondTime()
         {
             using (var cfg = TestEnv.TrustedConfig())
