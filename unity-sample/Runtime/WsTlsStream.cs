@@ -281,6 +281,7 @@ namespace WsMachine
                 }
                 catch (WsException e)
                 {
+                    SendAlert();
                     throw new IOException(e.Message, e);
                 }
             }
@@ -366,8 +367,22 @@ namespace WsMachine
                 }
                 catch (WsException e)
                 {
+                    SendAlert();
                     throw new IOException(e.Message, e);
                 }
+            }
+        }
+
+        /// <summary>After a failure: sends the alert that tells the peer why, if the socket still takes it.</summary>
+        private void SendAlert()
+        {
+            try
+            {
+                SendOutput();
+            }
+            catch (Exception)
+            {
+                // Once the alert is out, ReadOutput raises the failure itself; the socket may be gone.
             }
         }
 
