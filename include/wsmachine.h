@@ -21,6 +21,10 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
+ * After a pause (the app was in the background, the loop stalled), call
+ * ws_client_probe(c, now, deadline) before the first tick: a ping with its own deadline
+ * instead of an idle timeout for the jump; silence until then is WS_CONNECTION_LOST.
+ *
  * Without the copies: recv() into the window of ws_prepare_input and pass the count
  * to ws_commit_input (instead of 1.), and send from ws_peek_output, then
  * ws_consume_output what the socket took (instead of 4.).
@@ -301,7 +305,8 @@ enum ws_result
    */
   WS_ALREADY_CLOSED = 500,
   /**
-   * The server closed the connection during the handshake.
+   * The server closed the connection during the handshake, or did not answer a
+   * liveness probe (`ws_client_probe`) in time.
    */
   WS_CONNECTION_LOST = 501,
   /**
@@ -985,6 +990,25 @@ ws_result ws_client_tick(ws_client c, uint64_t now_ms);
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
 ws_result ws_client_next_deadline(ws_client c, uint64_t *out_deadline_ms);
+
+/**
+ * Checks that the server is still there after the caller's clock jumped (the game
+ * was paused or in the background, a long load blocked the loop): queues a ping and
+ * gives the server `deadline_ms` from `now_ms` to send anything (the pong, or any
+ * other input). Call it with the jumped time before `ws_client_tick`: the time up to
+ * `now_ms` no longer counts toward the idle timeout, and the idle timeout and
+ * keepalive wait until the answer arrives. When a `ws_client_tick` at or after
+ * `now_ms + deadline_ms` finds no input since the probe, the client fails with
+ * `WS_CONNECTION_LOST` ("no answer to the liveness probe within N ms").
+ * `ws_client_next_deadline` reports the probe's deadline while it waits; a probe while
+ * one waits sends another ping but keeps the earlier deadline.
+ *
+ * Returns `WS_OK` (the ping leaves through `ws_read_output`); `WS_INVALID_ARGUMENT`
+ * for a `deadline_ms` of 0; `WS_INVALID_STATE` before the handshake completed;
+ * `WS_ALREADY_CLOSED` once closing; `WS_OUTPUT_FULL`; the failure code;
+ * `WS_INVALID_HANDLE`. A refused probe changes nothing.
+ */
+ws_result ws_client_probe(ws_client c, uint64_t now_ms, uint64_t deadline_ms);
 
 /**
  * Writes the connection state (`WS_STATE_*`) to `*out_state`. Works in every state,

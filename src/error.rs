@@ -68,7 +68,8 @@ pub enum ErrorKind {
     FrameTooBig,
     /// A configured timeout expired.
     Timeout,
-    /// The peer closed the connection before the handshake finished.
+    /// The peer closed the connection before the handshake finished, or did not
+    /// answer a liveness probe in time.
     ConnectionLost,
     /// A bug inside the library (a caught panic).
     Panic,

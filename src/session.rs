@@ -102,6 +102,8 @@ struct Timers {
     moved_seen: u64,
     last_ping_at: u64,
     close_start: Option<u64>,
+    /// A liveness probe is waiting for input: (deadline, its length, `rx_bytes` when sent).
+    probe: Option<(u64, u64, u64)>,
 }
 
 /// Largest slice decoded between checks of the undelivered-message bound.
@@ -1174,6 +1176,19 @@ impl Client {
                 }
             }
             Phase::Open => {
+                if let Some((until, ms, rx)) = t.probe {
+                    if self.rx_bytes == rx && now_ms >= until {
+                        let e = Error::new(
+                            ErrorKind::ConnectionLost,
+                            format!("no answer to the liveness probe within {ms} ms"),
+                        );
+                        return Err(self.fail(e));
+                    }
+                    if self.rx_bytes == rx {
+                        return Ok(()); // idle timeout and keepalive wait for the probe
+                    }
+                    t.probe = None; // answered: anything from the server counts
+                }
                 let quiet = now_ms.saturating_sub(t.last_rx_at);
                 if to.idle_ms > 0 && quiet >= to.idle_ms {
                     let e = Error::new(
@@ -1196,6 +1211,49 @@ impl Client {
         Ok(())
     }
 
+    /// Checks that the server is still there after the caller's clock jumped (the app
+    /// was paused or in the background, a long load blocked the loop): queues a ping
+    /// and gives the server `deadline_ms` from `now_ms` to send anything. The time up
+    /// to `now_ms` no longer counts toward the idle timeout and keepalive, which wait
+    /// until the answer arrives; any input answers. When `tick` sees the deadline pass
+    /// in silence, the client fails with [`ErrorKind::ConnectionLost`]. Call it before
+    /// the first `tick` with the jumped time. Only when open (else the error
+    /// `check_send` gives); a `deadline_ms` of 0 is refused. A probe while one waits
+    /// sends another ping but keeps the earlier deadline.
+    pub fn probe(&mut self, now_ms: u64, deadline_ms: u64) -> Result<()> {
+        self.check_failed()?;
+        if deadline_ms == 0 {
+            return err(
+                ErrorKind::InvalidArgument,
+                "the probe deadline must be > 0 ms",
+            );
+        }
+        self.check_send(0)?;
+        let waiting = self.is_probing();
+        self.write_frame(SendKind::Ping, &[]);
+        let t = &mut self.timers;
+        if waiting {
+            return Ok(()); // the probe in flight keeps its deadline
+        }
+        t.now = Some(t.now.map_or(now_ms, |n| n.max(now_ms)));
+        t.last_rx_at = now_ms;
+        t.last_ping_at = now_ms;
+        t.rx_seen = self.rx_bytes;
+        t.probe = Some((
+            now_ms.saturating_add(deadline_ms),
+            deadline_ms,
+            self.rx_bytes,
+        ));
+        Ok(())
+    }
+
+    /// True while a [`Client::probe`] waits for its answer.
+    pub fn is_probing(&self) -> bool {
+        self.failure.is_none()
+            && self.phase == Phase::Open
+            && matches!(self.timers.probe, Some((_, _, rx)) if rx == self.rx_bytes)
+    }
+
     /// When `tick` should be called next (caller-clock milliseconds), or `None` when
     /// no timer is running. Before the first `tick` it is 0: call `tick` now.
     pub fn next_deadline(&self) -> Option<u64> {
@@ -1215,6 +1273,11 @@ impl Client {
             }
             Phase::Open if self.close_sent => on(to.close_ms, t.close_start.unwrap_or(0)),
             Phase::Open => {
+                if let Some((until, _, rx)) = t.probe {
+                    if self.rx_bytes == rx {
+                        return Some(until);
+                    }
+                }
                 let idle = on(to.idle_ms, t.last_rx_at);
                 let ka = on(to.keepalive_ms, t.last_rx_at.max(t.last_ping_at));
                 match (idle, ka) {

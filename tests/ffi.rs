@@ -445,3 +445,71 @@ fn zero_copy_output_peek_and_consume() {
     ws_client_free(c);
     ws_config_free(cfg);
 }
+
+#[test]
+fn probe_through_the_c_abi() {
+    let s = Setup::new();
+    let cfg = new_config();
+    assert_eq!(
+        unsafe { ws_config_add_root_pem(cfg, s.pki.ca_pem.as_ptr(), s.pki.ca_pem.len()) },
+        OK
+    );
+    assert_eq!(ws_config_set_keepalive_interval(cfg, 1000), OK);
+    assert_eq!(ws_config_set_idle_timeout(cfg, 3000), OK);
+    let c = new_client(cfg, "wss://localhost/echo");
+    assert_eq!(
+        ws_client_probe(c, 0, 1000),
+        ws_result::WS_INVALID_STATE,
+        "not open yet"
+    );
+    let mut p = FfiPipe {
+        c,
+        server: Server::new(Some(s.server_tls.clone()), accept()),
+        step: 64 << 10,
+        got: vec![],
+    };
+    p.run().unwrap();
+    assert_eq!(ws_client_tick(c, 10_000), OK);
+    assert_eq!(
+        ws_client_probe(c, 20_000, 0),
+        ws_result::WS_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        ws_client_probe(0, 20_000, 500),
+        ws_result::WS_INVALID_HANDLE
+    );
+
+    // A jump of an hour, a probe, an answer: still open.
+    let now = 10_000 + 3_600_000;
+    assert_eq!(ws_client_probe(c, now, 500), OK);
+    assert_eq!(ws_client_tick(c, now), OK);
+    let mut deadline = 0;
+    assert_eq!(unsafe { ws_client_next_deadline(c, &mut deadline) }, OK);
+    assert_eq!(deadline, now + 500);
+    p.run().unwrap();
+    assert_eq!(p.got.pop().unwrap().0, ws_message_kind::WS_MESSAGE_PONG);
+    assert_eq!(ws_client_tick(c, now + 600), OK);
+    assert_eq!(state(c), ws_state::WS_STATE_OPEN);
+
+    // Another jump; this time the ping is lost and nothing comes back.
+    let now = now + 3_600_000;
+    assert_eq!(ws_client_probe(c, now, 500), OK);
+    let mut sink = vec![0u8; 1000];
+    let mut n = 0;
+    assert_eq!(
+        unsafe { ws_read_output(c, sink.as_mut_ptr(), sink.len(), &mut n) },
+        OK
+    );
+    assert!(n > 0);
+    assert_eq!(ws_client_tick(c, now + 499), OK);
+    let lost = ws_result::WS_CONNECTION_LOST;
+    assert_eq!(ws_client_tick(c, now + 500), lost);
+    assert!(
+        last_error(c).contains("liveness probe"),
+        "{}",
+        last_error(c)
+    );
+    assert_eq!(ws_client_probe(c, now + 501, 500), lost, "sticky");
+    assert_eq!(ws_client_free(c), OK);
+    assert_eq!(ws_config_free(cfg), OK);
+}

@@ -537,6 +537,29 @@ pub unsafe extern "C" fn ws_client_next_deadline(
     })
 }
 
+/// Checks that the server is still there after the caller's clock jumped (the game
+/// was paused or in the background, a long load blocked the loop): queues a ping and
+/// gives the server `deadline_ms` from `now_ms` to send anything (the pong, or any
+/// other input). Call it with the jumped time before `ws_client_tick`: the time up to
+/// `now_ms` no longer counts toward the idle timeout, and the idle timeout and
+/// keepalive wait until the answer arrives. When a `ws_client_tick` at or after
+/// `now_ms + deadline_ms` finds no input since the probe, the client fails with
+/// `WS_CONNECTION_LOST` ("no answer to the liveness probe within N ms").
+/// `ws_client_next_deadline` reports the probe's deadline while it waits; a probe while
+/// one waits sends another ping but keeps the earlier deadline.
+///
+/// Returns `WS_OK` (the ping leaves through `ws_read_output`); `WS_INVALID_ARGUMENT`
+/// for a `deadline_ms` of 0; `WS_INVALID_STATE` before the handshake completed;
+/// `WS_ALREADY_CLOSED` once closing; `WS_OUTPUT_FULL`; the failure code;
+/// `WS_INVALID_HANDLE`. A refused probe changes nothing.
+#[no_mangle]
+pub extern "C" fn ws_client_probe(c: ws_client, now_ms: u64, deadline_ms: u64) -> ws_result {
+    boundary(|| {
+        with_client(c, |client| client.probe(now_ms, deadline_ms))?;
+        Ok(WS_OK)
+    })
+}
+
 /// Writes the connection state (`WS_STATE_*`) to `*out_state`. Works in every state,
 /// including failed. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
 #[no_mangle]

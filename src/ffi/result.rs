@@ -92,7 +92,8 @@ pub enum ws_result {
 
     /// The connection is closing or closed; nothing more can be sent.
     WS_ALREADY_CLOSED = 500,
-    /// The server closed the connection during the handshake.
+    /// The server closed the connection during the handshake, or did not answer a
+    /// liveness probe (`ws_client_probe`) in time.
     WS_CONNECTION_LOST = 501,
     /// A handshake or idle (dead-peer) timeout expired.
     WS_TIMEOUT = 502,
