@@ -537,3 +537,40 @@ mod c_abi {
         ws_config_free(cfg);
     }
 }
+
+#[test]
+fn the_tls_object_never_lets_a_waiting_chain_through() {
+    use std::io::{Read, Write};
+    use wsmachine::tls_stream::TlsClient;
+    let pki = Pki::new();
+    let (server_tls, _) = server_with_chain(&pki, &["localhost"], TLS13);
+    // In ALWAYS mode every chain would wait: the TLS object has no Verifying state, so
+    // it fails instead of trusting provisionally.
+    let config = external(ExternalVerification::Always, Some(&pki));
+    let mut client = TlsClient::new(&config, "localhost").unwrap();
+    let mut server = rustls::ServerConnection::new(server_tls).unwrap();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut failure = None;
+    for _ in 0..20 {
+        let n = client.read_output(&mut buf).unwrap_or(0);
+        let mut rd = &buf[..n];
+        while !rd.is_empty() {
+            server.read_tls(&mut rd).unwrap();
+        }
+        let _ = server.process_new_packets();
+        let mut out = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut out).unwrap();
+        }
+        let _ = server.reader().read(&mut buf);
+        let _ = server.writer().flush();
+        if !out.is_empty() {
+            if let Err(e) = client.offer_input(&out) {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let e = failure.expect("the handshake must fail");
+    assert!(e.message().contains("external verdict"), "{e}");
+}
