@@ -38,6 +38,7 @@ step "release build" cargo build --release
 [ -f scripts/autobahn.sh ] && step "autobahn ws (all cases, input window)" env WSMACHINE_AUTOBAHN_WINDOW=1 bash scripts/autobahn.sh ws --deflate
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
+[ -f scripts/test-webgl.sh ] && step "WebGL: jslib in headless Chromium, C# WebGL build" bash scripts/test-webgl.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 [ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (4 targets x 30 s)" bash scripts/fuzz-smoke.sh
 

@@ -12,6 +12,7 @@
 using System;
 using System.Runtime.InteropServices;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WebGLNative.cs
 namespace WsMachine
 {
     /// <summary>The <c>ws_message</c> struct of the C API (a borrowed view).</summary>
@@ -238,3 +239,4 @@ namespace WsMachine
         internal static extern uint ws_last_error(byte* buf, UIntPtr cap, UIntPtr* out_len);
     }
 }
+#endif

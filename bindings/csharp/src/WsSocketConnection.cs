@@ -12,6 +12,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WsSocketConnection.WebGL.cs
 namespace WsMachine
 {
     /// <summary>
@@ -1096,3 +1097,4 @@ namespace WsMachine
         }
     }
 }
+#endif

@@ -30,10 +30,12 @@ public class EchoSample : MonoBehaviour
     private void Start()
     {
         _config = new WsConfig();
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // in a WebGL build the browser's trust store decides (AddRootPem makes Connect throw there)
         if (caCertificate != null)
         {
             _config.AddRootPem(caCertificate.bytes); // trust a private CA besides the built-in roots
         }
+#endif
         _connection = new WsSocketConnection();
         _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
         Log("connecting to " + url);
@@ -88,7 +90,7 @@ public class EchoSample : MonoBehaviour
         // later, and a stale handle is harmless by design.
         if (_connection != null)
         {
-            _connection.Close(1001, "going away");
+            _connection.Close(1000, "bye"); // 1000 or 3000-4999: the codes a browser lets a page send
             _connection.Dispose();
         }
         if (_config != null)
