@@ -68,7 +68,8 @@ REFUSED=$(awk '/^REFUSED /{print $2}' "$OUT/server.out")
 echo "ws:$WS wss:$WSS refused:$REFUSED spki:$SPKI"
 
 echo "== headless Chromium"
-if (cd "$T" && timeout 240 node run.mjs "$OUT" "$WS" "$WSS" "$REFUSED" "$SPKI" "$OUT/screenshot.png") \
+if (cd "$T" && timeout 240 node run.mjs "$OUT" "js=jslib_test.js&arg=$WS&arg=$WSS&arg=$REFUSED" "$SPKI" \
+       "$OUT/screenshot.png") \
      | tee "$OUT/browser.log"; then
   ok "jslib in Chromium: $(grep -c '^PASS' "$OUT/browser.log") cases"
 else

@@ -1,9 +1,9 @@
 // Runs the jslib test page in Debian's headless Chromium and reports its result.
 //
-//   node tests/webgl/run.mjs BUILD_DIR WS_PORT WSS_PORT REFUSED_PORT SPKI_SHA256_BASE64 SCREENSHOT
+//   node tests/webgl/run.mjs BUILD_DIR QUERY SPKI_SHA256_BASE64 SCREENSHOT [TIMEOUT_S]
 //
 // Serves BUILD_DIR over http://127.0.0.1:<free port>/ (Node's http module), opens
-// index.html?ws=..&wss=..&refused=.. in /usr/bin/chromium (a fresh profile; the test
+// index.html?QUERY (for example js=jslib_test.js&arg=1234&arg=...) in /usr/bin/chromium (a fresh profile; the test
 // server's certificate is trusted by its key hash with --ignore-certificate-errors-spki-list,
 // verification stays on for everything else), prints the page's lines, saves a screenshot,
 // and exits 0 only when the page printed "DONE <n> 0" with n > 0.
@@ -13,11 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [dir, wsPort, wssPort, refusedPort, spki, shot] = process.argv.slice(2);
+const [dir, query, spki, shot, timeoutArg] = process.argv.slice(2);
 if (!shot) {
-  console.error('usage: node run.mjs BUILD_DIR WS_PORT WSS_PORT REFUSED_PORT SPKI SCREENSHOT');
+  console.error('usage: node run.mjs BUILD_DIR QUERY SPKI SCREENSHOT [TIMEOUT_S]');
   process.exit(2);
 }
+const timeoutMs = 1000 * Number(timeoutArg || 150);
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 const server = http.createServer((req, res) => {
   const name = path.basename(new URL(req.url, 'http://x').pathname) || 'index.html';
@@ -51,13 +52,13 @@ try {
     });
     page.on('pageerror', (e) => { console.log('page error: ' + e.message); });
   });
-  const url = `http://127.0.0.1:${httpPort}/index.html?ws=${wsPort}&wss=${wssPort}&refused=${refusedPort}`;
+  const url = `http://127.0.0.1:${httpPort}/index.html?${query}`;
   console.log(`${await context.browser()?.version?.() ?? ''} ${url}`);
   await page.goto(url);
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 150000))]);
+  await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
   await page.screenshot({ path: shot, fullPage: true });
   if (!done) {
-    console.log('FAIL the page did not finish within 150 s');
+    console.log(`FAIL the page did not finish within ${timeoutMs / 1000} s`);
   } else if (done.failed === 0 && done.passed > 0) {
     code = 0;
   }
