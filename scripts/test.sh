@@ -39,6 +39,8 @@ step "release build" cargo build --release
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
 [ -f scripts/test-webgl.sh ] && step "WebGL: jslib in headless Chromium, C# WebGL build" bash scripts/test-webgl.sh
+# Sections 1-10 through the jslib in Chromium, about 4 minutes (docs/CONFORMANCE.md, webgl).
+[ -f scripts/autobahn-webgl.sh ] && step "autobahn webgl (1-10, jslib in Chromium)" bash scripts/autobahn-webgl.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 [ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (4 targets x 30 s)" bash scripts/fuzz-smoke.sh
 
