@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that three lists of the jslib's functions agree, as HeaderTests does for the header.
 
-    python3 tests/webgl/check_signatures.py jslib_test.c WebGLNative.cs [more .cs] wsmachine.jslib
+    python3 tests/webgl/check_signatures.py jslib_test.c WebGLNative.cs [more .cs] wsmachine.jslib \
+        [--subset autobahn_test.c ...]
 
 * the C declarations in the test program (what emcc links and Chromium runs),
 * the C# [DllImport("__Internal")] declarations (what Unity links in a WebGL player),
@@ -9,6 +10,7 @@
 
 Same names, same return type, same parameter types in the same order (C int = C# int,
 any byte/char pointer = byte*, int * = int*), same parameter count in the jslib.
+A --subset C file may declare fewer functions; those it declares must match too.
 Exits 1 with the differences.
 """
 
@@ -69,9 +71,21 @@ def jslib_defs(path):
 
 
 def main():
-    c_path, js_path, cs_paths = sys.argv[1], sys.argv[-1], sys.argv[2:-1]
+    args, subsets = sys.argv[1:], []
+    while "--subset" in args:
+        i = args.index("--subset")
+        subsets.append(args[i + 1])
+        del args[i:i + 2]
+    c_path, js_path, cs_paths = args[0], args[-1], args[1:-1]
     c, cs, js = c_decls(c_path), cs_decls(cs_paths), jslib_defs(js_path)
     errors = []
+    for sub in subsets:
+        decls = c_decls(sub)
+        if not decls:
+            errors.append(f"{sub}: no ws_js_ declarations parsed")
+        for name, sig in decls.items():
+            if name not in cs or cs[name] != sig:
+                errors.append(f"{name}: {sub} declares {sig}, C# {cs.get(name)}")
     if not c or not cs or not js:
         errors.append(f"nothing parsed: {len(c)} C, {len(cs)} C#, {len(js)} jslib functions")
     for name in sorted(set(c) | set(cs) | set(js)):
