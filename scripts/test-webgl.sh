@@ -16,6 +16,9 @@
 #  5. mcs compiles the C# bindings and the Unity sample with -define:UNITY_WEBGL against
 #     tests/unity-stub, checks that the WebGL build has the public API of the native one,
 #     and runs the WebGL option checks on Mono (they throw before any browser call)
+#  6. the C# WebGL driver (WsSocketConnection, WsReconnector) on Mono against the real
+#     jslib in Chromium: tests/webgl/bridge.c (LD_PRELOAD) forwards each ws_js_* call to
+#     the page through tests/webgl/bridge.mjs (tests/webgl/WebGLDriverTests.cs)
 # Needs (.ci/install.sh): emscripten, chromium, node + tests/webgl/node_modules, python3
 # with websockets, openssl, mono-mcs, nunit-console.
 set -euo pipefail
@@ -43,7 +46,7 @@ if python3 "$T/check_signatures.py" "$T/jslib_test.c" "$CS"/src/WebGL/*.cs "$JSL
 echo "== emcc"
 # Debian's emcc uses its prebuilt, frozen cache under /usr/share/emscripten (no downloads).
 if emcc -O1 -Wall -Wextra -Werror -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=1GB \
-     -sASSERTIONS=1 -sENVIRONMENT=web --js-library "$JSLIB" "$T/jslib_test.c" -o "$OUT/jslib_test.js" \
+     -sASSERTIONS=1 -sENVIRONMENT=web -sEXPORTED_FUNCTIONS=_main,_malloc,_free --js-library "$JSLIB" "$T/jslib_test.c" -o "$OUT/jslib_test.js" \
      >"$OUT/emcc.log" 2>&1; then
   cp "$T/index.html" "$OUT/index.html"
   ok "emcc --js-library wsmachine.jslib"
@@ -60,12 +63,13 @@ python3 "$T/server.py" --tls-cert "$OUT/certs/server.pem" --tls-key "$OUT/certs/
   >"$OUT/server.out" 2>"$OUT/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q '^REFUSED ' "$OUT/server.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^SILENT ' "$OUT/server.out" && break; sleep 0.1; done
 WS=$(awk '/^WS /{print $2}' "$OUT/server.out")
 WSS=$(awk '/^WSS /{print $2}' "$OUT/server.out")
 REFUSED=$(awk '/^REFUSED /{print $2}' "$OUT/server.out")
-[ -n "$REFUSED" ] || { cat "$OUT/server.log"; bad "server did not start"; finish; }
-echo "ws:$WS wss:$WSS refused:$REFUSED spki:$SPKI"
+SILENT=$(awk '/^SILENT /{print $2}' "$OUT/server.out")
+[ -n "$SILENT" ] || { cat "$OUT/server.log"; bad "server did not start"; finish; }
+echo "ws:$WS wss:$WSS refused:$REFUSED silent:$SILENT spki:$SPKI"
 
 echo "== headless Chromium"
 if (cd "$T" && timeout 240 node run.mjs "$OUT" "js=jslib_test.js&arg=$WS&arg=$WSS&arg=$REFUSED" "$SPKI" \
@@ -77,6 +81,17 @@ else
 fi
 
 echo "== C# with -define:UNITY_WEBGL"
-if bash "$T/csharp.sh" "$OUT/cs"; then ok "C# WebGL build, API parity, option checks"; else bad "C# WebGL"; fi
+if bash "$T/csharp.sh" "$OUT/cs"; then ok "C# WebGL build, API parity, option checks"; else bad "C# WebGL"; finish; fi
+
+echo "== the C# WebGL driver on Mono against the jslib in Chromium"
+if gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$OUT/libwsjsbridge.so" "$T/bridge.c" \
+   && mcs -langversion:7.2 -nologo -target:exe -warnaserror+ -r:"$OUT/cs/WsMachine.WebGL.dll" -r:System.Core.dll \
+        -out:"$OUT/cs/WsMachine.DriverTests.exe" "$T/WebGLDriverTests.cs" \
+   && (cd "$T" && timeout 240 node bridge.mjs "$OUT" "$OUT/libwsjsbridge.so" -- \
+        mono "$OUT/cs/WsMachine.DriverTests.exe" "$WS" "$SILENT" "$REFUSED"); then
+  ok "C# WebGL driver through the jslib"
+else
+  bad "C# WebGL driver through the jslib"
+fi
 
 finish

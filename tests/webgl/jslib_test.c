@@ -6,7 +6,8 @@
 // never blocks: emscripten_set_main_loop calls frame() once per animation frame, and each
 // test is a small state machine that polls its sockets there.
 //
-// The page passes the ports as arguments: ws_port wss_port refused_port. Output lines:
+// The page passes the ports as arguments: ws_port wss_port refused_port (or "bridge": run
+// nothing, for tests/webgl/bridge.mjs). Output lines:
 // "PASS <name>", "FAIL <name>: <why>", and finally "DONE <passed> <failed>".
 
 #include <emscripten.h>
@@ -534,6 +535,11 @@ static void frame(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "bridge") == 0) {
+        // tests/webgl/bridge.mjs calls the jslib's functions itself (the C# driver on Mono).
+        printf("BRIDGE READY\n");
+        return 0;
+    }
     if (argc < 4) {
         printf("usage: ws_port wss_port refused_port\nDONE 0 1\n");
         return 1;

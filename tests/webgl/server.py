@@ -5,7 +5,8 @@
 
 Listens on 127.0.0.1 twice, on ports picked by the OS: plain ws and wss (the given
 certificate). Prints "WS <port>", "WSS <port>" and "REFUSED <port>" (a port that was just
-free, so nothing listens there), then serves until SIGTERM.
+free, so nothing listens there) and "SILENT <port>" (accepts TCP, never answers), then
+serves until SIGTERM.
 
 By path:
   /echo                echo every message with its type; offers subprotocol "wsm.test"
@@ -72,7 +73,11 @@ async def main():
             serve(handler, "127.0.0.1", 0, ssl=ctx, **common) as tls:
         print("WS", plain.sockets[0].getsockname()[1])
         print("WSS", tls.sockets[0].getsockname()[1])
-        print("REFUSED", free_port(), flush=True)
+        print("REFUSED", free_port())
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes connections; nobody reads or answers
+        print("SILENT", silent.getsockname()[1], flush=True)
         stop = asyncio.get_running_loop().create_future()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)

@@ -583,6 +583,13 @@ namespace WsMachine
             {
                 throw new WsClosedException(WsResult.AlreadyClosed, "WebGL: the connection has ended");
             }
+            if (_state == WsConnectionState.Connecting)
+            {
+                // Our state, not the browser's readyState: the browser may have opened the
+                // socket already, but until Pump took the open event the connection is not
+                // open for the game (as natively), whatever the timing.
+                throw Ensure.Create((uint)WsResult.InvalidState, "WebGL: not open yet", 0);
+            }
         }
 
         private void CheckSend(int result)
