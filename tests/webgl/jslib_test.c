@@ -337,6 +337,46 @@ static int bad_open(test *t) {
     return 1;
 }
 
+// --------------------------------------------------------------------------- bad pointers
+
+// Buffers that run past the heap, and misaligned out-parameters, are refused with
+// WS_INVALID_ARGUMENT (no exception inside the program, nothing half-done).
+static int bad_pointers(test *t) {
+    event ev;
+    int r, id = t->ids[0];
+    if (t->phase == 0) {
+        if (open_socket(url(0, "/echo"), NULL, &t->ids[0]) != R_OK) FAIL("open");
+        t->phase = 1;
+        return 0;
+    }
+    r = poll(id, &ev);
+    if (r == R_NEED_INPUT) return 0;
+    if (r != R_OK || ev.kind != K_OPEN) FAIL("want open");
+    uint8_t *top = (uint8_t *)(uintptr_t)emscripten_get_heap_size();
+    r = ws_js_send_binary(id, top - 10, 100, 0);
+    if (r != R_INVALID_ARGUMENT) FAIL("send past the heap: %d", r);
+    r = ws_js_send_text(id, top - 10, 100, 0);
+    if (r != R_INVALID_ARGUMENT) FAIL("text past the heap: %d", r);
+    r = ws_js_send_binary(id, g_tx, -1, 0);
+    if (r != R_INVALID_ARGUMENT) FAIL("negative length: %d", r);
+    r = ws_js_close(id, 1000, top - 2, 10);
+    if (r != R_INVALID_ARGUMENT) FAIL("close reason past the heap: %d", r);
+    int out[2];
+    r = ws_js_state(id, (int *)((char *)out + 1));
+    if (r != R_INVALID_ARGUMENT) FAIL("misaligned out-parameter: %d", r);
+    r = ws_js_poll_event(id, top - 10, 100, &ev.kind, &ev.len, &ev.code);
+    if (r != R_INVALID_ARGUMENT) FAIL("poll buffer past the heap: %d", r);
+    char sub[8];
+    r = ws_js_subprotocol(id, (char *)top - 2, 8, &ev.len);
+    if (r != R_INVALID_ARGUMENT) FAIL("subprotocol buffer past the heap: %d", r);
+    (void)sub;
+    // The socket still works afterwards.
+    if (ws_js_send_text(id, (const uint8_t *)"ok", 2, 0) != R_OK) FAIL("send after the refusals");
+    t->phase = 2;
+    ws_js_free(id);
+    return 1;
+}
+
 // --------------------------------------------------------------------------- several
 
 static int several(test *t) {
@@ -499,6 +539,7 @@ static test g_tests[] = {
     {.name = "client close with code and reason", .step = client_close},
     {.name = "connection refused", .step = refused},
     {.name = "bad URL, bad subprotocol, bad limits, unknown ids", .step = bad_open},
+    {.name = "bad pointers and lengths refused", .step = bad_pointers},
     {.name = "several sockets at once", .step = several},
     {.name = "heap growth between calls", .step = heap_growth},
     {.name = "queue bound (messages) reported", .step = bound_count},

@@ -12,6 +12,9 @@
 //   * Strings cross as UTF-8 bytes with a length (TextEncoder / TextDecoder), not with
 //     Pointer_stringify (removed from Emscripten) or UTF8ToString (a library symbol in some
 //     Emscripten versions, a runtime function in others).
+//   * Pointers arrive as signed 32-bit numbers; each is made unsigned (>>> 0) first, so a heap
+//     above 2 GiB works, and every buffer is checked against the heap's current size: a bad
+//     pointer or length gets WS_INVALID_ARGUMENT, never an exception inside the game.
 //   * Every function returns a ws_result code (the numbers of include/wsmachine.h) and
 //     writes its out-parameters only on success (and the needed length on
 //     WS_BUFFER_TOO_SMALL, like ws_poll_message_copy).
@@ -82,8 +85,18 @@ var LibraryWsMachine = {
       return new TextDecoder('utf-8').decode(WSM.bytes(ptr, end - ptr));
     },
 
+    // True when [ptr, ptr + len) lies inside the heap (ptr unsigned, len >= 0).
+    fits: function (ptr, len) {
+      return len >= 0 && ptr + len <= HEAPU8.length;
+    },
+
+    // True when ptr can take an int32 out-parameter.
+    outOk: function (ptr) {
+      return ptr !== 0 && (ptr & 3) === 0 && ptr + 4 <= HEAPU8.length;
+    },
+
     setI32: function (ptr, value) {
-      HEAP32[ptr >> 2] = value;
+      HEAP32[ptr >>> 2] = value;
     },
 
     // Writes str as NUL-terminated UTF-8 into (buf, cap); sets *out_len to its byte length.
@@ -91,6 +104,7 @@ var LibraryWsMachine = {
       WSM.init();
       var b = WSM.encoder.encode(str || '');
       if (!outLen) return WSM.NULL_POINTER;
+      if (!WSM.outOk(outLen) || (buf && !WSM.fits(buf, cap))) return WSM.INVALID_ARGUMENT;
       if (b.length + 1 > cap || !buf) {
         WSM.setI32(outLen, b.length + 1);
         return WSM.BUFFER_TOO_SMALL;
@@ -150,8 +164,10 @@ var LibraryWsMachine = {
   // limits), with the browser's message in (err, err_cap) as NUL-terminated UTF-8.
   ws_js_open__deps: ['$WSM'],
   ws_js_open: function (url, protocols, maxMessage, maxCount, maxBytes, outId, err, errCap) {
+    url >>>= 0; protocols >>>= 0; outId >>>= 0; err >>>= 0;
     WSM.init();
     if (!url || !outId) return WSM.NULL_POINTER;
+    if (!WSM.outOk(outId) || (err && !WSM.fits(err, errCap))) return WSM.INVALID_ARGUMENT;
     var u = WSM.cstring(url);
     var p = WSM.cstring(protocols);
     var list = p ? p.split(',').map(function (x) { return x.trim(); }).filter(function (x) { return x.length > 0; }) : [];
@@ -200,10 +216,11 @@ var LibraryWsMachine = {
   // WS_OUTPUT_FULL when bufferedAmount + len would exceed max_pending (0: no limit).
   ws_js_send_text__deps: ['$WSM'],
   ws_js_send_text: function (id, utf8, len, maxPending) {
+    utf8 >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!utf8 && len > 0) return WSM.NULL_POINTER;
-    if (len < 0) return WSM.INVALID_ARGUMENT;
+    if (!WSM.fits(utf8, len)) return WSM.INVALID_ARGUMENT;
     var st = s.ws.readyState;
     if (st === 0) return WSM.INVALID_STATE;
     if (st !== 1 || s.failed) return WSM.ALREADY_CLOSED;
@@ -222,10 +239,11 @@ var LibraryWsMachine = {
   // Sends (data, len) as a binary message (copied now). Codes as ws_js_send_text.
   ws_js_send_binary__deps: ['$WSM'],
   ws_js_send_binary: function (id, data, len, maxPending) {
+    data >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!data && len > 0) return WSM.NULL_POINTER;
-    if (len < 0) return WSM.INVALID_ARGUMENT;
+    if (!WSM.fits(data, len)) return WSM.INVALID_ARGUMENT;
     var st = s.ws.readyState;
     if (st === 0) return WSM.INVALID_STATE;
     if (st !== 1 || s.failed) return WSM.ALREADY_CLOSED;
@@ -241,10 +259,11 @@ var LibraryWsMachine = {
   // reason; WS_OK (nothing to do) when closing or closed already.
   ws_js_close__deps: ['$WSM'],
   ws_js_close: function (id, code, reason, len) {
+    reason >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!reason && len > 0) return WSM.NULL_POINTER;
-    if (len < 0 || len > 123) return WSM.INVALID_ARGUMENT;
+    if (len > 123 || !WSM.fits(reason, len)) return WSM.INVALID_ARGUMENT;
     if (code !== 0 && code !== 1000 && (code < 3000 || code > 4999)) return WSM.INVALID_ARGUMENT;
     if (s.ws.readyState >= 2) return WSM.OK;
     WSM.init();
@@ -268,9 +287,13 @@ var LibraryWsMachine = {
   // queued and *out_len holds the size needed.
   ws_js_poll_event__deps: ['$WSM'],
   ws_js_poll_event: function (id, buf, cap, outKind, outLen, outCode) {
+    buf >>>= 0; outKind >>>= 0; outLen >>>= 0; outCode >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!outKind || !outLen || !outCode) return WSM.NULL_POINTER;
+    if (!WSM.outOk(outKind) || !WSM.outOk(outLen) || !WSM.outOk(outCode) || (buf && !WSM.fits(buf, cap))) {
+      return WSM.INVALID_ARGUMENT;
+    }
     if (s.head >= s.queue.length) return WSM.NEED_INPUT;
     var ev = s.queue[s.head];
     var n = ev.data.length;
@@ -299,9 +322,11 @@ var LibraryWsMachine = {
   // The readyState (0 connecting, 1 open, 2 closing, 3 closed) into *out_state.
   ws_js_state__deps: ['$WSM'],
   ws_js_state: function (id, outState) {
+    outState >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!outState) return WSM.NULL_POINTER;
+    if (!WSM.outOk(outState)) return WSM.INVALID_ARGUMENT;
     WSM.setI32(outState, s.ws.readyState);
     return WSM.OK;
   },
@@ -310,9 +335,11 @@ var LibraryWsMachine = {
   // capped at 2^31 - 1), and the received messages (text and binary) waiting in the queue.
   ws_js_buffered_amount__deps: ['$WSM'],
   ws_js_buffered_amount: function (id, outBytes, outQueued) {
+    outBytes >>>= 0; outQueued >>>= 0;
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
     if (!outBytes || !outQueued) return WSM.NULL_POINTER;
+    if (!WSM.outOk(outBytes) || !WSM.outOk(outQueued)) return WSM.INVALID_ARGUMENT;
     WSM.setI32(outBytes, Math.min(s.ws.bufferedAmount, 2147483647));
     WSM.setI32(outQueued, s.queuedMessages);
     return WSM.OK;
@@ -325,7 +352,7 @@ var LibraryWsMachine = {
   ws_js_subprotocol: function (id, buf, cap, outLen) {
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
-    return WSM.copyString(s.ws.protocol, buf, cap, outLen);
+    return WSM.copyString(s.ws.protocol, buf >>> 0, cap, outLen >>> 0);
   },
 
   // The extensions the server selected (the Sec-WebSocket-Extensions value, "" when none),
@@ -334,7 +361,7 @@ var LibraryWsMachine = {
   ws_js_extensions: function (id, buf, cap, outLen) {
     var s = WSM.sockets[id];
     if (!s) return WSM.INVALID_HANDLE;
-    return WSM.copyString(s.ws.extensions, buf, cap, outLen);
+    return WSM.copyString(s.ws.extensions, buf >>> 0, cap, outLen >>> 0);
   },
 
   // Forgets the socket: no more events are queued, the queue is dropped, and an open or
