@@ -63,13 +63,14 @@ python3 "$T/server.py" --tls-cert "$OUT/certs/server.pem" --tls-key "$OUT/certs/
   >"$OUT/server.out" 2>"$OUT/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q '^SILENT ' "$OUT/server.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^MUTE ' "$OUT/server.out" && break; sleep 0.1; done
 WS=$(awk '/^WS /{print $2}' "$OUT/server.out")
 WSS=$(awk '/^WSS /{print $2}' "$OUT/server.out")
 REFUSED=$(awk '/^REFUSED /{print $2}' "$OUT/server.out")
 SILENT=$(awk '/^SILENT /{print $2}' "$OUT/server.out")
-[ -n "$SILENT" ] || { cat "$OUT/server.log"; bad "server did not start"; finish; }
-echo "ws:$WS wss:$WSS refused:$REFUSED silent:$SILENT spki:$SPKI"
+MUTE=$(awk '/^MUTE /{print $2}' "$OUT/server.out")
+[ -n "$MUTE" ] || { cat "$OUT/server.log"; bad "server did not start"; finish; }
+echo "ws:$WS wss:$WSS refused:$REFUSED silent:$SILENT mute:$MUTE spki:$SPKI"
 
 echo "== headless Chromium"
 if (cd "$T" && timeout 240 node run.mjs "$OUT" "js=jslib_test.js&arg=$WS&arg=$WSS&arg=$REFUSED" "$SPKI" \
@@ -88,7 +89,7 @@ if gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$OUT/libwsjsbridge.so" "$T/br
    && mcs -langversion:7.2 -nologo -target:exe -warnaserror+ -r:"$OUT/cs/WsMachine.WebGL.dll" -r:System.Core.dll \
         -out:"$OUT/cs/WsMachine.DriverTests.exe" "$T/WebGLDriverTests.cs" \
    && (cd "$T" && timeout 240 node bridge.mjs "$OUT" "$OUT/libwsjsbridge.so" -- \
-        mono "$OUT/cs/WsMachine.DriverTests.exe" "$WS" "$SILENT" "$REFUSED"); then
+        mono "$OUT/cs/WsMachine.DriverTests.exe" "$WS" "$SILENT" "$REFUSED" "$MUTE"); then
   ok "C# WebGL driver through the jslib"
 else
   bad "C# WebGL driver through the jslib"

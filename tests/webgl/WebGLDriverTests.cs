@@ -1,7 +1,7 @@
 // The C# WebGL driver (WsSocketConnection and WsReconnector compiled with
 // -define:UNITY_WEBGL) against the real jslib in headless Chromium, on Mono:
 //
-//   node tests/webgl/bridge.mjs BUILD LIBBRIDGE -- mono WsMachine.DriverTests.exe WS SILENT REFUSED
+//   node tests/webgl/bridge.mjs BUILD LIBBRIDGE -- mono WsMachine.DriverTests.exe WS SILENT REFUSED MUTE
 //
 // tests/webgl/bridge.c forwards every ws_js_* call to the page (see bridge.mjs), so the
 // events are the browser's. Pump runs against a real clock here, with a short sleep per
@@ -18,7 +18,7 @@ public static class WebGLDriverTests
     private static int _passed;
     private static int _failed;
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
-    private static int _ws, _silent, _refused;
+    private static int _ws, _silent, _refused, _mute;
 
     private static long Now
     {
@@ -156,6 +156,22 @@ public static class WebGLDriverTests
         c.Dispose();
     }
 
+    private static void CloseTimeout()
+    {
+        var c = new WsSocketConnection();
+        c.Connect("ws://127.0.0.1:" + _mute + "/", new WsConfig().SetCloseTimeout(500));
+        Until(c, () => c.IsOpen);
+        c.Close();
+        long start = Now;
+        Until(c, () => c.IsFinished, 5000);
+        long took = Now - start;
+        WsMessage m;
+        bool close = c.TryReceive(out m) && m.IsClose && m.CloseCode == 1006;
+        Check("close timeout against a server that never answers the close", c.State == WsConnectionState.Lost
+            && c.CloseCode == 1006 && close && took >= 500 && took < 3000, Describe(c) + " after " + took + " ms");
+        c.Dispose();
+    }
+
     private static void Bound()
     {
         var c = new WsSocketConnection();
@@ -242,10 +258,12 @@ public static class WebGLDriverTests
         _ws = int.Parse(args[0]);
         _silent = int.Parse(args[1]);
         _refused = int.Parse(args[2]);
+        _mute = int.Parse(args[3]);
         Echo();
         ServerClose();
         Refused();
         HandshakeTimeout();
+        CloseTimeout();
         Bound();
         TooBig();
         OutputFull();

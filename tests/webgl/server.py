@@ -5,8 +5,9 @@
 
 Listens on 127.0.0.1 twice, on ports picked by the OS: plain ws and wss (the given
 certificate). Prints "WS <port>", "WSS <port>" and "REFUSED <port>" (a port that was just
-free, so nothing listens there) and "SILENT <port>" (accepts TCP, never answers), then
-serves until SIGTERM.
+free, so nothing listens there), "SILENT <port>" (accepts TCP, never answers) and
+"MUTE <port>" (completes the WebSocket handshake by hand, then reads and ignores everything,
+so a close is never answered), then serves until SIGTERM.
 
 By path:
   /echo                echo every message with its type; offers subprotocol "wsm.test"
@@ -18,6 +19,8 @@ By path:
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import signal
 import socket
 import ssl
@@ -53,6 +56,22 @@ def select_subprotocol(connection, offered):
     return "wsm.test" if "wsm.test" in offered else None
 
 
+async def mute(reader, writer):
+    """Accepts the upgrade, then never answers anything (not even a close frame)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    key = ""
+    for line in head.decode("latin1").split("\r\n"):
+        if line.lower().startswith("sec-websocket-key:"):
+            key = line.split(":", 1)[1].strip()
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+    writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    await writer.drain()
+    while await reader.read(65536):
+        pass
+    writer.close()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -77,7 +96,9 @@ async def main():
         silent = socket.socket()
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # the kernel completes connections; nobody reads or answers
-        print("SILENT", silent.getsockname()[1], flush=True)
+        print("SILENT", silent.getsockname()[1])
+        muted = await asyncio.start_server(mute, "127.0.0.1", 0)
+        print("MUTE", muted.sockets[0].getsockname()[1], flush=True)
         stop = asyncio.get_running_loop().create_future()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
