@@ -63,7 +63,7 @@ var LibraryWsMachine = {
     init: function () {
       if (!WSM.encoder) {
         WSM.encoder = new TextEncoder();
-        WSM.decoder = new TextDecoder('utf-8', { 'fatal': true }) // quoted: survives Closure's renaming;
+        WSM.decoder = new TextDecoder('utf-8', { 'fatal': true }); // quoted: Closure must not rename it
       }
     },
 
