@@ -40,7 +40,7 @@ done
 [ -d "$T/node_modules/playwright-core" ] || { bad "tests/webgl/node_modules missing (bash .ci/install.sh)"; finish; }
 
 echo "== signatures: jslib_test.c vs the C# DllImports vs the jslib"
-if python3 "$T/check_signatures.py" "$T/jslib_test.c" "$CS"/src/WebGL/*.cs "$JSLIB" --subset "$T/autobahn_test.c"; then
+if python3 "$T/check_signatures.py" "$T/jslib_test.c" "$CS"/Runtime/WebGL/*.cs "$JSLIB" --subset "$T/autobahn_test.c"; then
   ok "signatures"; else bad "signatures"; fi
 
 echo "== emcc"

@@ -144,6 +144,12 @@ public static class WebGLChecks
         Unsupported("SetMaxHeaderSize", c => c.SetMaxHeaderSize(4096));
         Unsupported("SetKeepaliveInterval", c => c.SetKeepaliveInterval(20000));
         Unsupported("SetIdleTimeout", c => c.SetIdleTimeout(60000));
+        Unsupported("Proxy", c => c.Proxy = "http://user:secret@proxy.example:3128");
+        Unsupported("Proxy", c => c.SetProxy("socks5://proxy.example:1080"));
+        Unsupported("SetProxyAuthorization", c => c.SetProxyAuthorization("Basic dXNlcjpwYXNz"));
+        Exception proxy = ConnectWith(c => c.SetProxy("http://user:secret@proxy.example:3128"));
+        Check("proxy credentials stay out of the message", proxy != null && !proxy.Message.Contains("secret"),
+            proxy == null ? "no exception" : proxy.Message);
 
         Exception both = ConnectWith(c => c.AddHeader("Cookie", "a=b").SetMaxFrameSize(10));
         Check("every unsupported setting is named", both != null && both.Message.Contains("AddHeader(Cookie)")
@@ -156,7 +162,9 @@ public static class WebGLChecks
             .SetMaxMessageSize(1 << 20).SetMaxQueuedMessages(100).SetMaxPendingOutput(1 << 20)
             .SetHandshakeTimeout(5000).SetCloseTimeout(1000));
         Supported("what the browser does anyway", c => c.SetBuiltinRoots(true).SetMinTlsVersion(WsTlsVersion.Tls12)
-            .SetPinMode(WsPinMode.PinAndCa).SetDeflate(true).SetKeepaliveInterval(0).SetIdleTimeout(0).SetServerName(null));
+            .SetPinMode(WsPinMode.PinAndCa).SetDeflate(true).SetKeepaliveInterval(0).SetIdleTimeout(0).SetServerName(null)
+            .SetProxy(null).SetProxyAuthorization(null));
+        Supported("a proxy set, then cleared", c => { c.Proxy = "http://proxy.example:3128"; c.Proxy = ""; });
 
         Exception url = ConnectWith(c => { }, "http://example.com/");
         Check("a non-ws URL", url is WsMisuseException && ((WsMisuseException)url).Result == WsResult.InvalidUrl,

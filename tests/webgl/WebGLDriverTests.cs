@@ -110,7 +110,7 @@ public static class WebGLDriverTests
         c.Close(4000, "done \u00fc");
         Check("Closing after Close", c.State == WsConnectionState.Closing, c.State.ToString());
         Check("client close ends Closed", Until(c, () => c.IsFinished) && c.State == WsConnectionState.Closed
-            && c.CloseCode == 4000 && c.CloseReason == "done \u00fc", Describe(c));
+            && c.CloseCode == 4000 && c.CloseReason == "done \u00fc" && c.ClosedLocally, Describe(c));
         Exception after = null;
         try { c.SendText("x"); } catch (Exception e) { after = e; }
         Check("a send after the close", after is WsClosedException, "" + after);
@@ -125,7 +125,7 @@ public static class WebGLDriverTests
         WsMessage m;
         bool close = c.TryReceive(out m) && m.IsClose && m.CloseCode == 4321 && m.GetText() == "bye \u00fc";
         Check("server close with code and reason", c.State == WsConnectionState.Closed && c.CloseCode == 4321
-            && c.CloseReason == "bye \u00fc" && close, Describe(c) + " message " + m);
+            && c.CloseReason == "bye \u00fc" && close && !c.ClosedLocally, Describe(c) + " message " + m);
         c.Dispose();
     }
 

@@ -5,7 +5,7 @@
 #
 # Compiles the bindings twice with mcs (C# 7.2): as for desktop, and with
 # -define:UNITY_WEBGL (what Unity defines in a WebGL player build; XML docs required),
-# compiles the Unity sample against each with the UnityEngine stub, checks that the WebGL
+# compiles the Unity sample project's scripts (unity-sample/Assets) against each with the UnityEngine stub, checks that the WebGL
 # build imports the jslib through "__Internal" and nothing from "wsmachine", and runs
 # WebGLChecks.cs (API parity, options the browser cannot honour) on Mono.
 set -euo pipefail
@@ -13,8 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="$1"
 mkdir -p "$OUT"
 CS="$ROOT/bindings/csharp"
-SRC=("$CS"/src/*.cs "$CS"/src/WebGL/*.cs)
-SAMPLE="$ROOT/unity-sample/Samples~/EchoSample/EchoSample.cs"
+SRC=(-recurse:"$CS/Runtime/*.cs")
+SAMPLE=("$ROOT"/unity-sample/Assets/*.cs)
 MCS=(mcs -langversion:7.2 -nologo)
 
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -out:"$OUT/WsMachine.dll" "${SRC[@]}"
@@ -26,9 +26,9 @@ MCS=(mcs -langversion:7.2 -nologo)
   -out:"$OUT/WsMachine.Editor.dll" "${SRC[@]}"
 "${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/UnityEngine.dll" "$ROOT/tests/unity-stub/UnityEngine.cs"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.WebGL.dll" -define:UNITY_WEBGL \
-  -out:"$OUT/EchoSample.WebGL.dll" "$SAMPLE"
+  -out:"$OUT/EchoSample.WebGL.dll" "${SAMPLE[@]}"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
-  -out:"$OUT/EchoSample.dll" "$SAMPLE"
+  -out:"$OUT/EchoSample.dll" "${SAMPLE[@]}"
 echo "compiled: desktop, WebGL (-define:UNITY_WEBGL), Editor with WebGL target, the sample for both"
 
 monodis --method "$OUT/WsMachine.WebGL.dll" > "$OUT/webgl.methods" 2>/dev/null || true

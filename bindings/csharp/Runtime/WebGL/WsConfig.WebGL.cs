@@ -10,8 +10,9 @@
 // Honoured on WebGL: SetSubprotocols, SetMaxMessageSize (checked as messages arrive),
 // SetMaxQueuedMessages (bounds the browser-side receive queue), SetMaxPendingOutput
 // (against bufferedAmount), SetHandshakeTimeout, SetCloseTimeout, SetBuiltinRoots(true),
-// SetMinTlsVersion(Tls12), SetPinMode(PinAndCa), SetDeflate(true), and 0 ("off") for the
-// keepalive and idle timeouts. Everything else throws at Connect.
+// SetMinTlsVersion(Tls12), SetPinMode(PinAndCa), SetDeflate(true), no proxy, and 0 ("off")
+// for the keepalive and idle timeouts. Everything else throws at Connect (proxies included:
+// the browser applies the system's proxy itself).
 
 #if UNITY_WEBGL && !UNITY_EDITOR
 using System;
@@ -22,7 +23,7 @@ namespace WsMachine
     /// <summary>
     /// Settings shared by many connections. On WebGL the browser's WebSocket does TLS and
     /// the handshake, so settings it cannot honour (roots, pins, client certificates,
-    /// headers, server name, TLS version, deflate parameters, frame and header limits,
+    /// headers, proxies, server name, TLS version, deflate parameters, frame and header limits,
     /// keepalive pings, the idle timeout) make <see cref="WsSocketConnection.Connect"/>
     /// throw a <see cref="WsMisuseException"/> naming them. Setters return the config.
     /// </summary>
@@ -228,6 +229,43 @@ namespace WsMachine
         {
             ThrowIfDisposed();
             return name == null ? this : Unsupported("SetServerName", "the browser verifies and sends the URL's host");
+        }
+
+        /// <summary>
+        /// Null or "" is what a page does (the browser applies the system's proxy itself);
+        /// a proxy URL makes Connect throw: a page cannot choose a proxy.
+        /// </summary>
+        public string Proxy
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _proxy;
+            }
+            set { SetProxy(value); }
+        }
+
+        private string _proxy;
+
+        /// <summary>Sets <see cref="Proxy"/>; null or "" means none (the only value WebGL honours).</summary>
+        /// <param name="url">The proxy URL, or null.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetProxy(string url)
+        {
+            ThrowIfDisposed();
+            _proxy = string.IsNullOrEmpty(url) ? null : url;
+            _unsupported.RemoveAll(e => e.StartsWith("Proxy ", StringComparison.Ordinal));
+            return _proxy == null ? this : Unsupported("Proxy", "a page cannot choose a proxy; the browser uses the system's");
+        }
+
+        /// <summary>Null or "" only on WebGL; a value makes Connect throw (the browser answers proxy challenges itself).</summary>
+        /// <param name="value">The header value.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetProxyAuthorization(string value)
+        {
+            ThrowIfDisposed();
+            return string.IsNullOrEmpty(value) ? this
+                : Unsupported("SetProxyAuthorization", "the browser answers proxy challenges itself");
         }
 
         /// <summary><see cref="WsTlsVersion.Tls12"/> is what browsers allow; Tls13 makes Connect throw.</summary>

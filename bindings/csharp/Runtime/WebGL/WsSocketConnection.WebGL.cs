@@ -9,7 +9,10 @@
 //   Connect, Reconnect, Dispose, Pump, TryReceive, SendText (string, bytes, span),
 //   SendBinary (bytes, span), Ping (throws NotSupportedException), Close, State, IsOpen,
 //   IsFinished, CloseCode, CloseReason, Error, Url, QueuedMessages, MaxQueuedMessages,
-//   PendingSendBytes, HttpStatus, IsResumed, IsInsecure, Deflate, TlsVersion, Subprotocol.
+//   PendingSendBytes, HttpStatus, IsResumed, IsInsecure, Deflate, TlsVersion, Subprotocol,
+//   and the lifecycle members Pump(), MonotonicMs, OnApplicationPause, IsPaused, IsProbing,
+//   ResumeProbeThresholdMs, ProbeTimeoutMs, ConnectStaggerMs, ConnectAttemptTimeoutMs,
+//   RemoteEndPoint, ClosedLocally (no probe and no Happy Eyeballs in a browser).
 //
 // What differs from native (also in the Unity README):
 //   * States: Connecting lasts until the browser opened the connection (no Resolving or
@@ -34,7 +37,7 @@ namespace WsMachine
 {
     /// <summary>
     /// A WebSocket connection over the browser's WebSocket, driven by calling
-    /// <see cref="Pump"/> once per frame (the WebGL build of the native driver, same API).
+    /// <see cref="Pump(long)"/> once per frame (the WebGL build of the native driver, same API).
     /// Messages surface only through <see cref="TryReceive"/>. Every ending is observable:
     /// <see cref="State"/> becomes Closed, Lost, TimedOut or Failed, with
     /// <see cref="CloseCode"/> and <see cref="CloseReason"/> set.
@@ -76,6 +79,16 @@ namespace WsMachine
         private int _maxPending;
         private bool _disposed;
         private int _maxQueued = 4096;
+        private long _lastPumpAt = -1;
+        private long _resumeUntil = -1;
+        private bool _resumeGap;
+        private bool _paused;
+        private DateTime? _pausedAtUtc;
+        private bool _closedLocally;
+        private long _probeThreshold = 5000;
+        private long _probeTimeout = 5000;
+        private long _connectStagger = 250;
+        private long _attemptTimeout = 10000;
 
         /// <summary>Creates an unconnected driver.</summary>
         public WsSocketConnection() : this(64 * 1024)
@@ -180,6 +193,9 @@ namespace WsMachine
             _extensions = null;
             _startedAt = -1;
             _closingSince = -1;
+            _resumeUntil = -1;
+            _resumeGap = false;
+            _closedLocally = false;
         }
 
         private void FreeSocket()
@@ -205,10 +221,19 @@ namespace WsMachine
             ThrowIfDisposed();
             if (nowMs < 0) throw new ArgumentOutOfRangeException("nowMs");
             ReleaseHeld();
+            long gap = _lastPumpAt < 0 ? 0 : nowMs - _lastPumpAt;
+            _lastPumpAt = nowMs;
             if (_state == WsConnectionState.None || IsTerminal)
             {
                 return;
             }
+            if (gap >= _probeThreshold || _resumeGap)
+            {
+                // A resume (a hidden tab, a pause): an ending found from here on counts as
+                // found on resume (WsReconnector reconnects at once). No probe: a page cannot ping.
+                _resumeUntil = nowMs + _probeTimeout;
+            }
+            _resumeGap = false;
             if (_startedAt < 0)
             {
                 _startedAt = nowMs;
@@ -240,7 +265,7 @@ namespace WsMachine
 
         /// <summary>
         /// Takes the next received message. Its payload lives in a pooled buffer that stays
-        /// valid until the next <see cref="TryReceive"/> or <see cref="Pump"/>; copy what you
+        /// valid until the next <see cref="TryReceive"/> or <see cref="Pump(long)"/>; copy what you
         /// keep. Allocation-free in the steady state.
         /// </summary>
         /// <param name="message">The message, when true is returned.</param>
@@ -378,15 +403,163 @@ namespace WsMachine
                     throw Ensure.Create((uint)result, "WebGL: ws_js_close failed", 0);
                 }
                 _state = WsConnectionState.Closing;
+                _closedLocally = true;
                 _closingSince = -1; // starts at the next Pump's clock
             }
             else if (_state == WsConnectionState.Connecting)
             {
+                _closedLocally = true;
                 FreeSocket();
                 _closeCode = code;
                 _closeReason = reason ?? string.Empty;
                 _state = WsConnectionState.Closed;
             }
+        }
+
+        // ----- the game's life (mirrors the native driver's pause/resume API) ------------
+
+        /// <summary><see cref="Pump(long)"/> with the built-in monotonic clock (<see cref="MonotonicMs"/>). Do not mix it with your own clock on one connection.</summary>
+        public void Pump()
+        {
+            Pump(MonotonicMs);
+        }
+
+        private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+
+        /// <summary>Milliseconds of the built-in monotonic clock that <see cref="Pump()"/> uses.</summary>
+        public static long MonotonicMs
+        {
+            get { return Clock.ElapsedMilliseconds; }
+        }
+
+        /// <summary>
+        /// Call from Unity's <c>OnApplicationPause(bool)</c>. On WebGL it only records the
+        /// pause: the browser keeps the socket and queues what arrives (see
+        /// <see cref="MaxQueuedMessages"/>), and a page cannot send the liveness probe, so
+        /// a connection that died meanwhile is found by the browser's close event on the
+        /// next Pump.
+        /// </summary>
+        /// <param name="paused">True when the app goes to the background, false when it comes back.</param>
+        public void OnApplicationPause(bool paused)
+        {
+            ThrowIfDisposed();
+            if (paused != _paused && !paused && _pausedAtUtc.HasValue
+                && (DateTime.UtcNow - _pausedAtUtc.Value).TotalMilliseconds >= _probeThreshold)
+            {
+                _resumeGap = true;
+            }
+            _pausedAtUtc = paused ? DateTime.UtcNow : (DateTime?)null;
+            _paused = paused;
+        }
+
+        /// <summary>True between <c>OnApplicationPause(true)</c> and <c>OnApplicationPause(false)</c>.</summary>
+        public bool IsPaused
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _paused;
+            }
+        }
+
+        /// <summary>Always false on WebGL: a page cannot send a ping, so there is no probe.</summary>
+        public bool IsProbing
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return false;
+            }
+        }
+
+        /// <summary>A gap between two Pumps at least this long (ms, default 5000) counts as a resume (for <see cref="WsReconnector"/>); no probe is sent on WebGL.</summary>
+        public long ResumeProbeThresholdMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _probeThreshold;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _probeThreshold = value;
+            }
+        }
+
+        /// <summary>The window after a resume (ms, default 5000) in which an ending counts as found on resume; no probe is sent on WebGL.</summary>
+        public long ProbeTimeoutMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _probeTimeout;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _probeTimeout = value;
+            }
+        }
+
+        /// <summary>Kept for the same API; the browser connects on WebGL (default 250).</summary>
+        public long ConnectStaggerMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _connectStagger;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 0) throw new ArgumentOutOfRangeException("value");
+                _connectStagger = value;
+            }
+        }
+
+        /// <summary>Kept for the same API; the browser connects on WebGL, bounded by the handshake timeout (default 10000).</summary>
+        public long ConnectAttemptTimeoutMs
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _attemptTimeout;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                if (value < 1) throw new ArgumentOutOfRangeException("value");
+                _attemptTimeout = value;
+            }
+        }
+
+        /// <summary>Always null on WebGL: the browser does not tell the page the address.</summary>
+        public System.Net.IPEndPoint RemoteEndPoint
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return null;
+            }
+        }
+
+        /// <summary>True when the connection ended after our own <see cref="Close"/> (not the server's close).</summary>
+        public bool ClosedLocally
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _closedLocally;
+            }
+        }
+
+        /// <summary>The end of the window after the last resume (Pump clock), or -1.</summary>
+        internal long ResumeWindowUntil
+        {
+            get { return _resumeUntil; }
         }
 
         // ----- properties ------------------------------------------------------------
