@@ -2,8 +2,8 @@
 //
 //   mono WsMachine.Tests.exe NATIVE.dll      (compiled against the -define:UNITY_WEBGL build)
 //
-// 1. API parity: every public type of the native build (except WsClient and WsLibrary, which
-//    need the native library) exists in the WebGL build with exactly the same public members.
+// 1. API parity: every public type of the native build (except WsClient, WsLibrary and the TLS
+//    object WsTls/WsTlsStream, which need the native library) exists in the WebGL build with exactly the same public members.
 // 2. Every setting the browser cannot honour makes Connect throw a WsMisuseException
 //    (InvalidConfig) naming the setting and WebGL, before any browser call.
 // 3. Settings the browser honours pass those checks: Connect then calls the jslib's
@@ -83,7 +83,10 @@ public static class WebGLChecks
     {
         Assembly native = Assembly.LoadFile(System.IO.Path.GetFullPath(nativePath));
         Assembly webgl = typeof(WsSocketConnection).Assembly;
-        var nativeOnly = new HashSet<string> { "WsMachine.WsClient", "WsMachine.WsLibrary" };
+        var nativeOnly = new HashSet<string>
+        {
+            "WsMachine.WsClient", "WsMachine.WsLibrary", "WsMachine.WsTls", "WsMachine.WsTlsStream", "WsMachine.WsTlsReadStatus",
+        };
         var webglTypes = webgl.GetExportedTypes().ToDictionary(t => t.FullName);
         foreach (Type nt in native.GetExportedTypes().OrderBy(t => t.FullName))
         {
