@@ -19,6 +19,8 @@
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
+#   apt    emscripten chromium   (WebGL jslib tests: emcc builds the test page, headless Chromium runs it)
+#   npm    playwright-core (tests/webgl, npm ci; drives /usr/bin/chromium, downloads no browser)
 #   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
 #   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
 #   Autobahn|Testsuite 25.10.1 (pinned, Python 2.7, /opt/autobahn-py2) via
@@ -167,6 +169,29 @@ else
   command -v npm >/dev/null || die "npm not found (Node.js is needed for tests/peers/node)"
   log "npm: npm ci in tests/peers/node"
   (cd "$REPO/tests/peers/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ------------------------------------------------------------------ WebGL (scripts/test-webgl.sh)
+# Debian's emscripten (emcc compiles the jslib into a test page) and Debian's Chromium
+# (runs it headless), driven by playwright-core pinned in tests/webgl/package-lock.json.
+# PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: we use /usr/bin/chromium, never a downloaded browser.
+WEBGL_APT="emscripten chromium"
+missing_webgl=""
+for p in $WEBGL_APT; do is_installed "$p" || missing_webgl="$missing_webgl $p"; done
+if [ -z "$missing_webgl" ]; then
+  log "apt: $WEBGL_APT present"
+else
+  log "apt: installing$missing_webgl (apt-get update first)"
+  as_root apt-get update -q >/dev/null || log "WARNING: apt-get update reported errors"
+  as_root apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 $missing_webgl >/tmp/wsm-apt.log 2>&1 \
+    || { tail -n 30 /tmp/wsm-apt.log >&2; die "apt-get install$missing_webgl failed"; }
+fi
+command -v emcc >/dev/null && [ -x /usr/bin/chromium ] || die "emcc or /usr/bin/chromium missing after apt install"
+if [ -d "$REPO/tests/webgl/node_modules/playwright-core" ]; then
+  log "npm: tests/webgl already installed"
+else
+  log "npm: npm ci in tests/webgl"
+  (cd "$REPO/tests/webgl" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # ------------------------------------------------------------------ Autobahn

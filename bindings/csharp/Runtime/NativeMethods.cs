@@ -13,6 +13,7 @@
 using System;
 using System.Runtime.InteropServices;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WebGLNative.cs
 namespace WsMachine
 {
     /// <summary>The <c>ws_message</c> struct of the C API (a borrowed view).</summary>
@@ -322,3 +323,4 @@ namespace WsMachine
         internal static extern uint ws_last_error(byte* buf, UIntPtr cap, UIntPtr* out_len);
     }
 }
+#endif

@@ -3,6 +3,7 @@
 using System;
 using System.Text;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WsConfig.WebGL.cs
 namespace WsMachine
 {
     /// <summary>
@@ -552,3 +553,4 @@ namespace WsMachine
         }
     }
 }
+#endif

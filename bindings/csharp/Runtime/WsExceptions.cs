@@ -150,6 +150,7 @@ namespace WsMachine
     /// <summary>Maps native result codes to exceptions (the checking layer).</summary>
     internal static unsafe class Ensure
     {
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: no native last error
         /// <summary>Throws unless <paramref name="code"/> is WS_OK. Details come from the client's last error.</summary>
         internal static void ClientSuccess(uint code, ulong client)
         {
@@ -255,6 +256,7 @@ namespace WsMachine
                 return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64()));
             }
         }
+#endif
 
         /// <summary>Maps a code block to its exception type.</summary>
         internal static WsException Create(uint code, string detail, int httpStatus)
@@ -278,11 +280,16 @@ namespace WsMachine
             string name = Enum.IsDefined(typeof(WsResult), code) ? ((WsResult)code).ToString() : "code";
             if (string.IsNullOrEmpty(detail))
             {
+#if !(UNITY_WEBGL && !UNITY_EDITOR)
                 detail = ResultString(code);
+#else
+                detail = name;
+#endif
             }
             return detail + " (" + name + " " + code + ")";
         }
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: no native strings
         /// <summary>The static description of a code (<c>ws_result_str</c>).</summary>
         internal static string ResultString(uint code)
         {
@@ -351,6 +358,8 @@ namespace WsMachine
             }
             return Encoding.UTF8.GetString(s, n);
         }
+
+#endif
 
         /// <summary>Encodes a string as NUL-terminated UTF-8 (null stays null).</summary>
         internal static byte[] ToCString(string s)
