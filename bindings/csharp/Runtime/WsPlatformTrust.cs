@@ -33,6 +33,9 @@ namespace WsMachine
     /// </summary>
     public sealed class WsPlatformTrust
     {
+#if UNITY_WEBGL && !UNITY_EDITOR
+#pragma warning disable 0169, 0414 // the driver's side, which uses these, is compiled out on WebGL
+#endif
         private readonly string _hostOverride;
         private readonly Func<X509Certificate2[], string, string> _verify;
         private readonly object _lock = new object();
@@ -109,6 +112,7 @@ namespace WsMachine
             return null;
         }
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no WsClient: the browser verifies TLS itself
         // ----- the driver's side: one verification per connection attempt ----------------
 
         /// <summary>Forgets any verification in flight (a new connection attempt).</summary>
@@ -167,6 +171,8 @@ namespace WsMachine
             client.SetVerdict(reason == null, reason);
             return true;
         }
+
+#endif
 
         // ----- host names --------------------------------------------------------------
 
