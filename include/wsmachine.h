@@ -96,6 +96,14 @@
 #define WS_DEFAULT_IDLE_TIMEOUT_MS 60000
 
 /**
+ * The ABI version of this header: the number that changes whenever a function
+ * signature, a struct layout or the meaning of a result code changes incompatibly.
+ * Additions (new functions, new codes) do not change it. Bindings compare it with
+ * `ws_abi_version()` before their first call that could depend on it.
+ */
+#define WS_ABI_VERSION 1
+
+/**
  * Result codes. The numbers are stable and never reused; they fall in blocks:
  * 0-99 statuses that are not errors, 100-199 caller errors, 200-299 TLS,
  * 300-399 opening handshake, 400-499 WebSocket protocol and capacity,
@@ -1056,6 +1064,16 @@ const char *ws_result_str(uint32_t code);
  * Owned by the library; never free it.
  */
 const char *ws_version(void);
+
+/**
+ * The ABI version of the loaded library (`WS_ABI_VERSION` of the header it was
+ * built with). A program compares it with the `WS_ABI_VERSION` it was compiled
+ * against before anything else, and refuses a different one; the C# bindings do
+ * so on their first call. Unlike the other functions it returns the value itself,
+ * not a result code: it has no arguments, cannot fail and never panics. Also
+ * callable before any other function.
+ */
+uint32_t ws_abi_version(void);
 
 /**
  * Copies the detailed message of the most recent failed call on this thread

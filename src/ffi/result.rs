@@ -251,6 +251,44 @@ pub extern "C" fn ws_version() -> *const c_char {
     cstr!(env!("CARGO_PKG_VERSION"))
 }
 
+/// The ABI version of this header: the number that changes whenever a function
+/// signature, a struct layout or the meaning of a result code changes incompatibly.
+/// Additions (new functions, new codes) do not change it. Bindings compare it with
+/// `ws_abi_version()` before their first call that could depend on it.
+pub const WS_ABI_VERSION: u32 = 1;
+
+/// The ABI version this library was built with; equals `WS_ABI_VERSION` except in a
+/// library built with `WSMACHINE_TEST_ABI_VERSION=<n>` set (a test hook used only to
+/// check that bindings refuse a mismatched library; never set it for a release).
+const BUILT_ABI_VERSION: u32 = match option_env!("WSMACHINE_TEST_ABI_VERSION") {
+    Some(s) => parse_u32(s),
+    None => WS_ABI_VERSION,
+};
+
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut n: u32 = 0;
+    assert!(!b.is_empty(), "WSMACHINE_TEST_ABI_VERSION is empty");
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "WSMACHINE_TEST_ABI_VERSION must be decimal digits");
+        n = n * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
+
+/// The ABI version of the loaded library (`WS_ABI_VERSION` of the header it was
+/// built with). A program compares it with the `WS_ABI_VERSION` it was compiled
+/// against before anything else, and refuses a different one; the C# bindings do
+/// so on their first call. Unlike the other functions it returns the value itself,
+/// not a result code: it has no arguments, cannot fail and never panics. Also
+/// callable before any other function.
+#[no_mangle]
+pub extern "C" fn ws_abi_version() -> u32 {
+    BUILT_ABI_VERSION
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
