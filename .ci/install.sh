@@ -8,7 +8,7 @@
 #   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
 #          openssl valgrind
 #          cmake pkgconf  (C++ wrapper and example, CMake package and pkg-config tests: scripts/test-native.sh)
-#          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+#          gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
 #   npm    ws (tests/peers/node, npm ci)
@@ -22,7 +22,7 @@ WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
 APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind cmake pkgconf"
-APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+APT_OPTIONAL="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
 log() { printf '[install] %s\n' "$*"; }
