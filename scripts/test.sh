@@ -39,6 +39,7 @@ step "release build" cargo build --release
 [ -f scripts/autobahn.sh ] && step "autobahn wss (all cases)" bash scripts/autobahn.sh wss --deflate
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
+[ -f scripts/test-native.sh ] && step "native packages: C++ wrapper, CMake, pkg-config, clean static lib, ABI check" bash scripts/test-native.sh
 [ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (4 targets x 30 s)" bash scripts/fuzz-smoke.sh
 
 echo

@@ -53,6 +53,7 @@ int fail(const char *what, wsm::result r, const std::string &detail) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 1024);  // a line at a time, also into a pipe
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s ws[s]://host[:port]/path [CA_PEM_FILE] [MESSAGE...]\n", argv[0]);
         return 2;
@@ -183,7 +184,10 @@ int main(int argc, char **argv) {
         wsm::state st = wsm::state::tls_handshaking;
         if (!sent && c.get_state(st) == wsm::result::ok && st == wsm::state::open) {
             for (const std::string &msg : to_send) {
-                c.send_text(msg);
+                if ((r = c.send_text(msg)) != wsm::result::ok) {  // e.g. invalid_utf8
+                    close_socket(s);
+                    return fail("ws_send_text", r, c.last_error());
+                }
                 std::printf("sent: %s\n", msg.c_str());
             }
             sent = true;
