@@ -11,7 +11,10 @@
  *   - std::string_view and pointer+length overloads for buffers;
  *   - wsm::message, the borrowed message view (valid until the next poll, free or
  *     failure on the same client, exactly as ws_message).
- * No exceptions and no RTTI are used: it compiles with -fno-exceptions -fno-rtti. Errors
+ * Member names follow the C names without the ws_ prefix and the object
+ * (ws_client_tick -> client::tick, ws_peek_output -> client::peek_output); the
+ * getters of a state or version are get_state / get_tls_version (the plain names are
+ * the enum types). No exceptions and no RTTI are used: it compiles with -fno-exceptions -fno-rtti. Errors
  * are codes; the detail comes from last_error(). Functions that return std::string
  * allocate (and, like every std::string, terminate on allocation failure without
  * exceptions); each has a noexcept buffer form beside it.
@@ -111,10 +114,10 @@ enum class state : uint32_t {
 };
 
 /** ws_tls_version. */
-enum class tls_version : uint32_t { v1_2 = WS_TLS_1_2, v1_3 = WS_TLS_1_3 };
+enum class tls_version : uint32_t { v1_2 = WS_TLS_VERSION_1_2, v1_3 = WS_TLS_VERSION_1_3 };
 
 /** ws_pin_mode. */
-enum class pin_mode : uint32_t { and_ca = WS_PIN_AND_CA, only = WS_PIN_ONLY };
+enum class pin_mode : uint32_t { and_ca = WS_PIN_MODE_AND_CA, only = WS_PIN_MODE_ONLY };
 
 /** The code as the C API's uint32_t. */
 constexpr uint32_t code(result r) noexcept { return static_cast<uint32_t>(r); }
@@ -185,7 +188,7 @@ public:
     /** ws_config_new into out (which frees what it held first). */
     static result create(config &out) noexcept {
         ws_config h = 0;
-        uint32_t rc = ws_config_new(&h);
+        ws_result rc = ws_config_new(&h);
         if (rc == WS_OK) {
             out = config(h);
         }
@@ -277,7 +280,7 @@ public:
     /** ws_client_new into out (which frees what it held first). url is NUL-terminated. */
     static result create(const config &cfg, const char *url, client &out) noexcept {
         ws_client h = 0;
-        uint32_t rc = ws_client_new(cfg.handle(), url, &h);
+        ws_result rc = ws_client_new(cfg.handle(), url, &h);
         if (rc == WS_OK) {
             out = client(h);
         }
@@ -303,17 +306,17 @@ public:
     result offer_input(const void *data, size_t len, size_t &consumed) noexcept {
         return result(ws_offer_input(h_, detail::bytes(data), len, &consumed));
     }
-    /** ws_input_window: a library buffer to receive into, then commit_input(n). */
-    result prepare_input(uint8_t *&buf, size_t &cap) noexcept { return result(ws_input_window(h_, &buf, &cap)); }
-    result commit_input(size_t n) noexcept { return result(ws_input_commit(h_, n)); }
+    /** ws_prepare_input: a library buffer to receive into, then commit_input(n). */
+    result prepare_input(uint8_t *&buf, size_t &cap) noexcept { return result(ws_prepare_input(h_, &buf, &cap)); }
+    result commit_input(size_t n) noexcept { return result(ws_commit_input(h_, n)); }
 
     // ----- bytes out
     result read_output(void *buf, size_t cap, size_t &len) noexcept {
         return result(ws_read_output(h_, static_cast<uint8_t *>(buf), cap, &len));
     }
-    /** ws_output_peek: the pending bytes, borrowed until the next mutating call. */
-    result peek_output(const uint8_t *&data, size_t &len) noexcept { return result(ws_output_peek(h_, &data, &len)); }
-    result consume_output(size_t n) noexcept { return result(ws_output_consume(h_, n)); }
+    /** ws_peek_output: the pending bytes, borrowed until the next mutating call. */
+    result peek_output(const uint8_t *&data, size_t &len) noexcept { return result(ws_peek_output(h_, &data, &len)); }
+    result consume_output(size_t n) noexcept { return result(ws_consume_output(h_, n)); }
     result pending_output(size_t &len) noexcept { return result(ws_client_pending_output(h_, &len)); }
     result trim() noexcept { return result(ws_client_trim(h_)); }
 
@@ -321,7 +324,7 @@ public:
     /** ws_poll_message: result::need_input when none is ready (not an error). */
     result poll_message(message &out) noexcept {
         ws_message m{};
-        uint32_t rc = ws_poll_message(h_, &m);
+        ws_result rc = ws_poll_message(h_, &m);
         if (rc == WS_OK) {
             out.kind = message_kind(m.kind);
             out.data = m.data;
@@ -333,8 +336,8 @@ public:
     /** ws_poll_message_copy: the payload copied into buf; with result::buffer_too_small,
      *  len is the size needed and the message stays queued. */
     result poll_message_copy(void *buf, size_t cap, message_kind &kind, size_t &len, uint16_t &close_code) noexcept {
-        uint32_t k = 0;
-        uint32_t rc = ws_poll_message_copy(h_, static_cast<uint8_t *>(buf), cap, &k, &len, &close_code);
+        ws_message_kind k{};
+        ws_result rc = ws_poll_message_copy(h_, static_cast<uint8_t *>(buf), cap, &k, &len, &close_code);
         if (rc == WS_OK) {
             kind = message_kind(k);
         }
@@ -360,8 +363,8 @@ public:
 
     // ----- getters
     result get_state(wsm::state &out) noexcept {
-        uint32_t s = 0;
-        uint32_t rc = ws_client_state(h_, &s);
+        ws_state s{};
+        ws_result rc = ws_client_state(h_, &s);
         if (rc == WS_OK) {
             out = wsm::state(s);
         }
@@ -387,8 +390,8 @@ public:
     result is_insecure(bool &insecure) noexcept { return flag(ws_client_is_insecure, insecure); }
     result deflate(ws_deflate_info &info) noexcept { return result(ws_client_deflate(h_, &info)); }
     result get_tls_version(wsm::tls_version &v) noexcept {
-        uint32_t x = 0;
-        uint32_t rc = ws_client_tls_version(h_, &x);
+        ws_tls_version x{};
+        ws_result rc = ws_client_tls_version(h_, &x);
         if (rc == WS_OK) {
             v = wsm::tls_version(x);
         }
@@ -398,9 +401,9 @@ public:
     result subprotocol(char *buf, size_t cap, size_t &len) noexcept { return result(ws_client_subprotocol(h_, buf, cap, &len)); }
 
 private:
-    result flag(uint32_t (*f)(ws_client, uint32_t *), bool &out) noexcept {
+    result flag(ws_result (*f)(ws_client, uint32_t *), bool &out) noexcept {
         uint32_t v = 0;
-        uint32_t rc = f(h_, &v);
+        ws_result rc = f(h_, &v);
         if (rc == WS_OK) {
             out = v != 0;
         }

@@ -19,7 +19,7 @@
 #include "../../examples/cpp/net.hpp"
 #include "wsmachine.hpp"
 
-extern "C" uint32_t ws_handle_count(size_t *out_count);  // test hook
+// ws_handle_count: the live-handle count, a test hook of the header.
 
 static_assert(!std::is_copy_constructible<wsm::config>::value && !std::is_copy_assignable<wsm::client>::value,
               "owners are move-only");
