@@ -1,4 +1,5 @@
-//! Build script: gives the Linux shared library its SONAME.
+//! Build script: gives the Linux shared library its SONAME (and the macOS dylib an
+//! @rpath install name).
 //!
 //! `libwsmachine.so.0`: its number changes together with `WS_ABI_VERSION` (an
 //! incompatible ABI gets a new SONAME, so old programs never load it). A C or C++ program linked with `-lwsmachine` records `libwsmachine.so.0`, and
@@ -12,5 +13,10 @@ fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if os == "linux" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libwsmachine.so.0");
+    }
+    // macOS: a relocatable install name instead of the build directory's absolute path,
+    // so an app bundle finds the dylib through its rpath (Contents/Frameworks, ...).
+    if os == "macos" {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libwsmachine.dylib");
     }
 }
