@@ -37,8 +37,14 @@
 #       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
 #       Android/arm64-v8a/libwsmachine.so     Android/armeabi-v7a/libwsmachine.so
 #       iOS/libwsmachine.a
-#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a); for Windows the
-#                      import library libwsmachine.dll.a and wsmachine.def
+#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a; on Linux only the ws_*
+#                      symbols are global, see scripts/lib-native.sh); on Linux
+#                      libwsmachine.so.0.1.0 with the .so.0 (SONAME) and .so symlinks;
+#                      for Windows the import library libwsmachine.dll.a and
+#                      wsmachine.def; pkgconfig/wsmachine{,-static}.pc
+#   include/wsmachine.hpp  the C++17 wrapper
+#   lib/cmake/wsmachine/   wsmachineConfig.cmake (+ version file): find_package(wsmachine)
+#   lib/pkgconfig/     wsmachine.pc and wsmachine-static.pc for Linux x86_64
 #   BUILDINFO.txt      versions, and the SHA-256 of every file
 # The libraries in dist/ have their debug info stripped (`strip --strip-debug`;
 # symbols stay) where this machine has the target's strip; WSM_STRIP=0 keeps it.
