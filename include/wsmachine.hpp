@@ -90,6 +90,10 @@ enum class result : uint32_t {
     already_closed = WS_ALREADY_CLOSED,
     connection_lost = WS_CONNECTION_LOST,
     timeout = WS_TIMEOUT,
+    proxy_auth_required = WS_PROXY_AUTH_REQUIRED,
+    proxy_refused = WS_PROXY_REFUSED,
+    proxy_bad_response = WS_PROXY_BAD_RESPONSE,
+    proxy_closed = WS_PROXY_CLOSED,
     panic = WS_PANIC,
 };
 
@@ -242,6 +246,13 @@ public:
     }
     result set_server_name(const char *name) noexcept { return result(ws_config_set_server_name(h_, name)); }
     result set_server_name(const std::string &name) noexcept { return set_server_name(name.c_str()); }
+    /** http://, https:// or socks5:// proxy URL, NUL-terminated; NULL or "" clears it. */
+    result set_proxy(const char *url) noexcept { return result(ws_config_set_proxy(h_, url)); }
+    result set_proxy(const std::string &url) noexcept { return set_proxy(url.c_str()); }
+    result set_proxy_authorization(const char *value) noexcept {
+        return result(ws_config_set_proxy_authorization(h_, value));
+    }
+    result set_proxy_authorization(const std::string &value) noexcept { return set_proxy_authorization(value.c_str()); }
     result set_min_tls_version(tls_version v) noexcept {
         return result(ws_config_set_min_tls_version(h_, static_cast<uint32_t>(v)));
     }
@@ -361,6 +372,9 @@ public:
     /** WS_NO_DEADLINE when no timer runs. */
     result next_deadline(uint64_t &deadline_ms) noexcept { return result(ws_client_next_deadline(h_, &deadline_ms)); }
 
+    /** ws_client_probe: a liveness ping that must be answered within deadline_ms. */
+    result probe(uint64_t now_ms, uint64_t deadline_ms) noexcept { return result(ws_client_probe(h_, now_ms, deadline_ms)); }
+
     // ----- getters
     result get_state(wsm::state &out) noexcept {
         ws_state s{};
@@ -399,6 +413,36 @@ public:
     }
     /** ws_client_subprotocol into a caller buffer ("" when none was agreed). */
     result subprotocol(char *buf, size_t cap, size_t &len) noexcept { return result(ws_client_subprotocol(h_, buf, cap, &len)); }
+
+    /** ws_client_connect_address: where the socket must connect (the proxy, or the
+     *  URL's host); the host into a caller buffer, len its full length. */
+    result connect_address(char *buf, size_t cap, size_t &len, uint16_t &port) noexcept {
+        return result(ws_client_connect_address(h_, buf, cap, &len, &port));
+    }
+    /** The same into a std::string. */
+    result connect_address(std::string &host, uint16_t &port) {
+        size_t len = 0;
+        uint16_t p = 0;
+        char small[256];
+        ws_result rc = ws_client_connect_address(h_, small, sizeof small, &len, &p);
+        if (rc == WS_BUFFER_TOO_SMALL) {
+            std::string big(len, '\0');
+            rc = ws_client_connect_address(h_, &big[0], len + 1, &len, &p);
+            if (rc == WS_OK) {
+                host = std::move(big);
+            }
+        } else if (rc == WS_OK) {
+            host.assign(small, len);
+        }
+        if (rc == WS_OK) {
+            port = p;
+        }
+        return result(rc);
+    }
+    /** ws_client_proxy_challenges: the Proxy-Authenticate lines of a 407, into a caller buffer. */
+    result proxy_challenges(char *buf, size_t cap, size_t &len) noexcept {
+        return result(ws_client_proxy_challenges(h_, buf, cap, &len));
+    }
 
 private:
     result flag(ws_result (*f)(ws_client, uint32_t *), bool &out) noexcept {

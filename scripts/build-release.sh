@@ -30,8 +30,9 @@
 #
 # dist/ (gitignored; rebuilt from scratch on every run):
 #   include/wsmachine.h
-#   Plugins/...        exactly the paths of unity-sample/Plugins/ (whose .meta files
-#                      hold the import settings), so `cp -r dist/Plugins unity-sample/`:
+#   Plugins/...        exactly the paths of bindings/csharp/Plugins/ (the Unity package,
+#                      whose .meta files hold the import settings), so
+#                      `cp -r dist/Plugins bindings/csharp/` installs them there:
 #       Linux/x86_64/libwsmachine.so          Linux/arm64/libwsmachine.so
 #       Windows/x86_64/wsmachine.dll          Windows/arm64/wsmachine.dll
 #       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
@@ -45,6 +46,10 @@
 #   include/wsmachine.hpp  the C++17 wrapper
 #   lib/cmake/wsmachine/   wsmachineConfig.cmake (+ version file): find_package(wsmachine)
 #   lib/pkgconfig/     wsmachine.pc and wsmachine-static.pc for Linux x86_64
+#   com.wsmachine.websocket-<version>.tgz
+#                      the Unity package with every binary in Plugins/ above and only
+#                      their .meta files, plus the Echo sample (scripts/pack-unity.sh;
+#                      Unity: Package Manager, "Add package from tarball")
 #   BUILDINFO.txt      versions, and the SHA-256 of every file
 # The libraries in dist/ have their debug info stripped (`strip --strip-debug`;
 # symbols stay) where this machine has the target's strip; WSM_STRIP=0 keeps it.
@@ -268,6 +273,16 @@ fi
 
 # ------------------------------------------------------------------ C/C++ packages
 native_finish
+
+# ------------------------------------------------------------------ Unity package tarball
+# Every binary built above, with its import settings (scripts/pack-unity.sh).
+if pack_out=$(bash scripts/pack-unity.sh 2>&1); then
+  tgz=$(printf '%s\n' "$pack_out" | tail -n1)
+  row unity "${tgz#"$DIST"/}" BUILT "$(human_size "$tgz"); $(printf '%s\n' "$pack_out" | sed -n 's/^packed //p')"
+else
+  printf '%s\n' "$pack_out" | sed 's/^/#   /'
+  failed unity "scripts/pack-unity.sh" /dev/null
+fi
 
 # ------------------------------------------------------------------ BUILDINFO, table
 {

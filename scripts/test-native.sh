@@ -182,6 +182,22 @@ if step "build wrapper_test (-fno-exceptions -fno-rtti, ASan+UBSan, clean static
   run_prog "wrapper_test $WSS + CA (ASan)" "$TMP/wrapper_test" "$WSS" "$C/ca.pem"
   run_prog "wrapper_test $WSS without the CA (ASan)" "$TMP/wrapper_test" "$WSS"
 fi
+codes=$(sed -n '/^enum ws_result$/,/^};/p' include/wsmachine.h | grep -oE '^ +WS_[A-Z0-9_]+ = ' | tr -d ' =')
+missing=""
+for c in $codes; do grep -q "= $c,\$" include/wsmachine.hpp || missing="$missing $c"; done
+if [ -n "$codes" ] && [ -z "$missing" ]; then
+  ok "wsm::result in wsmachine.hpp has every ws_result code of the header ($(echo "$codes" | wc -l))"
+else
+  not_ok "wsm::result in wsmachine.hpp has every ws_result code of the header (missing:${missing:- could not parse the enum})"
+fi
+n_c=$(grep -cE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h)
+unwrapped=""
+for f in $(grep -oE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h | grep -oE 'ws_[a-z0-9_]+'); do
+  [ "$f" = ws_handle_count ] && continue # test hook
+  grep -q "$f(" include/wsmachine.hpp || unwrapped="$unwrapped $f"
+done
+[ -z "$unwrapped" ] && ok "wsmachine.hpp calls every function of the header ($n_c, ws_handle_count aside)" \
+  || not_ok "wsmachine.hpp calls every function of the header (not:$unwrapped)"
 step "wsmachine.hpp without wsmachine.h first, twice (include guard), C++17 -pedantic" \
   bash -c 'printf "#include \"wsmachine.hpp\"\n#include \"wsmachine.hpp\"\nint main(){return wsm::abi_compatible()?0:1;}\n" >"$1/inc.cpp" &&
            g++ -std=c++17 -Wall -Wextra -Werror -pedantic -fno-exceptions -fno-rtti -Iinclude "$1/inc.cpp" -fsyntax-only' _ "$TMP"
@@ -296,9 +312,9 @@ if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
   :
 elif step "library with WSMACHINE_TEST_ABI_VERSION=9999 (target/abi-mismatch, debug)" \
        env CARGO_TARGET_DIR="$PWD/target/abi-mismatch" WSMACHINE_TEST_ABI_VERSION=9999 cargo build --lib --quiet; then
-  CS=bindings/csharp
-  if step "compile the C# bindings and tests/native/AbiCheck.cs (mcs)" \
-       mcs -langversion:7.2 -nologo -unsafe -target:exe -out:"$TMP/AbiCheck.exe" "$CS"/src/*.cs tests/native/AbiCheck.cs; then
+  if step "compile the C# bindings (bindings/csharp/Runtime) and tests/native/AbiCheck.cs (mcs)" \
+       mcs -langversion:7.2 -nologo -unsafe -target:exe -out:"$TMP/AbiCheck.exe" \
+       -recurse:'bindings/csharp/Runtime/*.cs' tests/native/AbiCheck.cs; then
     mkdir -p "$TMP/abi-good" "$TMP/abi-bad"
     cp target/release/libwsmachine.so "$TMP/abi-good/"
     cp target/abi-mismatch/debug/libwsmachine.so "$TMP/abi-bad/"

@@ -22,29 +22,6 @@
 
 namespace {
 
-// host and port from ws[s]://host[:port]/path ("[::1]" for an IPv6 literal).
-bool split_url(const std::string &url, std::string &host, std::string &port) {
-    bool tls = url.rfind("wss://", 0) == 0;
-    if (!tls && url.rfind("ws://", 0) != 0) {
-        return false;
-    }
-    std::string rest = url.substr(tls ? 6 : 5);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    size_t colon = rest.rfind(':');
-    size_t bracket = rest.rfind(']');
-    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-    } else {
-        host = rest;
-        port = tls ? "443" : "80";
-    }
-    if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    return !host.empty();
-}
-
 int fail(const char *what, wsm::result r, const std::string &detail) {
     std::fprintf(stderr, "%s: %s (%u): %s\n", what, wsm::describe(r), wsm::code(r), detail.c_str());
     return 1;
@@ -93,14 +70,15 @@ int main(int argc, char **argv) {
     }
     cfg.reset();  // the client keeps what it needs
 
-    std::string host, port;
-    if (!split_url(url, host, port)) {
-        std::fprintf(stderr, "cannot parse %s\n", url.c_str());
-        return 2;
+    // Where to connect: the URL's host and port (or the proxy's, with ws_config_set_proxy).
+    std::string host;
+    uint16_t port = 0;
+    if ((r = c.connect_address(host, port)) != wsm::result::ok) {
+        return fail("ws_client_connect_address", r, c.last_error());
     }
     net::startup winsock;
     (void)winsock;
-    socket_t s = net::connect_tcp(host, port, 5000);
+    socket_t s = net::connect_tcp(host, std::to_string(port), 5000);
     if (s == bad_socket) {
         return 1;
     }

@@ -66,6 +66,8 @@ void check_codes() {
         {wsm::result::invalid_utf8, WS_INVALID_UTF8}, {wsm::result::message_too_big, WS_MESSAGE_TOO_BIG},
         {wsm::result::frame_too_big, WS_FRAME_TOO_BIG}, {wsm::result::already_closed, WS_ALREADY_CLOSED},
         {wsm::result::connection_lost, WS_CONNECTION_LOST}, {wsm::result::timeout, WS_TIMEOUT},
+        {wsm::result::proxy_auth_required, WS_PROXY_AUTH_REQUIRED}, {wsm::result::proxy_refused, WS_PROXY_REFUSED},
+        {wsm::result::proxy_bad_response, WS_PROXY_BAD_RESPONSE}, {wsm::result::proxy_closed, WS_PROXY_CLOSED},
         {wsm::result::panic, WS_PANIC},
     };
     bool same = true, described = true;
@@ -73,7 +75,7 @@ void check_codes() {
         same = same && wsm::code(p.first) == p.second;
         described = described && std::strcmp(wsm::describe(p.first), ws_result_str(p.second)) == 0;
     }
-    check(same && sizeof all / sizeof all[0] == 36, "wsm::result has the 36 codes of ws_result with their numbers");
+    check(same && sizeof all / sizeof all[0] == 40, "wsm::result has the 40 codes of ws_result with their numbers");
     check(described, "wsm::describe is ws_result_str");
 }
 
@@ -163,11 +165,19 @@ struct conn {
 };
 
 bool connect_conn(conn &k, const wsm::config &cfg, const std::string &url) {
-    std::string rest = url.substr(url.find("://") + 3);
-    rest = rest.substr(0, rest.find('/'));
-    std::string host = rest.substr(0, rest.rfind(':')), port = rest.substr(rest.rfind(':') + 1);
     if (wsm::client::create(cfg, url, k.c) != wsm::result::ok) return false;
-    k.s = net::connect_tcp(host, port, 5000);
+    std::string host;
+    uint16_t port = 0;
+    if (k.c.connect_address(host, port) != wsm::result::ok) return false;
+    char tiny[4];
+    size_t len = 0;
+    uint16_t p2 = 0;
+    check(k.c.connect_address(tiny, sizeof tiny, len, p2) == wsm::result::buffer_too_small && len == host.size() &&
+              p2 == 0,
+          "connect_address(buf, cap): buffer_too_small, full length, port untouched");
+    check(url.find("://" + host + ":" + std::to_string(port) + "/") != std::string::npos,
+          "connect_address(): " + host + " port " + std::to_string(port) + " from the URL");
+    k.s = net::connect_tcp(host, std::to_string(port), 5000);
     return k.s != bad_socket;
 }
 
@@ -299,7 +309,14 @@ void online_checks(const std::string &url, const std::string &ca) {
     check(r == wsm::result::ok && m.kind == wsm::message_kind::pong && m.text() == "are you there", "pong echoes the ping");
 
     uint64_t deadline = 0;
-    check(k.c.next_deadline(deadline) == wsm::result::ok, "next_deadline()");
+    check(k.c.probe(net::now_ms(), 5000) == wsm::result::ok, "probe(now, 5000 ms)");
+    check(k.c.next_deadline(deadline) == wsm::result::ok && deadline != WS_NO_DEADLINE &&
+              deadline <= net::now_ms() + 5000,
+          "next_deadline() is the probe's");
+    for (int i = 0; i < 20; i++) k.pump();  // the probe's pong arrives, uncounted
+    char ch[8];
+    size_t chl = 1;
+    check(k.c.proxy_challenges(ch, sizeof ch, chl) == wsm::result::ok && chl == 0, "proxy_challenges(): none");
     check(k.c.trim() == wsm::result::ok, "trim()");
 
     // Moving a live client keeps the connection.
