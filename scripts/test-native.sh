@@ -192,9 +192,9 @@ else
 fi
 n_c=$(grep -cE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h)
 unwrapped=""
-for f in $(grep -oE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h | grep -oE 'ws_[a-z0-9_]+'); do
+for f in $(sed -nE 's/^(uint32_t |const char \*|ws_result )(ws_[a-z0-9_]+)\(.*/\2/p' include/wsmachine.h); do
   [ "$f" = ws_handle_count ] && continue # test hook
-  grep -q "$f(" include/wsmachine.hpp || unwrapped="$unwrapped $f"
+  grep -qw "$f" include/wsmachine.hpp || unwrapped="$unwrapped $f"
 done
 [ -z "$unwrapped" ] && ok "wsmachine.hpp calls every function of the header ($n_c, ws_handle_count aside)" \
   || not_ok "wsmachine.hpp calls every function of the header (not:$unwrapped)"
