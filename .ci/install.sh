@@ -15,7 +15,8 @@
 #          proxies; squid-openssl also for scripts/test-trust-squid.sh, ssl_bump re-signing;
 #          proxies, started unprivileged by the test on ephemeral ports; their system services
 #          are stopped and disabled here so that they hold no ports)
-#          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+#          cmake pkgconf  (C++ wrapper and example, CMake package and pkg-config tests: scripts/test-native.sh)
+#          gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
@@ -30,8 +31,8 @@ set -euo pipefail
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
-APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils"
-APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils cmake pkgconf"
+APT_OPTIONAL="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
 log() { printf '[install] %s\n' "$*"; }
