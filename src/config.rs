@@ -24,6 +24,9 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 pub const DEFAULT_MAX_HEADER_SIZE: usize = 16 << 10;
 /// Default bound on decoded messages waiting to be polled before input is refused: 1024.
 pub const DEFAULT_MAX_QUEUED_MESSAGES: usize = 1024;
+/// Default bound on the bytes of decoded messages waiting to be polled before input
+/// is refused: 128 MiB (twice the default message limit).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 2 * DEFAULT_MAX_MESSAGE_SIZE;
 /// Default bound on bytes waiting in [`crate::Client::read_output`]: 128 MiB.
 pub const DEFAULT_MAX_PENDING_OUTPUT: usize = 128 << 20;
 /// Default handshake timeout (TLS plus HTTP upgrade): 15 s.
@@ -55,6 +58,10 @@ pub struct Limits {
     pub max_header_size: usize,
     /// Undelivered messages after which `offer_input` stops consuming input.
     pub max_queued_messages: usize,
+    /// Bytes of undelivered messages after which `offer_input` stops consuming input.
+    /// The message that crosses the bound is still queued, so at most this plus
+    /// `max_message_size` bytes wait.
+    pub max_queued_bytes: usize,
     /// Pending output bytes after which sends fail with [`ErrorKind::OutputFull`].
     pub max_pending_output: usize,
 }
@@ -66,6 +73,7 @@ impl Default for Limits {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_queued_messages: DEFAULT_MAX_QUEUED_MESSAGES,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             max_pending_output: DEFAULT_MAX_PENDING_OUTPUT,
         }
     }
@@ -418,6 +426,7 @@ impl Config {
             || limits.max_frame_size == 0
             || limits.max_header_size == 0
             || limits.max_queued_messages == 0
+            || limits.max_queued_bytes == 0
             || limits.max_pending_output == 0
         {
             return err(ErrorKind::InvalidConfig, "limits must be at least 1");

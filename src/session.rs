@@ -119,6 +119,10 @@ const DIRECT_MIN: u64 = 4 << 10;
 /// Largest direct window, so that a frame's announced length commits no more memory
 /// than the bytes that really arrive plus this.
 const DIRECT_MAX: usize = 1 << 20;
+/// What may wait in the output beyond `max_pending_output`: the close frame and TLS
+/// alert or close_notify a failure adds, whatever is pending. Also the headroom of the
+/// output's allocation over the limit.
+pub(crate) const OUTPUT_SLACK: usize = 1 << 10;
 /// Capacity each retained buffer is trimmed to when the connection is idle.
 const TRIM_TO: usize = 4 << 10;
 /// Quiet time after which `tick` trims retained buffers.
@@ -134,8 +138,11 @@ pub struct Client {
     decoder: Decoder,
     queue: VecDeque<Incoming>,
     current: Option<Incoming>,
-    /// Payloads of received pings, answered with pongs after the input is processed.
-    pongs: Vec<Vec<u8>>,
+    /// Payload of the most recent ping not answered yet (RFC 6455 5.5.3: only the
+    /// latest needs a pong). It waits while the output is at its limit.
+    pong: Option<Vec<u8>>,
+    /// Payload bytes of the messages in `queue`.
+    queued_bytes: usize,
     out: Output,
     scratch: Vec<u8>,
     masks: MaskSource,
@@ -182,6 +189,10 @@ impl Client {
     /// the output right away.
     pub fn new(config: &Config, url: &str) -> Result<Client> {
         let settings = config.settings.clone();
+        let out_limit = settings
+            .limits
+            .max_pending_output
+            .saturating_add(OUTPUT_SLACK);
         let target = handshake::prepare(url, &settings)?;
         let mut client = Client {
             response: Some(ResponseReader::new(target.accept.clone(), &settings)),
@@ -191,8 +202,9 @@ impl Client {
             phase: Phase::WsHandshaking,
             queue: VecDeque::new(),
             current: None,
-            pongs: Vec::new(),
-            out: Output::default(),
+            pong: None,
+            queued_bytes: 0,
+            out: Output::new(out_limit),
             scratch: Vec::new(),
             masks: MaskSource::default(),
             close_sent: false,
@@ -234,7 +246,7 @@ impl Client {
             client.phase = Phase::TlsHandshaking;
             client.flush_tls();
         } else {
-            client.out.vec().extend_from_slice(&target.request);
+            client.out.extend(&target.request);
         }
         Ok(client)
     }
@@ -322,15 +334,22 @@ impl Client {
             t.last_moved_at = now_ms;
             self.trimmed = false;
         } else if !self.trimmed && now_ms.saturating_sub(t.last_moved_at) >= IDLE_TRIM_MS {
-            self.trim();
+            // Memory lent by `input_window` is the caller's until it commits: the idle
+            // trim leaves the window (and the buffer behind it) alone.
+            self.trim_buffers(self.window.is_some());
         }
     }
 
     /// Releases memory held for large messages: buffers keep the size of the largest
     /// message so that a stream of large messages does not allocate per message, and
     /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
-    /// calls it after a second without traffic; call it directly after a burst.
+    /// calls it after a second without traffic (sparing a window `input_window` lent);
+    /// call it directly after a burst. Called directly, it also closes that window.
     pub fn trim(&mut self) {
+        self.trim_buffers(false);
+    }
+
+    fn trim_buffers(&mut self, keep_window: bool) {
         // Scratch buffers: their contents are dead between calls.
         fn shrink(v: &mut Vec<u8>) {
             v.clear();
@@ -341,8 +360,11 @@ impl Client {
         self.out.trim(TRIM_TO);
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
-        self.stage = Vec::new();
-        self.window = None;
+        if !keep_window {
+            self.stage = Vec::new();
+            self.window = None;
+        }
+        // A direct window lies inside a message in progress, which `trim` keeps.
         self.decoder.trim(TRIM_TO);
         self.queue.shrink_to_fit();
         if let Some(conn) = self.tls.as_mut() {
@@ -377,6 +399,11 @@ impl Client {
         self.queue.len()
     }
 
+    /// Payload bytes of the undelivered messages waiting for `poll_message`.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
     // ----- input -------------------------------------------------------------------
 
     /// Offers bytes received from the socket; an empty slice means the peer closed its
@@ -384,13 +411,25 @@ impl Client {
     /// undelivered messages was reached (poll messages, then offer the rest).
     ///
     /// After the connection ended, input is taken and discarded. After a failure,
-    /// every call returns that failure.
+    /// every call returns that failure. Input that lies in the client's own memory
+    /// (the window `input_window` lent, the message being assembled, the pending
+    /// output; only possible through the C ABI) is refused with
+    /// [`ErrorKind::InvalidArgument`] before anything is read, and the connection
+    /// carries on.
     pub fn offer_input(&mut self, data: &[u8]) -> Result<usize> {
-        if !self.committing {
-            self.window = None;
-        }
         if let Some(e) = &self.failure {
             return Err(e.clone());
+        }
+        if !self.committing {
+            if self.is_own_memory(data) {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    "the input lies in the client's own memory (the input window, a message \
+                     buffer or the pending output): copy it out first, or commit the window \
+                     with commit_input",
+                );
+            }
+            self.window = None;
         }
         if self.phase == Phase::Done {
             return Ok(data.len());
@@ -437,6 +476,19 @@ impl Client {
         }
     }
 
+    /// Whether `data` overlaps a buffer this client may write or move while it reads
+    /// the input: decoding into it would read memory it is rewriting or freeing.
+    fn is_own_memory(&self, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return false;
+        }
+        let start = data.as_ptr() as usize;
+        let range = start..start + data.len();
+        crate::transport::overlaps(&self.stage, &range)
+            || self.out.overlaps(&range)
+            || self.decoder.overlaps(&range)
+    }
+
     fn can_defer(&self, e: &Error) -> bool {
         e.close_code().is_some() && self.phase == Phase::Open && !self.queue.is_empty()
     }
@@ -452,7 +504,13 @@ impl Client {
     }
 
     fn queue_full(&self) -> bool {
-        !self.committing && self.queue.len() >= self.settings.limits.max_queued_messages
+        !self.committing && self.queue_at_bound()
+    }
+
+    /// The undelivered messages reached one of their bounds (count or bytes).
+    fn queue_at_bound(&self) -> bool {
+        let l = &self.settings.limits;
+        self.queue.len() >= l.max_queued_messages || self.queued_bytes >= l.max_queued_bytes
     }
 
     /// Lends memory to receive socket bytes into, saving the copy `offer_input`
@@ -528,6 +586,10 @@ impl Client {
                 self.stage = stage;
                 taken.map(|_| ())
             }
+            // The connection ended (or the peer's close came) while the window was
+            // lent: its bytes are discarded, as `offer_input` discards late input, so
+            // nothing is delivered after the close message.
+            Window::Direct(_) if self.phase == Phase::Done || self.close_received => Ok(()),
             Window::Direct(_) => {
                 let result = self.commit_direct(n).map(|()| n);
                 self.after_input(result, n).map(|_| ())
@@ -539,8 +601,10 @@ impl Client {
 
     fn commit_direct(&mut self, n: usize) -> Result<()> {
         let queue = &mut self.queue;
+        let queued_bytes = &mut self.queued_bytes;
         self.decoder.commit_direct(n, &mut |ev| {
             // Only data frames are received directly: never a ping or close.
+            *queued_bytes += ev.data.len();
             queue.push_back(ev);
             true
         })
@@ -647,35 +711,49 @@ impl Client {
 
     fn decode(&mut self, data: &[u8]) -> Result<usize> {
         let queue = &mut self.queue;
-        let pongs = &mut self.pongs;
+        let queued_bytes = &mut self.queued_bytes;
+        let pong = &mut self.pong;
         let close_received = &mut self.close_received;
-        let used = self.decoder.decode(data, &mut |ev| match ev.kind {
-            MessageKind::Ping => {
-                pongs.push(ev.data.clone());
-                queue.push_back(ev);
-                true
-            }
-            MessageKind::Close => {
-                // Answered when the application polls it, so that it can still
-                // answer the messages that came before the close.
-                *close_received = true;
-                queue.push_back(ev);
-                false
-            }
-            _ => {
-                queue.push_back(ev);
-                true
-            }
+        let l = &self.settings.limits;
+        // Decoding stops once the queue reaches its bounds (unless a commit is being
+        // processed: a window is taken whole), so the caller's input is back-pressured.
+        let bounded = !self.committing;
+        let (max_count, max_bytes) = (l.max_queued_messages, l.max_queued_bytes);
+        let used = self.decoder.decode(data, &mut |ev| {
+            *queued_bytes += ev.data.len();
+            let keep_going = match ev.kind {
+                MessageKind::Ping => {
+                    // Only the most recent ping is answered (RFC 6455 5.5.3).
+                    *pong = Some(ev.data.clone());
+                    true
+                }
+                MessageKind::Close => {
+                    // Answered when the application polls it, so that it can still
+                    // answer the messages that came before the close.
+                    *close_received = true;
+                    false
+                }
+                _ => true,
+            };
+            queue.push_back(ev);
+            keep_going && !(bounded && (queue.len() >= max_count || *queued_bytes >= max_bytes))
         })?;
         Ok(used)
     }
 
-    /// Sends automatic pongs.
+    /// Answers the most recent ping, once the output has room for the pong under
+    /// `max_pending_output`; until then it waits (a later ping replaces it).
     fn send_pongs(&mut self) {
-        for payload in std::mem::take(&mut self.pongs) {
-            if !self.close_sent && self.failure.is_none() && self.phase == Phase::Open {
-                self.write_frame(SendKind::Pong, &[&payload]);
-            }
+        let Some(payload) = self.pong.take() else {
+            return;
+        };
+        if self.close_sent || self.failure.is_some() || self.phase != Phase::Open {
+            return;
+        }
+        if self.fits_pending(payload.len()) {
+            self.write_frame(SendKind::Pong, &[&payload]);
+        } else {
+            self.pong = Some(payload);
         }
     }
 
@@ -805,6 +883,11 @@ impl Client {
             self.last_error = Some(e.message().to_string());
             self.failure = Some(e);
         }
+        // The panic may have struck halfway through writing a frame or a TLS record:
+        // handing out the rest would send the peer a broken stream. Nothing more is
+        // sent; `read_output` returns the failure.
+        self.out.discard();
+        self.pong = None;
     }
 
     // ----- messages ----------------------------------------------------------------
@@ -828,6 +911,7 @@ impl Client {
     pub fn poll_message(&mut self) -> Result<Poll<'_>> {
         self.release_current();
         if let Some(m) = self.queue.pop_front() {
+            self.queued_bytes -= m.data.len();
             self.on_polled(&m);
             let m = self.current.insert(m);
             return Ok(Poll::Message(Message {
@@ -859,6 +943,7 @@ impl Client {
             Some(m) if m.data.len() > buf.len() => Ok(PollInto::TooSmall(m.data.len())),
             Some(_) => {
                 let m = self.queue.pop_front().expect("front exists");
+                self.queued_bytes -= m.data.len();
                 self.on_polled(&m);
                 buf[..m.data.len()].copy_from_slice(&m.data);
                 let r = PollInto::Message {
@@ -893,6 +978,9 @@ impl Client {
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
         let n = self.out.read(buf);
         self.tx_bytes += n as u64;
+        if self.pong.is_some() {
+            self.send_pongs();
+        }
         if n == 0 {
             if let Some(e) = &self.failure {
                 return Err(e.clone());
@@ -924,15 +1012,17 @@ impl Client {
         }
         self.out.consume(n);
         self.tx_bytes += n as u64;
+        if self.pong.is_some() {
+            self.send_pongs();
+        }
         Ok(())
     }
 
     fn flush_tls(&mut self) {
         if let Some(conn) = self.tls.as_mut() {
-            let out = self.out.vec();
             while conn.wants_write() {
-                // Writing into a Vec cannot fail.
-                if conn.write_tls(out).unwrap_or(0) == 0 {
+                // Writing into the output cannot fail.
+                if conn.write_tls(&mut self.out).unwrap_or(0) == 0 {
                     break;
                 }
             }
@@ -960,7 +1050,11 @@ impl Client {
     fn write_frame_with(&mut self, kind: SendKind, compressed: bool, parts: &[&[u8]]) {
         let mask = self.masks.next_mask();
         match self.tls.as_mut() {
-            None => frame::encode_with(self.out.vec(), kind, compressed, parts, mask),
+            None => {
+                let len: usize = parts.iter().map(|p| p.len()).sum();
+                self.out.reserve(frame::encoded_len(len));
+                frame::encode_with(self.out.vec(), kind, compressed, parts, mask)
+            }
             Some(conn) => {
                 // Frame and mask in record-sized chunks (the first carries the header),
                 // so that every write to rustls fills one TLS record and no buffer the
@@ -993,7 +1087,6 @@ impl Client {
                 // Room for the records in one go instead of a chain of reallocations.
                 let records = len / TLS_CHUNK + 1;
                 self.out
-                    .vec()
                     .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
                 self.flush_tls();
             }
@@ -1029,15 +1122,36 @@ impl Client {
                 )
             }
         }
-        let max = self.settings.limits.max_pending_output;
-        let need = frame::encoded_len(len);
-        if self.out.len().saturating_add(need) > max {
+        if !self.fits_pending(len) {
+            let max = self.settings.limits.max_pending_output;
+            let need = self.wire_len(len);
             return err(
                 ErrorKind::OutputFull,
                 format!("queueing {need} more bytes would exceed the pending-output limit of {max}; drain read_output first"),
             );
         }
         Ok(())
+    }
+
+    /// The most bytes a message of `len` payload bytes adds to the output: the frame,
+    /// what compression can add to incompressible data, and the TLS records' overhead.
+    fn wire_len(&self, len: usize) -> usize {
+        let mut payload = len;
+        if self.deflater.is_some() {
+            // zlib's deflateBound, rounded up: stored blocks cost 5 bytes per 16 KiB.
+            payload = payload.saturating_add(len / 4096 + 64);
+        }
+        let mut need = frame::encoded_len(payload);
+        if self.tls.is_some() {
+            need = need.saturating_add((need / TLS_CHUNK + 1) * TLS_RECORD_OVERHEAD);
+        }
+        need
+    }
+
+    /// Whether a frame of `len` payload bytes fits under `max_pending_output`.
+    fn fits_pending(&self, len: usize) -> bool {
+        let max = self.settings.limits.max_pending_output;
+        self.out.len().saturating_add(self.wire_len(len)) <= max
     }
 
     /// Queues a text message. Invalid UTF-8 is refused and nothing is sent.
@@ -1123,6 +1237,9 @@ impl Client {
             return Ok(());
         }
         self.trim_if_idle(now_ms);
+        // Input held back by the queue bound is the peer's activity too: an
+        // application that stops polling must not time out a server that is sending.
+        let held_back = self.queue_at_bound();
         let t = &mut self.timers;
         if t.now.is_none() {
             t.last_rx_at = now_ms;
@@ -1130,7 +1247,7 @@ impl Client {
             t.handshake_start = Some(now_ms);
         }
         t.now = Some(now_ms);
-        if self.rx_bytes != t.rx_seen {
+        if self.rx_bytes != t.rx_seen || held_back {
             t.rx_seen = self.rx_bytes;
             t.last_rx_at = now_ms;
         }
