@@ -71,6 +71,12 @@
 #define WS_DEFAULT_MAX_QUEUED_MESSAGES 1024
 
 /**
+ * Default bound on the bytes of decoded messages waiting to be polled before input
+ * is refused: 128 MiB (twice the default message limit).
+ */
+#define DEFAULT_MAX_QUEUED_BYTES (2 * WS_DEFAULT_MAX_MESSAGE_SIZE)
+
+/**
  * Default bound on bytes waiting in [`crate::Client::read_output`]: 128 MiB.
  */
 #define WS_DEFAULT_MAX_PENDING_OUTPUT (128 << 20)
@@ -1004,11 +1010,21 @@ uint32_t ws_config_set_max_header_size(ws_config cfg, size_t bytes);
 
 /**
  * Undelivered messages after which `ws_offer_input` stops taking input (default
- * 1024); poll messages, then offer the rest. Checked between chunks of at most one
- * TLS record (16 KiB), so the queue may briefly exceed it by one record's messages.
+ * 1024); poll messages, then offer the rest. On `ws://` through `ws_offer_input` the
+ * bound is exact; a TLS record (16 KiB of plaintext) or a committed input window is
+ * decoded whole, so the queue may exceed it by the messages of one record or window.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
 uint32_t ws_config_set_max_queued_messages(ws_config cfg, size_t count);
+
+/**
+ * Payload bytes of undelivered messages after which `ws_offer_input` stops taking
+ * input (default 128 MiB, twice the default message limit); poll messages, then offer
+ * the rest, exactly as for `ws_config_set_max_queued_messages`. The message that
+ * crosses the bound is still queued, so at most `bytes` plus one message wait.
+ * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+ */
+uint32_t ws_config_set_max_queued_bytes(ws_config cfg, size_t bytes);
 
 /**
  * Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default

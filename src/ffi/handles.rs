@@ -1,12 +1,17 @@
 //! Generation-counted handles for configs and clients.
 //!
-//! A handle is `generation << 32 | index`. Slots live in segments of 1,024 that are
+//! A handle is `generation << 22 | index`. Slots live in segments of 1,024 that are
 //! made on first use and never freed, so looking a handle up takes no table-wide lock:
 //! an atomic load finds the segment, and the slot's own lock guards both its object
 //! and its generation. The generation is odd while an object lives in the slot and is
 //! bumped when the object is removed, so a freed handle never matches the slot's next
 //! occupant; handle 0, small integers and one bit off a live handle name nothing. Only
 //! creating and freeing objects take the allocator's lock (for the free list).
+//!
+//! Generations never wrap: the 22 index bits leave 42 for the generation, so one slot
+//! serves 2^41 objects (a free list that hands the same slot back at a million
+//! creations a second would take 25 days to get there), and a slot whose generation
+//! is spent is retired, never reused. Retiring costs one slot out of 4,194,304.
 
 use once_cell::sync::OnceCell;
 use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
@@ -33,11 +38,16 @@ const SEG_SHIFT: u32 = 10;
 const SEG_LEN: usize = 1 << SEG_SHIFT;
 /// At most `SEGS * SEG_LEN` (4,194,304) objects live at once.
 const SEGS: usize = 4096;
+/// Bits of a handle that hold the slot index: `SEGS * SEG_LEN == 1 << INDEX_BITS`.
+const INDEX_BITS: u32 = 22;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+/// The last generation a slot gives out (odd); freeing that object retires the slot.
+const LAST_GENERATION: u64 = (1 << (64 - INDEX_BITS)) - 1;
 
 #[derive(Default)]
 struct SlotState {
-    /// Odd while `obj` is `Some`.
-    generation: u32,
+    /// Odd while `obj` is `Some`; below 2^42.
+    generation: u64,
     obj: Option<Object>,
 }
 
@@ -65,11 +75,11 @@ fn slot(index: u32) -> Option<&'static Slot> {
 
 /// The locked slot `handle` names, if an object lives there.
 fn lock_live(handle: u64) -> Option<MutexGuard<'static, SlotState>> {
-    let generation = (handle >> 32) as u32;
+    let generation = handle >> INDEX_BITS;
     if generation % 2 == 0 {
         return None;
     }
-    let state = slot(handle as u32)?.lock();
+    let state = slot((handle & INDEX_MASK) as u32)?.lock();
     (state.generation == generation && state.obj.is_some()).then_some(state)
 }
 
@@ -100,9 +110,10 @@ pub(crate) fn insert(obj: Object) -> Option<u64> {
         index
     };
     let mut state = slot(index).expect("allocated slot").lock();
-    state.generation = state.generation.wrapping_add(1);
+    state.generation += 1;
+    debug_assert!(state.generation <= LAST_GENERATION);
     state.obj = Some(obj);
-    Some(u64::from(state.generation) << 32 | u64::from(index))
+    Some(state.generation << INDEX_BITS | u64::from(index))
 }
 
 /// Removes the object if `handle` names one of the kind `is_kind` accepts. The object
@@ -115,12 +126,17 @@ pub(crate) fn remove(handle: u64, is_kind: fn(&Object) -> bool) -> bool {
         if !state.obj.as_ref().is_some_and(is_kind) {
             return false;
         }
-        state.generation = state.generation.wrapping_add(1);
-        state.obj.take()
+        // Even: free. A spent slot keeps LAST_GENERATION + 1 and is never reused.
+        state.generation += 1;
+        let spent = state.generation > LAST_GENERATION;
+        (state.obj.take(), spent)
     };
+    let (removed, spent) = removed;
     {
         let mut alloc = ALLOC.lock();
-        alloc.free.push(handle as u32);
+        if !spent {
+            alloc.free.push((handle & INDEX_MASK) as u32);
+        }
         alloc.live -= 1;
     }
     drop(removed);
@@ -145,12 +161,16 @@ pub(crate) fn count() -> usize {
 mod tests {
     use super::*;
 
+    /// The free list is global: tests that expect a slot back run one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     fn is_config(o: &Object) -> bool {
         matches!(o, Object::Config(_))
     }
 
     #[test]
     fn freed_handles_stay_dead_when_the_slot_is_reused() {
+        let _serial = SERIAL.lock();
         // More than one segment, so that lookups cross segment boundaries.
         let handles: Vec<u64> = (0..SEG_LEN + 10)
             .map(|_| insert(Object::Config(Box::default())).unwrap())
@@ -179,5 +199,49 @@ mod tests {
             remove(h, is_config);
         }
         assert!(lock(new).is_none());
+    }
+
+    /// Sets the generation of the slot `handle` names (the slot must be free).
+    fn age_slot(handle: u64, generation: u64) {
+        let mut state = slot((handle & INDEX_MASK) as u32).unwrap().lock();
+        assert!(state.obj.is_none());
+        state.generation = generation;
+    }
+
+    #[test]
+    fn generations_do_not_wrap_and_a_spent_slot_is_retired() {
+        let _serial = SERIAL.lock();
+        // 2^31 reuses of one slot (what wrapped a 32-bit generation): the first
+        // handle still names nothing.
+        let first = insert(Object::Config(Box::default())).unwrap();
+        assert!(remove(first, is_config));
+        let index = first & INDEX_MASK;
+        age_slot(first, (first >> INDEX_BITS) + 1 + (1 << 32) - 2);
+        let again = insert(Object::Config(Box::default())).unwrap();
+        assert_eq!(
+            again & INDEX_MASK,
+            index,
+            "the free list hands the slot back"
+        );
+        assert_ne!(again, first);
+        assert!(
+            lock(first).is_none(),
+            "an old handle never names a new object"
+        );
+        assert!(remove(again, is_config));
+        // The last generation: the slot gives it out once, then retires.
+        age_slot(again, LAST_GENERATION - 1);
+        let last = insert(Object::Config(Box::default())).unwrap();
+        assert_eq!(last & INDEX_MASK, index);
+        assert_eq!(last >> INDEX_BITS, LAST_GENERATION);
+        assert!(lock(last).is_some());
+        assert!(remove(last, is_config));
+        assert!(lock(last).is_none());
+        let next = insert(Object::Config(Box::default())).unwrap();
+        assert_ne!(next & INDEX_MASK, index, "a spent slot is not reused");
+        for g in [0, 1, LAST_GENERATION] {
+            assert!(lock(g << INDEX_BITS | index).is_none());
+        }
+        assert!(remove(next, is_config));
     }
 }
