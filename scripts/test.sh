@@ -33,6 +33,7 @@ step "docs build" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
+step "hostile peers: memory bounds over loopback (tests/hostile.rs)" cargo test --release --test hostile
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
 # All 517 cases, permessage-deflate (12.*, 13.*) included: about 10 minutes per mode.
 [ -f scripts/autobahn.sh ] && step "autobahn ws (all cases, input window)" env WSMACHINE_AUTOBAHN_WINDOW=1 bash scripts/autobahn.sh ws --deflate
