@@ -154,7 +154,7 @@ fn main() {
                     1 => {
                         // Text split into fragments with a ping between them.
                         // Fragments cut anywhere, even inside a character.
-                        let s = text[..floor(&text, size)].as_bytes();
+                        let s = &text.as_bytes()[..floor(&text, size)];
                         let cut = s.len().min(8);
                         frame(0x01, &s[..cut], &mut wire);
                         frame(0x89, b"mid", &mut wire);
@@ -204,7 +204,7 @@ fn main() {
             }
             if let Some((is_text, len)) = echo {
                 let r = if is_text {
-                    client.send_text(text[..floor(&text, len)].as_bytes())
+                    client.send_text(&text.as_bytes()[..floor(&text, len)])
                 } else {
                     client.send_binary(&binary[..len])
                 };

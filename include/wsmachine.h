@@ -30,8 +30,17 @@
  * stale handles return WS_INVALID_HANDLE. Out-parameters are written only on
  * success. (NULL, 0) is a valid empty buffer. No callbacks, no threads: sends only
  * queue bytes for ws_read_output. After a failure every call returns the same code
- * (except _free, _state and _last_error); ws_read_output still hands out the alert
- * or close frame that tells the server why.
+ * (except _free, _state and _last_error), with two exceptions that lose nothing:
+ * ws_poll_message first hands out the messages that arrived before the failure, and
+ * ws_read_output first hands out the alert or close frame that tells the server why.
+ * A connection that ends without a close handshake (EOF, close timeout) delivers a
+ * CLOSE message with code 1006, then WS_CLOSED; nothing comes after a CLOSE message.
+ *
+ * Lent memory: a polled message's data and the ws_output_peek view are valid until
+ * the next call on the client. The ws_input_window window is valid until
+ * ws_input_commit, ws_offer_input, ws_input_window, ws_client_trim or ws_client_free;
+ * no other call (polls, sends, ticks, output) moves it. Passing memory the client
+ * lent back to ws_offer_input returns WS_INVALID_ARGUMENT.
  */
 
 #ifndef WSMACHINE_H
@@ -121,7 +130,8 @@ enum ws_result
    */
   WS_NEED_INPUT = 1,
   /**
-   * Not an error: the connection ended cleanly and every message has been polled.
+   * Not an error: the connection ended and every message has been polled (the last
+   * was a CLOSE message; code 1006 when it ended without a close handshake).
    */
   WS_CLOSED = 2,
   /**
@@ -332,11 +342,13 @@ enum ws_state
    */
   WS_STATE_CLOSING = 4,
   /**
-   * Ended cleanly, and everything to send has been read out.
+   * Ended (by a close handshake, or without one: see the CLOSE message's code), and
+   * everything to send has been read out.
    */
   WS_STATE_CLOSED = 5,
   /**
-   * Failed; every call returns the failure code (see `ws_client_last_error`).
+   * Failed; calls return the failure code (see `ws_client_last_error`), after
+   * `ws_poll_message` has handed out the messages that arrived before it.
    */
   WS_STATE_FAILED = 6,
 };
@@ -497,12 +509,16 @@ uint32_t ws_client_free(ws_client c);
  * frames decoded into messages, automatic pongs and close replies queued to the
  * output) and are not referenced after the call.
  *
- * `*out_consumed` is written on success and is less than `len` only when the bound
- * on undelivered messages was reached: poll messages, then offer the rest. Input
- * after the connection ended is taken and discarded.
+ * `*out_consumed` is written on success and is less than `len` only when a bound on
+ * undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
+ * poll messages, then offer the rest. Input after the connection ended is taken and
+ * discarded. Ending without a close frame delivers a CLOSE message with code 1006.
  *
  * Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
- * every later call returns it), `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ * every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
+ * client owns (the window of `ws_input_window`, a message buffer, the pending
+ * output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
  *
  * # Safety
  * `data` must point to `len` readable bytes (or be NULL with `len` 0);
@@ -518,9 +534,14 @@ uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *ou
  * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
  * record) once a commit fills it, until the idle trim.
  *
- * The window is valid until the next call on this client. `*out_cap` is 0 while
- * `max_queued_messages` are undelivered: poll messages first. The end of the stream
- * is still reported with `ws_offer_input(c, NULL, 0, ...)`.
+ * The window stays valid until `ws_input_commit`, `ws_offer_input`, the next
+ * `ws_input_window`, `ws_client_trim` or `ws_client_free`; no other call moves it
+ * (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
+ * itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
+ * while the undelivered messages are at `max_queued_messages` or
+ * `max_queued_bytes`: poll messages first. If the connection ends while a window is
+ * lent, the commit takes its bytes and discards them. The end of the stream is still
+ * reported with `ws_offer_input(c, NULL, 0, ...)`.
  *
  * Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  *
@@ -535,8 +556,8 @@ uint32_t ws_input_window(ws_client c, uint8_t **out_buf, size_t *out_cap);
  * does nothing.
  *
  * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
- * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input` or
- * `ws_client_trim` came in between),
+ * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
+ * `ws_client_trim` or another `ws_input_window` came in between),
  * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
  * `WS_INVALID_HANDLE`.
  */
@@ -613,9 +634,11 @@ uint32_t ws_client_pending_output(ws_client c, size_t *out_len);
  * its data stays valid). Never blocks.
  *
  * Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
- * `WS_CLOSED` when the connection ended cleanly and every message has been taken.
- * Messages that arrived before a close or a failure come out first; after a failure
- * it then returns the failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ * `WS_CLOSED` when the connection ended and every message has been taken (the last
+ * message was a CLOSE: the server's code, or 1006 when it ended without a close
+ * handshake). Nothing is delivered after a CLOSE message. Messages that arrived
+ * before a close or a failure come out first; after a failure it then returns the
+ * failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
  *
  * # Safety
  * `out_msg` must be writable.

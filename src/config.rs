@@ -419,8 +419,11 @@ impl Config {
         &self.settings.limits
     }
 
-    /// Replaces the limits. Every limit must be at least 1, and the frame limit may not
-    /// exceed the message limit.
+    /// Replaces the limits. Every limit must be at least 1 (the header limit at least
+    /// 256). A frame limit above the message limit is allowed and has no effect: a
+    /// frame larger than the message limit fails as a too-big message first (so each
+    /// limit can be set on its own, in any order). `max_queued_bytes` does not follow
+    /// `max_message_size`; set both.
     pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
         if limits.max_message_size == 0
             || limits.max_frame_size == 0

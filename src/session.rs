@@ -58,7 +58,9 @@ pub enum Poll<'a> {
     Message(Message<'a>),
     /// Nothing is ready; offer more input.
     NeedInput,
-    /// The connection ended cleanly and every message has been polled.
+    /// The connection ended and every message has been polled; the last was a
+    /// [`MessageKind::Close`] (code 1006 when it ended without a close handshake).
+    /// Nothing is delivered after a close message.
     Closed,
 }
 
@@ -78,7 +80,7 @@ pub enum PollInto {
     TooSmall(usize),
     /// Nothing is ready.
     NeedInput,
-    /// The connection ended cleanly and every message has been polled.
+    /// The connection ended and every message has been polled (see [`Poll::Closed`]).
     Closed,
 }
 
@@ -394,6 +396,17 @@ impl Client {
             + self.decoder.retained_capacity()
     }
 
+    /// Capacity of the output buffer, for the fuzz targets' memory invariants.
+    #[doc(hidden)]
+    pub fn output_capacity(&self) -> usize {
+        self.out.capacity()
+    }
+
+    /// The limits this client was made with.
+    pub fn limits(&self) -> &crate::config::Limits {
+        &self.settings.limits
+    }
+
     /// Undelivered messages waiting for `poll_message`.
     pub fn queued_messages(&self) -> usize {
         self.queue.len()
@@ -518,10 +531,14 @@ impl Client {
     /// connection is inside a large frame's payload the window is the message buffer
     /// itself (the bytes are never copied again), otherwise it is a staging buffer of
     /// 2 KiB, which grows to 16 KiB once a commit fills it and shrinks back when idle.
-    /// Use the window before any other call on the client.
+    /// The window stays valid until `commit_input`, `offer_input`, the next
+    /// `input_window`, `trim` or drop; no other call moves it (the idle trim in `tick`
+    /// leaves a lent window alone). If the connection ends while it is lent, the
+    /// commit discards its bytes.
     ///
-    /// The window is empty while `max_queued_messages` are undelivered: poll first.
-    /// After a failure, returns it.
+    /// The window is empty while the undelivered messages are at a bound
+    /// (`max_queued_messages` or `max_queued_bytes`): poll first. After a failure,
+    /// returns it.
     pub fn input_window(&mut self) -> Result<&mut [u8]> {
         self.window = None;
         if let Some(e) = &self.failure {
@@ -1095,7 +1112,9 @@ impl Client {
 
     // ----- sending -----------------------------------------------------------------
 
-    /// After a failure every call returns it, before any argument is looked at.
+    /// After a failure calls return it, before any argument is looked at (except
+    /// `poll_message`, which first hands out what arrived before the failure, and
+    /// `read_output`, which first hands out what tells the peer why).
     fn check_failed(&self) -> Result<()> {
         match &self.failure {
             Some(e) => Err(e.clone()),

@@ -509,3 +509,18 @@ fn a_full_queue_does_not_time_out_a_server_that_is_still_sending() {
     }
     assert_eq!(c.state(), State::Open);
 }
+
+#[test]
+fn after_a_caught_panic_no_half_written_frame_is_handed_out() {
+    let mut c = open_plain(&Config::new(), "");
+    c.send_binary(&vec![1u8; 10_000]).unwrap();
+    let mut buf = vec![0u8; 100];
+    assert_eq!(c.read_output(&mut buf).unwrap(), 100);
+    // What the panic boundary does when a call on this client panicked (possibly in
+    // the middle of writing a frame).
+    c.poison("test");
+    assert_eq!(c.pending_output(), 0);
+    let e = c.read_output(&mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Panic);
+    assert!(c.peek_output().is_empty());
+}

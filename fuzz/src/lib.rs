@@ -87,6 +87,7 @@ pub fn small_limits() -> Limits {
         max_frame_size: 200,
         max_header_size: 256,
         max_queued_messages: 2,
+        max_queued_bytes: 600,
         max_pending_output: 512,
     }
 }
@@ -355,6 +356,47 @@ impl std::ops::BitOr for Allow {
     }
 }
 
+/// The memory bounds of docs/SECURITY.md ("Memory bounds"), after every operation:
+/// the pending output stays within `max_pending_output` plus what a failure or a close
+/// reply adds, the output's allocation within that or one handshake flight, and after
+/// `offer_input` on `ws://` the undelivered messages within their count and byte
+/// bounds (a TLS record or a committed window is decoded whole, so those may add the
+/// messages of one record or window).
+pub fn check_memory_bounds(c: &Client, what: &str) {
+    /// `OUTPUT_SLACK` in src/session.rs.
+    const SLACK: usize = 1 << 10;
+    let l = c.limits();
+    if matches!(c.state(), State::Open | State::Closing | State::Closed) {
+        assert!(
+            c.pending_output() <= l.max_pending_output + SLACK,
+            "{what}: {} bytes pending with a limit of {}",
+            c.pending_output(),
+            l.max_pending_output
+        );
+    }
+    let cap_bound = (l.max_pending_output + SLACK).max(16 << 10);
+    assert!(
+        c.output_capacity() <= cap_bound,
+        "{what}: output allocation of {} bytes (bound {cap_bound})",
+        c.output_capacity()
+    );
+    if what == "offer_input" && c.tls_version().is_none() {
+        assert!(
+            c.queued_messages() <= l.max_queued_messages,
+            "{what}: {} messages queued with a limit of {}",
+            c.queued_messages(),
+            l.max_queued_messages
+        );
+        assert!(
+            c.queued_bytes() <= l.max_queued_bytes + l.max_message_size,
+            "{what}: {} bytes queued with a limit of {} (+ one message of {})",
+            c.queued_bytes(),
+            l.max_queued_bytes,
+            l.max_message_size
+        );
+    }
+}
+
 /// Checks the state machine's invariants across calls.
 pub struct Watch {
     failed: Option<ErrorKind>,
@@ -403,6 +445,7 @@ impl Watch {
         r: &Result<T>,
         allow: Allow,
     ) {
+        check_memory_bounds(c, what);
         let st = c.state();
         let before = self.last;
         if let Some(kind) = self.failed {

@@ -156,12 +156,16 @@ pub extern "C" fn ws_client_free(c: ws_client) -> u32 {
 /// frames decoded into messages, automatic pongs and close replies queued to the
 /// output) and are not referenced after the call.
 ///
-/// `*out_consumed` is written on success and is less than `len` only when the bound
-/// on undelivered messages was reached: poll messages, then offer the rest. Input
-/// after the connection ended is taken and discarded.
+/// `*out_consumed` is written on success and is less than `len` only when a bound on
+/// undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
+/// poll messages, then offer the rest. Input after the connection ended is taken and
+/// discarded. Ending without a close frame delivers a CLOSE message with code 1006.
 ///
 /// Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
-/// every later call returns it), `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+/// every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
+/// client owns (the window of `ws_input_window`, a message buffer, the pending
+/// output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
+/// `WS_INVALID_HANDLE`.
 ///
 /// # Safety
 /// `data` must point to `len` readable bytes (or be NULL with `len` 0);
@@ -195,9 +199,14 @@ pub unsafe extern "C" fn ws_offer_input(
 /// again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
 /// record) once a commit fills it, until the idle trim.
 ///
-/// The window is valid until the next call on this client. `*out_cap` is 0 while
-/// `max_queued_messages` are undelivered: poll messages first. The end of the stream
-/// is still reported with `ws_offer_input(c, NULL, 0, ...)`.
+/// The window stays valid until `ws_input_commit`, `ws_offer_input`, the next
+/// `ws_input_window`, `ws_client_trim` or `ws_client_free`; no other call moves it
+/// (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
+/// itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
+/// while the undelivered messages are at `max_queued_messages` or
+/// `max_queued_bytes`: poll messages first. If the connection ends while a window is
+/// lent, the commit takes its bytes and discards them. The end of the stream is still
+/// reported with `ws_offer_input(c, NULL, 0, ...)`.
 ///
 /// Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
 ///
@@ -230,8 +239,8 @@ pub unsafe extern "C" fn ws_input_window(
 /// does nothing.
 ///
 /// Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
-/// `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input` or
-/// `ws_client_trim` came in between),
+/// `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
+/// `ws_client_trim` or another `ws_input_window` came in between),
 /// `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
 /// `WS_INVALID_HANDLE`.
 #[no_mangle]
@@ -382,9 +391,11 @@ pub unsafe extern "C" fn ws_client_pending_output(c: ws_client, out_len: *mut us
 /// its data stays valid). Never blocks.
 ///
 /// Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
-/// `WS_CLOSED` when the connection ended cleanly and every message has been taken.
-/// Messages that arrived before a close or a failure come out first; after a failure
-/// it then returns the failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+/// `WS_CLOSED` when the connection ended and every message has been taken (the last
+/// message was a CLOSE: the server's code, or 1006 when it ended without a close
+/// handshake). Nothing is delivered after a CLOSE message. Messages that arrived
+/// before a close or a failure come out first; after a failure it then returns the
+/// failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
 ///
 /// # Safety
 /// `out_msg` must be writable.

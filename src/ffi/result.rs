@@ -18,7 +18,8 @@ pub enum ws_result {
     WS_OK = 0,
     /// Not an error: no message is ready; offer more input.
     WS_NEED_INPUT = 1,
-    /// Not an error: the connection ended cleanly and every message has been polled.
+    /// Not an error: the connection ended and every message has been polled (the last
+    /// was a CLOSE message; code 1006 when it ended without a close handshake).
     WS_CLOSED = 2,
 
     /// A required pointer argument was NULL.
@@ -127,9 +128,11 @@ pub enum ws_state {
     WS_STATE_OPEN = 3,
     /// A close frame was sent or received, or final bytes still wait in the output.
     WS_STATE_CLOSING = 4,
-    /// Ended cleanly, and everything to send has been read out.
+    /// Ended (by a close handshake, or without one: see the CLOSE message's code), and
+    /// everything to send has been read out.
     WS_STATE_CLOSED = 5,
-    /// Failed; every call returns the failure code (see `ws_client_last_error`).
+    /// Failed; calls return the failure code (see `ws_client_last_error`), after
+    /// `ws_poll_message` has handed out the messages that arrived before it.
     WS_STATE_FAILED = 6,
 }
 
