@@ -1010,9 +1010,14 @@ impl Client {
     /// them from here, then call [`Client::consume_output`] with how many were sent.
     /// The zero-copy alternative to [`Client::read_output`]. It shows all pending
     /// output, so once that is consumed nothing is pending until the next call that
-    /// produces output.
-    pub fn peek_output(&self) -> &[u8] {
-        self.out.peek()
+    /// produces output (an empty slice). Like `read_output`, pending bytes are shown
+    /// even after a failure; once they are gone a failed client returns its failure.
+    pub fn peek_output(&self) -> Result<&[u8]> {
+        let view = self.out.peek();
+        match &self.failure {
+            Some(e) if view.is_empty() => Err(e.clone()),
+            _ => Ok(view),
+        }
     }
 
     /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are

@@ -183,7 +183,7 @@ impl Conn {
 
     /// Writes what the socket takes, at most `max` bytes, from the pending output.
     fn write(&mut self, max: usize) -> usize {
-        let out = self.client.peek_output();
+        let out = self.client.peek_output().unwrap();
         let n = out.len().min(max);
         if n == 0 {
             return 0;

@@ -325,14 +325,14 @@ pub unsafe extern "C" fn ws_output_peek(
         return WS_NULL_POINTER as u32;
     }
     with_client(c, |s| {
-        let view = s.client.peek_output();
-        if view.is_empty() {
-            if let Some(e) = s.client.failure().cloned() {
+        let view = match s.client.peek_output() {
+            Ok(view) => view,
+            Err(e) => {
                 // SAFETY: checked non-null above.
                 unsafe { *out_len = 0 };
                 return note(s, &e);
             }
-        }
+        };
         // SAFETY: checked non-null above.
         unsafe {
             *out_data = if view.is_empty() {
