@@ -454,11 +454,11 @@ impl Config {
         self.settings.timeouts = timeouts;
     }
 
-    /// The rustls configuration, built once and cached until a TLS setting changes.
-    pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
-        self.tls
-            .get_or_try_init(|| crate::tls::build_client_config(self))
-            .cloned()
+    /// Where `tls::client_config` caches the rustls configuration built from this
+    /// config; emptied whenever a TLS setting changes. (The cache lives here, the
+    /// building in `tls`, so that `tls` depends on `config` and not the other way.)
+    pub(crate) fn tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
+        &self.tls
     }
 }
 

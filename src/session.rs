@@ -236,8 +236,9 @@ impl Client {
                         format!("invalid TLS server name {name:?}"),
                     )
                 })?;
-            let mut conn = rustls::ClientConnection::new(config.tls_config()?, server_name)
-                .map_err(|e| crate::tls::map_error(&e))?;
+            let mut conn =
+                rustls::ClientConnection::new(crate::tls::client_config(config)?, server_name)
+                    .map_err(|e| crate::tls::map_error(&e))?;
             // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
             conn.set_buffer_limit(None);
             // rustls holds the request until the handshake completes, then encrypts it.

@@ -20,8 +20,17 @@ use rustls::{
 use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The rustls configuration for `config`, built once and cached in it until a TLS
+/// setting changes.
+pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+    config
+        .tls_cache()
+        .get_or_try_init(|| build_client_config(config))
+        .cloned()
+}
+
 /// Builds the rustls client configuration for `config`.
-pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = RootCertStore::empty();
     if config.builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
