@@ -47,6 +47,7 @@ pub mod error;
 mod frame;
 mod handshake;
 pub mod session;
+mod timers;
 mod tls;
 mod transport;
 

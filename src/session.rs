@@ -20,6 +20,7 @@ use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
+use crate::timers::{Due, Running, Timers};
 use crate::transport::{MaskSource, Output};
 
 /// The connection state as the caller sees it.
@@ -93,19 +94,6 @@ enum Phase {
     Done,
 }
 
-/// Caller-clock timestamps (milliseconds) for the timers.
-#[derive(Debug, Default)]
-struct Timers {
-    now: Option<u64>,
-    handshake_start: Option<u64>,
-    last_rx_at: u64,
-    rx_seen: u64,
-    last_moved_at: u64,
-    moved_seen: u64,
-    last_ping_at: u64,
-    close_start: Option<u64>,
-}
-
 /// Largest slice decoded between checks of the undelivered-message bound.
 const DECODE_CHUNK: usize = 16 << 10;
 /// Plaintext per write to rustls: one full TLS record.
@@ -127,8 +115,6 @@ const DIRECT_MAX: usize = 1 << 20;
 pub(crate) const OUTPUT_SLACK: usize = 1 << 10;
 /// Capacity each retained buffer is trimmed to when the connection is idle.
 const TRIM_TO: usize = 4 << 10;
-/// Quiet time after which `tick` trims retained buffers.
-const IDLE_TRIM_MS: u64 = 1000;
 
 /// One WebSocket client connection. See the [module docs](self).
 #[derive(Debug)]
@@ -160,8 +146,6 @@ pub struct Client {
     pending_failure: Option<Error>,
     /// Bytes handed out by `read_output`, for the idle trim.
     tx_bytes: u64,
-    /// Buffers were trimmed and nothing has moved since.
-    trimmed: bool,
     /// permessage-deflate as negotiated, and our compressor.
     deflate: Option<DeflateParams>,
     deflater: Option<Deflater>,
@@ -219,7 +203,6 @@ impl Client {
             timers: Timers::default(),
             pending_failure: None,
             tx_bytes: 0,
-            trimmed: false,
             deflate: None,
             deflater: None,
             zbuf: Vec::new(),
@@ -328,21 +311,6 @@ impl Client {
         self.deflate
     }
 
-    /// Trims retained buffers once nothing has moved for `IDLE_TRIM_MS`.
-    fn trim_if_idle(&mut self, now_ms: u64) {
-        let moved = self.rx_bytes + self.tx_bytes;
-        let t = &mut self.timers;
-        if moved != t.moved_seen || t.now.is_none() {
-            t.moved_seen = moved;
-            t.last_moved_at = now_ms;
-            self.trimmed = false;
-        } else if !self.trimmed && now_ms.saturating_sub(t.last_moved_at) >= IDLE_TRIM_MS {
-            // Memory lent by `input_window` is the caller's until it commits: the idle
-            // trim leaves the window (and the buffer behind it) alone.
-            self.trim_buffers(self.window.is_some());
-        }
-    }
-
     /// Releases memory held for large messages: buffers keep the size of the largest
     /// message so that a stream of large messages does not allocate per message, and
     /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
@@ -383,7 +351,7 @@ impl Client {
                 let _ = conn.read_tls(&mut Nothing);
             }
         }
-        self.trimmed = true;
+        self.timers.note_trimmed();
     }
 
     /// Bytes of buffer capacity the engine itself retains (not counting rustls), for
@@ -1261,68 +1229,64 @@ impl Client {
             // The connection is as good as failed; only the queued messages remain.
             return Ok(());
         }
-        self.trim_if_idle(now_ms);
         // Input held back by the queue bound is the peer's activity too: an
         // application that stops polling must not time out a server that is sending.
         let held_back = self.queue_at_bound();
-        let t = &mut self.timers;
-        if t.now.is_none() {
-            t.last_rx_at = now_ms;
-            t.last_ping_at = now_ms;
-            t.handshake_start = Some(now_ms);
+        let moved = self.rx_bytes + self.tx_bytes;
+        if self.timers.observe(now_ms, self.rx_bytes, moved, held_back) {
+            // Memory lent by `input_window` is the caller's until it commits: the idle
+            // trim leaves the window (and the buffer behind it) alone.
+            self.trim_buffers(self.window.is_some());
         }
-        t.now = Some(now_ms);
-        if self.rx_bytes != t.rx_seen || held_back {
-            t.rx_seen = self.rx_bytes;
-            t.last_rx_at = now_ms;
-        }
-        let to = self.settings.timeouts.clone();
-        match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
-                let start = t.handshake_start.unwrap_or(now_ms);
-                if to.handshake_ms > 0 && now_ms.saturating_sub(start) >= to.handshake_ms {
-                    let e = Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the handshake did not complete within {} ms",
-                            to.handshake_ms
-                        ),
-                    );
-                    return Err(self.fail(e));
-                }
+        let running = self.running();
+        let to = &self.settings.timeouts;
+        match self.timers.due(to, running, now_ms) {
+            Due::Nothing => {}
+            Due::HandshakeTimeout => {
+                let e = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the handshake did not complete within {} ms",
+                        to.handshake_ms
+                    ),
+                );
+                return Err(self.fail(e));
             }
-            Phase::Open if self.close_sent => {
-                let start = *t.close_start.get_or_insert(now_ms);
-                if to.close_ms > 0 && now_ms.saturating_sub(start) >= to.close_ms {
-                    if !self.close_received {
-                        self.drop_without_close(
-                            "the server did not answer the close frame in time",
-                        );
-                    }
-                    self.finish();
+            Due::CloseTimeout => {
+                if !self.close_received {
+                    self.drop_without_close("the server did not answer the close frame in time");
                 }
+                self.finish();
             }
-            Phase::Open => {
-                let quiet = now_ms.saturating_sub(t.last_rx_at);
-                if to.idle_ms > 0 && quiet >= to.idle_ms {
-                    let e = Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "no data from the server for {quiet} ms (idle timeout {} ms)",
-                            to.idle_ms
-                        ),
-                    );
-                    return Err(self.fail(e));
-                }
-                let since = now_ms.saturating_sub(t.last_rx_at.max(t.last_ping_at));
-                if to.keepalive_ms > 0 && since >= to.keepalive_ms && self.check_send(0).is_ok() {
-                    self.timers.last_ping_at = now_ms;
+            Due::IdleTimeout { quiet } => {
+                let e = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no data from the server for {quiet} ms (idle timeout {} ms)",
+                        to.idle_ms
+                    ),
+                );
+                return Err(self.fail(e));
+            }
+            Due::Keepalive => {
+                if self.check_send(0).is_ok() {
+                    self.timers.pinged(now_ms);
                     self.write_frame(SendKind::Ping, &[]);
                 }
             }
-            Phase::Done => {}
         }
         Ok(())
+    }
+
+    /// Which timers run in the current phase.
+    fn running(&self) -> Running {
+        match self.phase {
+            _ if self.failure.is_some() => Running::Nothing,
+            Phase::TlsHandshaking | Phase::WsHandshaking => Running::Handshake,
+            Phase::Open if self.close_sent => Running::Closing,
+            Phase::Open => Running::Open,
+            Phase::Done => Running::Nothing,
+        }
     }
 
     /// When `tick` should be called next (caller-clock milliseconds), or `None` when
@@ -1331,27 +1295,7 @@ impl Client {
         if self.failure.is_some() {
             return None;
         }
-        let to = &self.settings.timeouts;
-        let t = &self.timers;
-        let Some(_now) = t.now else {
-            let any = to.handshake_ms | to.close_ms | to.keepalive_ms | to.idle_ms;
-            return (any > 0).then_some(0);
-        };
-        let on = |ms: u64, from: u64| (ms > 0).then(|| from.saturating_add(ms));
-        match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
-                on(to.handshake_ms, t.handshake_start.unwrap_or(0))
-            }
-            Phase::Open if self.close_sent => on(to.close_ms, t.close_start.unwrap_or(0)),
-            Phase::Open => {
-                let idle = on(to.idle_ms, t.last_rx_at);
-                let ka = on(to.keepalive_ms, t.last_rx_at.max(t.last_ping_at));
-                match (idle, ka) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
-            Phase::Done => None,
-        }
+        self.timers
+            .next_deadline(&self.settings.timeouts, self.running())
     }
 }
