@@ -21,7 +21,7 @@ use crate::error::{err, Error, ErrorKind, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
 use crate::timers::{Due, Running, Timers};
-use crate::transport::{MaskSource, Output};
+use crate::transport::{Input, MaskSource, Output, Window};
 
 /// The connection state as the caller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +100,6 @@ const DECODE_CHUNK: usize = 16 << 10;
 const TLS_CHUNK: usize = 16 << 10;
 /// Upper bound of a TLS record's overhead (TLS 1.2 AES-GCM: header, nonce, tag).
 const TLS_RECORD_OVERHEAD: usize = 29;
-/// Size of the staging window `input_window` lends at first, and after the idle trim.
-const STAGE_MIN: usize = 2 << 10;
-/// Size it grows to once a commit filled the whole window (one full TLS record).
-const STAGE_MAX: usize = 16 << 10;
 /// Smallest payload remainder worth a direct window; less goes through the stage.
 const DIRECT_MIN: u64 = 4 << 10;
 /// Largest direct window, so that a frame's announced length commits no more memory
@@ -151,22 +147,12 @@ pub struct Client {
     deflater: Option<Deflater>,
     /// Compressed payload of the message being sent.
     zbuf: Vec<u8>,
-    /// Receives socket bytes through `input_window` when no direct window fits.
-    stage: Vec<u8>,
-    /// The window `input_window` lent last, until it is committed.
-    window: Option<Window>,
+    /// The staging buffer `input_window` lends when no direct window fits, and the
+    /// window lent last, until it is committed.
+    input: Input,
     /// `commit_input` is processing a window: the bound on undelivered messages was
     /// checked when the window was lent.
     committing: bool,
-}
-
-/// What `input_window` lent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Window {
-    /// `stage[..n]`.
-    Stage(usize),
-    /// The next `n` bytes of the message buffer (payload of the current frame).
-    Direct(usize),
 }
 
 impl Client {
@@ -206,8 +192,7 @@ impl Client {
             deflate: None,
             deflater: None,
             zbuf: Vec::new(),
-            stage: Vec::new(),
-            window: None,
+            input: Input::default(),
             committing: false,
         };
         if target.tls {
@@ -331,10 +316,7 @@ impl Client {
         self.out.trim(TRIM_TO);
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
-        if !keep_window {
-            self.stage = Vec::new();
-            self.window = None;
-        }
+        self.input.trim(keep_window);
         // A direct window lies inside a message in progress, which `trim` keeps.
         self.decoder.trim(TRIM_TO);
         self.queue.shrink_to_fit();
@@ -361,7 +343,7 @@ impl Client {
         self.out.capacity()
             + self.scratch.capacity()
             + self.zbuf.capacity()
-            + self.stage.capacity()
+            + self.input.capacity()
             + self.decoder.retained_capacity()
     }
 
@@ -411,7 +393,7 @@ impl Client {
                      with commit_input",
                 );
             }
-            self.window = None;
+            self.input.close();
         }
         if self.phase == Phase::Done {
             return Ok(data.len());
@@ -466,9 +448,7 @@ impl Client {
         }
         let start = data.as_ptr() as usize;
         let range = start..start + data.len();
-        crate::transport::overlaps(&self.stage, &range)
-            || self.out.overlaps(&range)
-            || self.decoder.overlaps(&range)
+        self.input.overlaps(&range) || self.out.overlaps(&range) || self.decoder.overlaps(&range)
     }
 
     fn can_defer(&self, e: &Error) -> bool {
@@ -509,7 +489,7 @@ impl Client {
     /// (`max_queued_messages` or `max_queued_bytes`): poll first. After a failure,
     /// returns it.
     pub fn input_window(&mut self) -> Result<&mut [u8]> {
-        self.window = None;
+        self.input.close();
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
@@ -526,14 +506,10 @@ impl Client {
                 .is_some_and(|r| r >= DIRECT_MIN);
         if direct {
             let window = self.decoder.direct_window(DIRECT_MAX).expect("checked");
-            self.window = Some(Window::Direct(window.len()));
+            self.input.lend_direct(window.len());
             return Ok(window);
         }
-        if self.stage.is_empty() {
-            self.stage = vec![0; STAGE_MIN];
-        }
-        self.window = Some(Window::Stage(self.stage.len()));
-        Ok(&mut self.stage[..])
+        Ok(self.input.lend_stage())
     }
 
     /// Processes the first `n` bytes of the window [`Client::input_window`] lent, as
@@ -543,13 +519,13 @@ impl Client {
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
-        let Some(window) = self.window.take() else {
+        let Some(window) = self.input.take_lent() else {
             return err(
                 ErrorKind::InvalidState,
                 "no input window is open (call input_window first)",
             );
         };
-        let (Window::Stage(cap) | Window::Direct(cap)) = window;
+        let cap = window.len();
         if n > cap {
             return err(
                 ErrorKind::InvalidArgument,
@@ -562,14 +538,9 @@ impl Client {
         self.committing = true;
         let result = match window {
             Window::Stage(_) => {
-                let mut stage = std::mem::take(&mut self.stage);
+                let stage = self.input.take_stage();
                 let taken = self.offer_input(&stage[..n]);
-                // A full window suggests more was waiting: grow it, once, until the
-                // idle trim (as the other buffers do for large messages).
-                if n == stage.len() && stage.len() < STAGE_MAX {
-                    stage = vec![0; STAGE_MAX];
-                }
-                self.stage = stage;
+                self.input.restore_stage(stage, n);
                 taken.map(|_| ())
             }
             // The connection ended (or the peer's close came) while the window was
@@ -1236,7 +1207,7 @@ impl Client {
         if self.timers.observe(now_ms, self.rx_bytes, moved, held_back) {
             // Memory lent by `input_window` is the caller's until it commits: the idle
             // trim leaves the window (and the buffer behind it) alone.
-            self.trim_buffers(self.window.is_some());
+            self.trim_buffers(self.input.is_lent());
         }
         let running = self.running();
         let to = &self.settings.timeouts;

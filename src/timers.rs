@@ -172,7 +172,11 @@ mod tests {
         // Input held back by the queue bound keeps the connection alive.
         t.observe(1059, 0, 0, true);
         t.observe(1100, 0, 0, false);
-        assert_eq!(t.due(&to, Running::Open, 1100), Due::Keepalive, "not idle yet");
+        assert_eq!(
+            t.due(&to, Running::Open, 1100),
+            Due::Keepalive,
+            "not idle yet"
+        );
         t.pinged(1100);
         t.observe(1119, 0, 0, false);
         assert_eq!(

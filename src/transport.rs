@@ -1,7 +1,105 @@
-//! In-memory transport pieces: the output buffer the caller drains, and the source
-//! of frame masks.
+//! In-memory transport pieces, both directions: the input the caller receives
+//! straight into the library's memory (the staging buffer and the lent window), the
+//! output buffer the caller drains, and the source of frame masks.
 
 use ring::rand::{SecureRandom, SystemRandom};
+
+/// Size of the staging window `input_window` lends at first, and after a trim.
+pub(crate) const STAGE_MIN: usize = 2 << 10;
+/// Size it grows to once a commit filled the whole window (one full TLS record).
+pub(crate) const STAGE_MAX: usize = 16 << 10;
+
+/// What `input_window` lent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// The first `n` bytes of the staging buffer.
+    Stage(usize),
+    /// The next `n` bytes of the message buffer (payload of the current frame).
+    Direct(usize),
+}
+
+impl Window {
+    /// Bytes lent.
+    pub(crate) fn len(self) -> usize {
+        let (Window::Stage(n) | Window::Direct(n)) = self;
+        n
+    }
+}
+
+/// Input received straight into the library's memory: the staging buffer, and the
+/// window lent last. The rule for lent memory lives here: only `take_lent` (a
+/// commit), `close` (`offer_input`, a new window) and `trim(false)` (an explicit
+/// trim) end a window; `trim(true)` (the idle trim) leaves a lent window alone.
+#[derive(Debug, Default)]
+pub(crate) struct Input {
+    stage: Vec<u8>,
+    lent: Option<Window>,
+}
+
+impl Input {
+    /// Whether a window is lent.
+    pub(crate) fn is_lent(&self) -> bool {
+        self.lent.is_some()
+    }
+
+    /// Ends the lent window, if any (its memory stays where it is).
+    pub(crate) fn close(&mut self) {
+        self.lent = None;
+    }
+
+    /// Records that `n` bytes of the message buffer were lent.
+    pub(crate) fn lend_direct(&mut self, n: usize) {
+        self.lent = Some(Window::Direct(n));
+    }
+
+    /// Lends the staging buffer (made on first use).
+    pub(crate) fn lend_stage(&mut self) -> &mut [u8] {
+        if self.stage.is_empty() {
+            self.stage = vec![0; STAGE_MIN];
+        }
+        self.lent = Some(Window::Stage(self.stage.len()));
+        &mut self.stage[..]
+    }
+
+    /// Ends the lent window and says what it was (for a commit).
+    pub(crate) fn take_lent(&mut self) -> Option<Window> {
+        self.lent.take()
+    }
+
+    /// Takes the staging buffer to process a commit from; give it back with
+    /// [`Input::restore_stage`].
+    pub(crate) fn take_stage(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.stage)
+    }
+
+    /// Puts the staging buffer back after a commit of `n` bytes. A full window
+    /// suggests more was waiting: it grows, once, until a trim (as the other buffers
+    /// do for large messages).
+    pub(crate) fn restore_stage(&mut self, mut stage: Vec<u8>, n: usize) {
+        if n == stage.len() && stage.len() < STAGE_MAX {
+            stage = vec![0; STAGE_MAX];
+        }
+        self.stage = stage;
+    }
+
+    /// Releases the staging buffer, unless `keep_lent` and a window is lent.
+    pub(crate) fn trim(&mut self, keep_lent: bool) {
+        if !(keep_lent && self.is_lent()) {
+            self.stage = Vec::new();
+            self.lent = None;
+        }
+    }
+
+    /// Capacity of the staging buffer.
+    pub(crate) fn capacity(&self) -> usize {
+        self.stage.capacity()
+    }
+
+    /// Whether `range` (addresses) overlaps the staging buffer.
+    pub(crate) fn overlaps(&self, range: &std::ops::Range<usize>) -> bool {
+        overlaps(&self.stage, range)
+    }
+}
 
 /// Bytes waiting for the caller to send, drained front to back.
 ///
