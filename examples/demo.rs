@@ -20,16 +20,16 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use wsmachine::ffi::*;
 
-const OK: u32 = ws_result::WS_OK as u32;
+const OK: ws_result = ws_result::WS_OK;
 
-fn check(what: &str, code: u32, c: ws_client) {
+fn check(what: &str, code: ws_result, c: ws_client) {
     if code != OK {
         let mut buf = [0u8; 512];
         let mut len = 0;
         unsafe { ws_client_last_error(c, buf.as_mut_ptr().cast(), buf.len(), &mut len) };
         let detail = String::from_utf8_lossy(&buf[..len.min(511)]);
-        let name = unsafe { CStr::from_ptr(ws_result_str(code)) }.to_string_lossy();
-        panic!("{what} failed: {code} ({name}): {detail}");
+        let name = unsafe { CStr::from_ptr(ws_result_str(code as u32)) }.to_string_lossy();
+        panic!("{what} failed: {} ({name}): {detail}", code as u32);
     }
 }
 
@@ -134,7 +134,7 @@ fn main() {
     let mut closing = false;
     let start = Instant::now();
     let (mut rx, mut tx) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
-    let mut state = 0u32;
+    let mut state = ws_state::WS_STATE_TLS_HANDSHAKING;
     loop {
         assert!(start.elapsed() < Duration::from_secs(20), "demo timed out");
         // 1. Feed whatever the socket has (0 bytes = the server closed).
@@ -152,7 +152,7 @@ fn main() {
                     // 2. Poll messages until none is ready.
                     loop {
                         let mut m = ws_message {
-                            kind: 0,
+                            kind: ws_message_kind::WS_MESSAGE_TEXT,
                             data: std::ptr::null(),
                             len: 0,
                             close_code: 0,
@@ -163,7 +163,7 @@ fn main() {
                         }
                         let data = unsafe { std::slice::from_raw_parts(m.data, m.len) };
                         match m.kind {
-                            k if k == ws_message_kind::WS_MESSAGE_TEXT as u32 => {
+                            ws_message_kind::WS_MESSAGE_TEXT => {
                                 println!(
                                     "  <- text   {:>7} bytes: {}",
                                     m.len,
@@ -171,7 +171,7 @@ fn main() {
                                 );
                                 echoed += 1;
                             }
-                            k if k == ws_message_kind::WS_MESSAGE_BINARY as u32 => {
+                            ws_message_kind::WS_MESSAGE_BINARY => {
                                 let ok = data == to_send[echoed].1.as_slice();
                                 println!(
                                     "  <- binary {:>7} bytes, identical to what was sent: {ok}",
@@ -180,10 +180,10 @@ fn main() {
                                 assert!(ok);
                                 echoed += 1;
                             }
-                            k if k == ws_message_kind::WS_MESSAGE_PONG as u32 => {
+                            ws_message_kind::WS_MESSAGE_PONG => {
                                 println!("  <- pong   payload {:?}", String::from_utf8_lossy(data));
                             }
-                            k if k == ws_message_kind::WS_MESSAGE_CLOSE as u32 => {
+                            ws_message_kind::WS_MESSAGE_CLOSE => {
                                 println!(
                                     "  <- close  code {} reason {:?}",
                                     m.close_code,
@@ -212,10 +212,12 @@ fn main() {
             unsafe { ws_client_state(c, &mut state) },
             c,
         );
-        if state == ws_state::WS_STATE_OPEN as u32 && !closing {
+        if state == ws_state::WS_STATE_OPEN && !closing {
             if next == 0 {
-                let mut v = 0;
-                unsafe { ws_client_tls_version(c, &mut v) };
+                // C writes 0 here for ws:// (no TLS), which is no ws_tls_version
+                // variant in Rust: read it as the uint32_t it is in C.
+                let mut v = 0u32;
+                unsafe { ws_client_tls_version(c, (&raw mut v).cast()) };
                 println!("open: TLS 1.{}, HTTP 101", v % 10);
             }
             if next < to_send.len() && echoed == next {
@@ -262,7 +264,7 @@ fn main() {
                 }
             }
         }
-        if state == ws_state::WS_STATE_CLOSED as u32 {
+        if state == ws_state::WS_STATE_CLOSED {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));

@@ -21,26 +21,42 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
- * Without the copies: recv() into the window of ws_input_window and pass the count to
- * ws_input_commit (instead of 1.), and send from ws_output_peek, then
- * ws_output_consume what the socket took (instead of 4.).
+ * Without the copies: recv() into the window of ws_prepare_input and pass the count
+ * to ws_commit_input (instead of 1.), and send from ws_peek_output, then
+ * ws_consume_output what the socket took (instead of 4.).
  *
- * Rules: every function returns a uint32_t code (WS_OK == 0; WS_NEED_INPUT and
- * WS_CLOSED are statuses, not errors). Handles are uint64_t, 0 is never valid, and
- * stale handles return WS_INVALID_HANDLE. Out-parameters are written only on
- * success. (NULL, 0) is a valid empty buffer. No callbacks, no threads: sends only
- * queue bytes for ws_read_output. After a failure every call returns the same code
- * (except _free, _state and _last_error), with two exceptions that lose nothing:
- * ws_poll_message first hands out the messages that arrived before the failure, and
- * ws_read_output first hands out the alert or close frame that tells the server why.
+ * Names: verbs on bytes and messages read ws_<verb>_<noun> (ws_offer_input,
+ * ws_prepare_input, ws_commit_input, ws_read_output, ws_peek_output,
+ * ws_consume_output, ws_poll_message, ws_send_text, ws_close); everything else
+ * reads ws_config_<x> or ws_client_<x> after the object it acts on; library-wide
+ * functions read ws_<x> (ws_version, ws_result_str, ws_last_error). Each enum's
+ * constants carry the enum's name (WS_STATE_OPEN, WS_TLS_VERSION_1_3); result codes
+ * carry just WS_.
+ *
+ * Rules: every function except ws_result_str and ws_version returns a ws_result
+ * code (a uint32_t; WS_OK == 0; WS_NEED_INPUT and WS_CLOSED are statuses, not
+ * errors); functions that take a code or a mode take a uint32_t. Handles are
+ * uint64_t, 0 is never valid, and stale handles return WS_INVALID_HANDLE.
+ * Out-parameters are typed (ws_state *) and written only on success. A buffer is
+ * followed by its length and must hold that many bytes; (NULL, 0) is a valid empty
+ * buffer; strings are NUL-terminated UTF-8. No pointer is kept after a call
+ * returns, except where a function lends library memory and says how long it stays
+ * valid. No callbacks, no threads: sends only queue bytes for ws_read_output. After
+ * a failure every call returns the same code (except _free, _state and
+ * _last_error), with two exceptions that lose nothing: ws_poll_message first hands
+ * out the messages that arrived before the failure, and ws_read_output (and
+ * ws_peek_output) first hand out the alert or close frame that tells the server why.
  * A connection that ends without a close handshake (EOF, close timeout) delivers a
  * CLOSE message with code 1006, then WS_CLOSED; nothing comes after a CLOSE message.
  *
- * Lent memory: a polled message's data and the ws_output_peek view are valid until
- * the next call on the client. The ws_input_window window is valid until
- * ws_input_commit, ws_offer_input, ws_input_window, ws_client_trim or ws_client_free;
- * no other call (polls, sends, ticks, output) moves it. Passing memory the client
- * lent back to ws_offer_input returns WS_INVALID_ARGUMENT.
+ * Lent memory: a polled message's data and the ws_peek_output view are valid until
+ * the next call on the client. The ws_prepare_input window is valid until
+ * ws_commit_input, ws_offer_input, ws_prepare_input, ws_client_trim or
+ * ws_client_free; no other call (polls, sends, ticks, output) moves it. Passing
+ * memory the client lent back to ws_offer_input returns WS_INVALID_ARGUMENT.
+ *
+ * The header reads: result codes and types, then the library-wide functions, then
+ * ws_config, then ws_client. ws_handle_count is a test hook, not part of the API.
  */
 
 #ifndef WSMACHINE_H
@@ -83,10 +99,10 @@
  * Default bound on the bytes of decoded messages waiting to be polled before input
  * is refused: 128 MiB (twice the default message limit).
  */
-#define DEFAULT_MAX_QUEUED_BYTES (2 * WS_DEFAULT_MAX_MESSAGE_SIZE)
+#define WS_DEFAULT_MAX_QUEUED_BYTES (128 << 20)
 
 /**
- * Default bound on bytes waiting in [`crate::Client::read_output`]: 128 MiB.
+ * Default bound on bytes waiting in the output (ws_read_output): 128 MiB.
  */
 #define WS_DEFAULT_MAX_PENDING_OUTPUT (128 << 20)
 
@@ -111,10 +127,11 @@
 #define WS_DEFAULT_IDLE_TIMEOUT_MS 60000
 
 /**
- * Result codes. The numbers are stable and never reused; they fall in blocks:
- * 0-99 statuses that are not errors, 100-199 caller errors, 200-299 TLS,
- * 300-399 opening handshake, 400-499 WebSocket protocol and capacity,
- * 500-599 connection ended, 900 panic. Functions return them as `uint32_t`.
+ * Result codes: every function returns one, as a ws_result (a uint32_t in C). The
+ * numbers are stable and never reused; they fall in blocks: 0-99 statuses that are
+ * not errors, 100-199 caller errors, 200-299 TLS, 300-399 opening handshake,
+ * 400-499 WebSocket protocol and capacity, 500-599 connection ended, 900 panic.
+ * Functions that take a code (ws_result_str) take it as a uint32_t.
  */
 enum ws_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -280,7 +297,7 @@ typedef uint32_t ws_result;
 #endif // __cplusplus
 
 /**
- * Kinds of [`crate::ffi::ws_message`].
+ * Kinds of received messages (the kind of a ws_message).
  */
 enum ws_message_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -318,7 +335,7 @@ typedef uint32_t ws_message_kind;
 #endif // __cplusplus
 
 /**
- * Connection states reported by `ws_client_state`.
+ * Connection states, written by ws_client_state.
  */
 enum ws_state
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -342,13 +359,11 @@ enum ws_state
    */
   WS_STATE_CLOSING = 4,
   /**
-   * Ended (by a close handshake, or without one: see the CLOSE message's code), and
-   * everything to send has been read out.
+   * Ended cleanly, and everything to send has been read out.
    */
   WS_STATE_CLOSED = 5,
   /**
-   * Failed; calls return the failure code (see `ws_client_last_error`), after
-   * `ws_poll_message` has handed out the messages that arrived before it.
+   * Failed; every call returns the failure code (see `ws_client_last_error`).
    */
   WS_STATE_FAILED = 6,
 };
@@ -361,7 +376,8 @@ typedef uint32_t ws_state;
 #endif // __cplusplus
 
 /**
- * Lowest TLS versions for `ws_config_set_min_tls_version`.
+ * TLS versions: the lowest one for ws_config_set_min_tls_version, and the
+ * negotiated one from ws_client_tls_version.
  */
 enum ws_tls_version
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -369,13 +385,13 @@ enum ws_tls_version
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * TLS 1.2 and 1.3 (the default).
+   * TLS 1.2 (as the lowest: 1.2 and 1.3, the default).
    */
-  WS_TLS_1_2 = 12,
+  WS_TLS_VERSION_1_2 = 12,
   /**
-   * TLS 1.3 only.
+   * TLS 1.3 (as the lowest: 1.3 only).
    */
-  WS_TLS_1_3 = 13,
+  WS_TLS_VERSION_1_3 = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -386,7 +402,7 @@ typedef uint32_t ws_tls_version;
 #endif // __cplusplus
 
 /**
- * Pin modes for `ws_config_set_pin_mode`.
+ * Pin modes for ws_config_set_pin_mode.
  */
 enum ws_pin_mode
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -397,11 +413,11 @@ enum ws_pin_mode
    * The chain must verify against the trusted roots and the key must match a pin
    * (the default).
    */
-  WS_PIN_AND_CA = 1,
+  WS_PIN_MODE_AND_CA = 1,
   /**
    * Only the pin is checked (no CA, no host name): a self-signed server works.
    */
-  WS_PIN_ONLY = 2,
+  WS_PIN_MODE_ONLY = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -412,12 +428,12 @@ typedef uint32_t ws_pin_mode;
 #endif // __cplusplus
 
 /**
- * A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
+ * A configuration handle: a generation-counted uint64_t; 0 is never valid.
  */
 typedef uint64_t ws_config;
 
 /**
- * A client handle: a generation-counted `uint64_t`; 0 is never valid.
+ * A client handle: a generation-counted uint64_t; 0 is never valid.
  */
 typedef uint64_t ws_client;
 
@@ -431,9 +447,9 @@ typedef uint64_t ws_client;
  */
 typedef struct ws_message {
   /**
-   * One of `WS_MESSAGE_TEXT`, `_BINARY`, `_PING`, `_PONG`, `_CLOSE`.
+   * One of WS_MESSAGE_TEXT, _BINARY, _PING, _PONG, _CLOSE.
    */
-  uint32_t kind;
+  ws_message_kind kind;
   /**
    * The payload; for a close, the UTF-8 reason.
    */
@@ -480,353 +496,38 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Creates a client for `url`: `ws://` or `wss://host[:port]/path?query`, UTF-8 and
- * NUL-terminated (`ws://` means no TLS). The config's settings are copied; the config
- * may be freed afterwards. Nothing is sent by itself: the TLS ClientHello (or, for
- * `ws://`, the upgrade request) is ready in `ws_read_output` at once.
- *
- * Ownership: free the client with `ws_client_free`.
- * Returns `WS_OK` and writes `*out_client`; `WS_INVALID_URL` (details from
- * `ws_last_error`), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`,
- * `WS_INVALID_ARGUMENT` (URL not UTF-8), `WS_INVALID_CONFIG`, or `WS_INVALID_STATE`
- * when 4,194,304 handles are already live.
- *
- * # Safety
- * `url` must be a NUL-terminated string; `out_client` writable.
+ * A static, NUL-terminated description of a result code, for example
+ * ws_result_str(WS_CERT_EXPIRED). Unknown codes give "unknown result code". The
+ * string is owned by the library, lives forever, and must not be freed.
  */
-uint32_t ws_client_new(ws_config cfg, const char *url, ws_client *out_client);
+const char *ws_result_str(uint32_t code);
 
 /**
- * Frees a client and everything it holds (any borrowed `ws_message` data becomes
- * invalid). It does not send anything: close first for a clean shutdown. Freeing 0,
- * a stale handle, or freeing twice does nothing. Returns `WS_OK`.
+ * The library version as a static, NUL-terminated string (for example "0.1.0"),
+ * matching the WSMACHINE_VERSION_* macros of the header it was built with. Owned by
+ * the library; never free it.
  */
-uint32_t ws_client_free(ws_client c);
+const char *ws_version(void);
 
 /**
- * Offers `data[0..len]`, bytes received from the socket. `len == 0` means the peer
- * closed the TCP stream. The bytes are processed at once (TLS records decrypted,
- * frames decoded into messages, automatic pongs and close replies queued to the
- * output) and are not referenced after the call.
+ * Copies the detailed message of the most recent failed call on this thread (any
+ * function, including ones without a handle such as ws_client_new).
  *
- * `*out_consumed` is written on success and is less than `len` only when a bound on
- * undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
- * poll messages, then offer the rest. Input after the connection ended is taken and
- * discarded. Ending without a close frame delivers a CLOSE message with code 1006.
+ * Writes at most cap - 1 bytes plus a NUL to buf and sets *out_len to the full length
+ * without the NUL, so a caller can size a buffer; *out_len is 0 when no call has
+ * failed on this thread. buf may be NULL when cap is 0.
  *
- * Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
- * every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
- * client owns (the window of `ws_input_window`, a message buffer, the pending
- * output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
- * `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `data` must point to `len` readable bytes (or be NULL with `len` 0);
- * `out_consumed` writable.
+ * Returns WS_OK, or WS_NULL_POINTER (out_len NULL, or buf NULL with cap > 0).
  */
-uint32_t ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *out_consumed);
+ws_result ws_last_error(char *buf, size_t cap, size_t *out_len);
 
 /**
- * Lends a window of the library's memory to receive socket bytes into, saving the
- * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
- * pass the count received to `ws_input_commit`. On a plain `ws://` connection inside
- * a large frame the window is the message buffer itself, so payload is never copied
- * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
- * record) once a commit fills it, until the idle trim.
+ * Test hook, not part of the API: writes the number of live handles (configs plus
+ * clients, in the whole process) to *out_count, for leak checks in tests.
  *
- * The window stays valid until `ws_input_commit`, `ws_offer_input`, the next
- * `ws_input_window`, `ws_client_trim` or `ws_client_free`; no other call moves it
- * (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
- * itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
- * while the undelivered messages are at `max_queued_messages` or
- * `max_queued_bytes`: poll messages first. If the connection ends while a window is
- * lent, the commit takes its bytes and discards them. The end of the stream is still
- * reported with `ws_offer_input(c, NULL, 0, ...)`.
- *
- * Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_buf` and `out_cap` must be writable.
+ * Returns WS_OK or WS_NULL_POINTER.
  */
-uint32_t ws_input_window(ws_client c, uint8_t **out_buf, size_t *out_cap);
-
-/**
- * Processes the first `n` bytes written into the window of the last
- * `ws_input_window` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
- * does nothing.
- *
- * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
- * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
- * `ws_client_trim` or another `ws_input_window` came in between),
- * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
- * `WS_INVALID_HANDLE`.
- */
-uint32_t ws_input_commit(ws_client c, size_t n);
-
-/**
- * Copies up to `cap` bytes that must be written to the socket into `buf`: TLS
- * records, the HTTP upgrade, frames, automatic pongs, close frames, close_notify.
- * Call until `*out_len` is 0. Bytes are removed from the library as they are copied;
- * the caller must send them all, in order (keep what a partial socket write left).
- *
- * Returns `WS_OK` with `*out_len == 0` when nothing is pending. After a failure the
- * pending bytes (an alert or close frame telling the peer why) are still handed out
- * with `WS_OK`; once they are gone it returns the failure code with `*out_len = 0`.
- * `WS_BUFFER_TOO_SMALL` when `cap` is 0 and bytes are pending (`*out_len` = pending
- * count). Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
- * writable.
- */
-uint32_t ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
-
-/**
- * Zero-copy output: points `*out_data` at the bytes waiting to be written to the
- * socket and writes their count to `*out_len` (0 when nothing is pending; then
- * `*out_data` points to a static empty buffer, never NULL). Write from there, then
- * call `ws_output_consume` with how many bytes the socket took. Nothing is removed by
- * peeking. The view is all of the pending output: once it is consumed, nothing is
- * pending until the next call that produces output (a send, input, a tick, a close),
- * so a caller that sent it all need not peek again. The view stays valid until the next call on this handle other than
- * `ws_output_peek`, `ws_client_pending_output`, `ws_client_state` and
- * `ws_client_last_error`; the memory belongs to the library.
- *
- * Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
- * once they are gone the failure code (with `*out_len = 0`). Also `WS_NULL_POINTER`,
- * `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_data` and `out_len` must be writable.
- */
-uint32_t ws_output_peek(ws_client c,
-                        const uint8_t **out_data,
-                        size_t *out_len);
-
-/**
- * Marks the first `n` bytes shown by `ws_output_peek` as sent. `n` larger than what
- * is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
- * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
- */
-uint32_t ws_output_consume(ws_client c, size_t n);
-
-/**
- * Releases memory kept for large messages. Buffers keep the size of the largest
- * recent message, so that a stream of large messages does not allocate per message;
- * `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
- * without traffic, and this does it now, for example after a burst of large messages.
- * Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
- */
-uint32_t ws_client_trim(ws_client c);
-
-/**
- * Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
- * count stays readable).
- *
- * # Safety
- * `out_len` must be writable.
- */
-uint32_t ws_client_pending_output(ws_client c, size_t *out_len);
-
-/**
- * Takes the next received message into `*out_msg` (see `ws_message` for how long
- * its data stays valid). Never blocks.
- *
- * Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
- * `WS_CLOSED` when the connection ended and every message has been taken (the last
- * message was a CLOSE: the server's code, or 1006 when it ended without a close
- * handshake). Nothing is delivered after a CLOSE message. Messages that arrived
- * before a close or a failure come out first; after a failure it then returns the
- * failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_msg` must be writable.
- */
-uint32_t ws_poll_message(ws_client c, struct ws_message *out_msg);
-
-/**
- * Like `ws_poll_message`, but copies the payload into the caller's `buf[0..cap]`,
- * so no library memory is borrowed. On success writes the kind, length and close
- * code. When `cap` is too small it returns `WS_BUFFER_TOO_SMALL`, writes the size
- * needed to `*out_len`, and the message stays queued.
- *
- * Returns `WS_OK`, `WS_BUFFER_TOO_SMALL`, `WS_NEED_INPUT`, `WS_CLOSED`, the failure
- * code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); the out
- * pointers writable.
- */
-uint32_t ws_poll_message_copy(ws_client c,
-                              uint8_t *buf,
-                              size_t cap,
-                              uint32_t *out_kind,
-                              size_t *out_len,
-                              uint16_t *out_close_code);
-
-/**
- * Queues a text message; its bytes leave through `ws_read_output`. The bytes are
- * copied. Invalid UTF-8 is refused with `WS_INVALID_ARGUMENT` and nothing is sent.
- *
- * Returns `WS_OK`; `WS_INVALID_STATE` before the handshake completed (sends are
- * refused, not queued, until `WS_STATE_OPEN`); `WS_ALREADY_CLOSED` once a close was
- * sent; `WS_OUTPUT_FULL`; the failure code; `WS_NULL_POINTER`; `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `utf8` must point to `len` readable bytes (or be NULL with `len` 0).
- */
-uint32_t ws_send_text(ws_client c, const uint8_t *utf8, size_t len);
-
-/**
- * Queues a binary message. Same rules and codes as `ws_send_text`, without the
- * UTF-8 check.
- *
- * # Safety
- * `data` must point to `len` readable bytes (or be NULL with `len` 0).
- */
-uint32_t ws_send_binary(ws_client c, const uint8_t *data, size_t len);
-
-/**
- * Queues a ping with up to 125 bytes of payload; the pong arrives as a
- * `WS_MESSAGE_PONG` message. Codes as `ws_send_text`, plus `WS_INVALID_ARGUMENT`
- * for a payload over 125 bytes.
- *
- * # Safety
- * `data` must point to `len` readable bytes (or be NULL with `len` 0).
- */
-uint32_t ws_send_ping(ws_client c, const uint8_t *data, size_t len);
-
-/**
- * Starts the close handshake with `code` and a UTF-8 `reason` of at most 123 bytes.
- * Accepted codes: 1000-1003, 1007-1011, 3000-4999; anything else is
- * `WS_INVALID_ARGUMENT` and nothing is sent. Messages keep arriving until the
- * server's close frame (delivered as `WS_MESSAGE_CLOSE`); then TLS ends with
- * close_notify, and the state becomes `WS_STATE_CLOSED` once the output is drained.
- *
- * Returns `WS_OK`, `WS_INVALID_ARGUMENT`, `WS_INVALID_STATE` (handshake not done),
- * `WS_ALREADY_CLOSED`, the failure code, `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `reason` must point to `len` readable bytes (or be NULL with `len` 0).
- */
-uint32_t ws_close(ws_client c, uint16_t code, const uint8_t *reason, size_t len);
-
-/**
- * Tells the client the time, in milliseconds of any monotonic clock of the caller's
- * (the library never reads a clock). The first call starts the timers. It sends
- * keepalive pings and applies the handshake, idle and close timeouts. Call it every
- * frame, or when `ws_client_next_deadline` says.
- *
- * Returns `WS_OK`; `WS_TIMEOUT` when the handshake or idle timeout expired (the
- * client fails); the failure code; `WS_INVALID_HANDLE`. A close timeout is not a
- * failure: a 1006 close message is delivered and the state becomes CLOSED.
- */
-uint32_t ws_client_tick(ws_client c, uint64_t now_ms);
-
-/**
- * Writes when `ws_client_tick` should next be called (caller-clock ms) to
- * `*out_deadline_ms`: 0 before the first tick, `UINT64_MAX` when no timer runs.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_deadline_ms` must be writable.
- */
-uint32_t ws_client_next_deadline(ws_client c, uint64_t *out_deadline_ms);
-
-/**
- * Writes the connection state (`WS_STATE_*`) to `*out_state`. Works in every state,
- * including failed. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_state` must be writable.
- */
-uint32_t ws_client_state(ws_client c, uint32_t *out_state);
-
-/**
- * Copies the detailed last error of this client: the failure if it failed, else
- * the most recent of the last failed call on it and why the connection ended
- * uncleanly (for example "the server closed the connection without a close frame").
- *
- * Writes at most `cap - 1` bytes plus a NUL and sets `*out_len` to the full length
- * without the NUL (0 = no error), so a caller can size a buffer. `buf` may be NULL
- * when `cap` is 0. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
- * writable.
- */
-uint32_t ws_client_last_error(ws_client c, char *buf, size_t cap, size_t *out_len);
-
-/**
- * Writes the HTTP status of the upgrade response (101 on success, for example 403
- * when refused) to `*out_status`, or 0 when no response head was received yet.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_status` must be writable.
- */
-uint32_t ws_client_http_status(ws_client c, uint16_t *out_status);
-
-/**
- * Writes 1 to `*out_resumed` when the TLS session was resumed from an earlier
- * connection made with the same config (TLS 1.3 ticket or TLS 1.2 session), else 0.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_resumed` must be writable.
- */
-uint32_t ws_client_is_resumed(ws_client c, uint32_t *out_resumed);
-
-/**
- * Writes 1 to `*out_insecure` when certificate verification is off for this client
- * (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_insecure` must be writable.
- */
-uint32_t ws_client_is_insecure(ws_client c, uint32_t *out_insecure);
-
-/**
- * Writes what permessage-deflate negotiated to `*out_info` (all 0 when it was not,
- * or before the handshake completed).
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_info` must be writable.
- */
-uint32_t ws_client_deflate(ws_client c, struct ws_deflate_info *out_info);
-
-/**
- * Writes the negotiated TLS version to `*out_version`: 12 or 13, or 0 for `ws://`
- * and before the TLS handshake completed.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `out_version` must be writable.
- */
-uint32_t ws_client_tls_version(ws_client c, uint32_t *out_version);
-
-/**
- * Copies the subprotocol the server selected (empty when none), with the
- * `ws_client_last_error` copy-out convention.
- * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `buf` must point to `cap` writable bytes (or be NULL with `cap` 0); `out_len`
- * writable.
- */
-uint32_t ws_client_subprotocol(ws_client c, char *buf, size_t cap, size_t *out_len);
-
-/**
- * Writes the number of live handles (configs plus clients) to `*out_count`; for
- * leak checks in tests. Returns `WS_OK` or `WS_NULL_POINTER`.
- *
- * # Safety
- * `out_count` must be writable.
- */
-uint32_t ws_handle_count(size_t *out_count);
+ws_result ws_handle_count(size_t *out_count);
 
 /**
  * Creates a configuration with secure defaults: the built-in Mozilla roots
@@ -841,17 +542,14 @@ uint32_t ws_handle_count(size_t *out_count);
  * Ownership: free the handle with `ws_config_free`.
  * Returns `WS_OK` and writes `*out_config`, `WS_NULL_POINTER`, or `WS_INVALID_STATE`
  * when 4,194,304 handles are already live.
- *
- * # Safety
- * `out_config` must be NULL or valid for writing a `ws_config`.
  */
-uint32_t ws_config_new(ws_config *out_config);
+ws_result ws_config_new(ws_config *out_config);
 
 /**
  * Frees a configuration. Clients made from it keep working. Freeing 0 or a stale
  * handle does nothing. Returns `WS_OK` (also for 0 and stale handles).
  */
-uint32_t ws_config_free(ws_config cfg);
+ws_result ws_config_free(ws_config cfg);
 
 /**
  * Trusts the PEM certificate(s) in `pem[0..len]` (one certificate or a bundle) as
@@ -860,11 +558,8 @@ uint32_t ws_config_free(ws_config cfg);
  *
  * The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (no or malformed
  * certificate; nothing is added), `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `pem` must point to `len` readable bytes (or be NULL with `len` 0).
  */
-uint32_t ws_config_add_root_pem(ws_config cfg, const uint8_t *pem, size_t len);
+ws_result ws_config_add_root_pem(ws_config cfg, const uint8_t *pem, size_t len);
 
 /**
  * Pins the server's public key. `sha256[0..len]` (len must be 32) is the SHA-256
@@ -878,20 +573,17 @@ uint32_t ws_config_add_root_pem(ws_config cfg, const uint8_t *pem, size_t len);
  * See `ws_config_set_pin_mode` for whether the CA is checked too (by default, yes).
  * The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (not 32 bytes),
  * `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `sha256` must point to `len` readable bytes (or be NULL with `len` 0).
  */
-uint32_t ws_config_add_pin_sha256(ws_config cfg, const uint8_t *sha256, size_t len);
+ws_result ws_config_add_pin_sha256(ws_config cfg, const uint8_t *sha256, size_t len);
 
 /**
- * Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
- * must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+ * Sets how pins combine with CA verification: `WS_PIN_MODE_AND_CA` (1, the default: both
+ * must pass) or `WS_PIN_MODE_ONLY` (2: only the pin is checked, so a self-signed server
  * works without a CA; the host name is not checked either, the pin identifies the
  * server). Without pins the mode has no effect.
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_pin_mode(ws_config cfg, uint32_t mode);
+ws_result ws_config_set_pin_mode(ws_config cfg, uint32_t mode);
 
 /**
  * Sets a client certificate for mutual TLS: `chain_pem` holds the certificate chain
@@ -900,15 +592,12 @@ uint32_t ws_config_set_pin_mode(ws_config cfg, uint32_t mode);
  * checked against the certificate now.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (bad PEM, unusable or mismatched key),
  * `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `chain_pem` and `key_pem` must point to `chain_len` and `key_len` readable bytes.
  */
-uint32_t ws_config_set_client_cert_pem(ws_config cfg,
-                                       const uint8_t *chain_pem,
-                                       size_t chain_len,
-                                       const uint8_t *key_pem,
-                                       size_t key_len);
+ws_result ws_config_set_client_cert_pem(ws_config cfg,
+                                        const uint8_t *chain_pem,
+                                        size_t chain_len,
+                                        const uint8_t *key_pem,
+                                        size_t key_len);
 
 /**
  * **DANGEROUS: turns off certificate and host-name verification.** Any server is
@@ -918,7 +607,7 @@ uint32_t ws_config_set_client_cert_pem(ws_config cfg,
  * from it reports `*out_insecure == 1` from `ws_client_is_insecure`.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_dangerous_disable_certificate_verification(ws_config cfg);
+ws_result ws_config_dangerous_disable_certificate_verification(ws_config cfg);
 
 /**
  * Offers permessage-deflate compression (RFC 7692) when `enabled != 0`. Off by
@@ -928,7 +617,7 @@ uint32_t ws_config_dangerous_disable_certificate_verification(ws_config cfg);
  * the server accepted is reported by `ws_client_deflate`.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_deflate(ws_config cfg, uint32_t enabled);
+ws_result ws_config_set_deflate(ws_config cfg, uint32_t enabled);
 
 /**
  * Window sizes for permessage-deflate. `client_max_window_bits` (8-15, default 15)
@@ -937,9 +626,9 @@ uint32_t ws_config_set_deflate(ws_config cfg, uint32_t enabled);
  * `server_max_window_bits` (8-15) asks the server to cap its window; 0 (default)
  * asks nothing. Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_deflate_window_bits(ws_config cfg,
-                                           uint32_t client_max_window_bits,
-                                           uint32_t server_max_window_bits);
+ws_result ws_config_set_deflate_window_bits(ws_config cfg,
+                                            uint32_t client_max_window_bits,
+                                            uint32_t server_max_window_bits);
 
 /**
  * Context takeover for permessage-deflate: `client != 0` promises to reset our
@@ -947,27 +636,29 @@ uint32_t ws_config_set_deflate_window_bits(ws_config cfg,
  * `server != 0` asks the server to do the same. Default: both 0.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_deflate_no_context_takeover(ws_config cfg, uint32_t client, uint32_t server);
+ws_result ws_config_set_deflate_no_context_takeover(ws_config cfg,
+                                                    uint32_t client,
+                                                    uint32_t server);
 
 /**
  * Messages shorter than `bytes` are sent uncompressed (default 64).
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_deflate_threshold(ws_config cfg, size_t bytes);
+ws_result ws_config_set_deflate_threshold(ws_config cfg, size_t bytes);
 
 /**
  * zlib compression level 0-9 for outgoing messages (default 1, the fastest: on small
  * JSON messages level 6 costs about 5x the CPU for about 14% fewer bytes).
  * Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_deflate_level(ws_config cfg, uint32_t level);
+ws_result ws_config_set_deflate_level(ws_config cfg, uint32_t level);
 
 /**
  * Switches the built-in Mozilla roots on (`enabled != 0`, the default) or off. With
  * them off, only roots added with `ws_config_add_root_pem` are trusted.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_builtin_roots(ws_config cfg, uint32_t enabled);
+ws_result ws_config_set_builtin_roots(ws_config cfg, uint32_t enabled);
 
 /**
  * Offers subprotocols, given as one NUL-terminated, comma-separated UTF-8 list in
@@ -976,11 +667,8 @@ uint32_t ws_config_set_builtin_roots(ws_config cfg, uint32_t enabled);
  * with `WS_SUBPROTOCOL`. Read the choice with `ws_client_subprotocol`.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (not a token), `WS_INVALID_ARGUMENT` (not
  * UTF-8) or `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `protocols` must be NULL or a NUL-terminated string.
  */
-uint32_t ws_config_set_subprotocols(ws_config cfg, const char *protocols);
+ws_result ws_config_set_subprotocols(ws_config cfg, const char *protocols);
 
 /**
  * Adds a header to the upgrade request, such as `Authorization`, `Origin` or
@@ -988,48 +676,42 @@ uint32_t ws_config_set_subprotocols(ws_config cfg, const char *protocols);
  * handshake sets itself (Host, Upgrade, Sec-WebSocket-*) are refused.
  * Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_NULL_POINTER`, `WS_INVALID_ARGUMENT` or
  * `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `name` and `value` must be NUL-terminated strings.
  */
-uint32_t ws_config_add_header(ws_config cfg, const char *name, const char *value);
+ws_result ws_config_add_header(ws_config cfg, const char *name, const char *value);
 
 /**
  * Verifies the server certificate against `name` and sends it as SNI, instead of
  * the URL's host (useful when connecting to an IP address). NULL restores the URL's
  * host. Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_INVALID_ARGUMENT` or
  * `WS_INVALID_HANDLE`.
- *
- * # Safety
- * `name` must be NULL or a NUL-terminated string.
  */
-uint32_t ws_config_set_server_name(ws_config cfg, const char *name);
+ws_result ws_config_set_server_name(ws_config cfg, const char *name);
 
 /**
- * Sets the lowest TLS version: `WS_TLS_1_2` (12, the default) or `WS_TLS_1_3` (13).
+ * Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_min_tls_version(ws_config cfg, uint32_t version);
+ws_result ws_config_set_min_tls_version(ws_config cfg, uint32_t version);
 
 /**
  * Largest message accepted from the server, after reassembly (default 64 MiB).
  * A larger one fails the connection with `WS_MESSAGE_TOO_BIG` (close 1009).
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_message_size(ws_config cfg, size_t bytes);
+ws_result ws_config_set_max_message_size(ws_config cfg, size_t bytes);
 
 /**
  * Largest single frame accepted from the server (default 16 MiB). A larger one fails
  * the connection with `WS_FRAME_TOO_BIG` (close 1009).
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_frame_size(ws_config cfg, size_t bytes);
+ws_result ws_config_set_max_frame_size(ws_config cfg, size_t bytes);
 
 /**
  * Largest HTTP upgrade response head accepted (default 16 KiB, at least 256).
  * Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_header_size(ws_config cfg, size_t bytes);
+ws_result ws_config_set_max_header_size(ws_config cfg, size_t bytes);
 
 /**
  * Undelivered messages after which `ws_offer_input` stops taking input (default
@@ -1038,7 +720,7 @@ uint32_t ws_config_set_max_header_size(ws_config cfg, size_t bytes);
  * decoded whole, so the queue may exceed it by the messages of one record or window.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_queued_messages(ws_config cfg, size_t count);
+ws_result ws_config_set_max_queued_messages(ws_config cfg, size_t count);
 
 /**
  * Payload bytes of undelivered messages after which `ws_offer_input` stops taking
@@ -1047,68 +729,312 @@ uint32_t ws_config_set_max_queued_messages(ws_config cfg, size_t count);
  * crosses the bound is still queued, so at most `bytes` plus one message wait.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_queued_bytes(ws_config cfg, size_t bytes);
+ws_result ws_config_set_max_queued_bytes(ws_config cfg, size_t bytes);
 
 /**
  * Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default
  * 128 MiB). Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_max_pending_output(ws_config cfg, size_t bytes);
+ws_result ws_config_set_max_pending_output(ws_config cfg, size_t bytes);
 
 /**
  * Time allowed for the TLS and WebSocket handshakes, in ms of the caller's clock
  * (default 15000; 0 = off). Expiry fails the client with `WS_TIMEOUT`.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_handshake_timeout(ws_config cfg, uint64_t ms);
+ws_result ws_config_set_handshake_timeout(ws_config cfg, uint64_t ms);
 
 /**
  * Time to wait for the server's close frame after sending ours (default 5000;
  * 0 = off). Expiry ends the connection with a 1006 close message and state CLOSED.
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_close_timeout(ws_config cfg, uint64_t ms);
+ws_result ws_config_set_close_timeout(ws_config cfg, uint64_t ms);
 
 /**
  * Sends a ping when nothing was received for this long (default 20000; 0 = off).
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_keepalive_interval(ws_config cfg, uint64_t ms);
+ws_result ws_config_set_keepalive_interval(ws_config cfg, uint64_t ms);
 
 /**
  * Dead-peer timeout: fails the client with `WS_TIMEOUT` when nothing at all was
  * received for this long while open (default 60000; 0 = off).
  * Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */
-uint32_t ws_config_set_idle_timeout(ws_config cfg, uint64_t ms);
+ws_result ws_config_set_idle_timeout(ws_config cfg, uint64_t ms);
 
 /**
- * A static, NUL-terminated description of a result code.
+ * Creates a client for `url`: `ws://` or `wss://host[:port]/path?query`, UTF-8 and
+ * NUL-terminated (`ws://` means no TLS). The config's settings are copied; the config
+ * may be freed afterwards. Nothing is sent by itself: the TLS ClientHello (or, for
+ * `ws://`, the upgrade request) is ready in `ws_read_output` at once.
  *
- * Unknown codes give "unknown result code". The string is owned by the library,
- * lives forever, and must not be freed.
+ * Ownership: free the client with `ws_client_free`.
+ * Returns `WS_OK` and writes `*out_client`; `WS_INVALID_URL` (details from
+ * `ws_last_error`), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`,
+ * `WS_INVALID_ARGUMENT` (URL not UTF-8), `WS_INVALID_CONFIG`, or `WS_INVALID_STATE`
+ * when 4,194,304 handles are already live.
  */
-const char *ws_result_str(uint32_t code);
+ws_result ws_client_new(ws_config cfg, const char *url, ws_client *out_client);
 
 /**
- * The library version as a static, NUL-terminated string (for example "0.1.0").
- * Owned by the library; never free it.
+ * Frees a client and everything it holds (any borrowed `ws_message` data becomes
+ * invalid). It does not send anything: close first for a clean shutdown. Freeing 0,
+ * a stale handle, or freeing twice does nothing. Returns `WS_OK`.
  */
-const char *ws_version(void);
+ws_result ws_client_free(ws_client c);
 
 /**
- * Copies the detailed message of the most recent failed call on this thread
- * (any function, including ones without a handle such as `ws_client_new`).
+ * Offers `data[0..len]`, bytes received from the socket. `len == 0` means the peer
+ * closed the TCP stream. The bytes are processed at once (TLS records decrypted,
+ * frames decoded into messages, automatic pongs and close replies queued to the
+ * output) and are not referenced after the call.
  *
- * Writes at most `cap - 1` bytes plus a NUL to `buf` and sets `*out_len` to the full
- * length without the NUL, so a caller can size a buffer; `*out_len` is 0 when no call
- * has failed on this thread. `buf` may be NULL when `cap` is 0. Returns `WS_OK` or
- * `WS_NULL_POINTER` (`out_len` NULL, or `buf` NULL with `cap > 0`).
+ * `*out_consumed` is written on success and is less than `len` only when a bound on
+ * undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
+ * poll messages, then offer the rest. Input after the connection ended is taken and
+ * discarded. Ending without a close frame delivers a CLOSE message with code 1006.
  *
- * # Safety
- * `buf` must point to `cap` writable bytes; `out_len` to a writable `size_t`.
+ * Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
+ * every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
+ * client owns (the window of `ws_prepare_input`, a message buffer, the pending
+ * output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
  */
-uint32_t ws_last_error(char *buf, size_t cap, size_t *out_len);
+ws_result ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *out_consumed);
+
+/**
+ * Lends a window of the library's memory to receive socket bytes into, saving the
+ * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
+ * pass the count received to `ws_commit_input`. On a plain `ws://` connection inside
+ * a large frame the window is the message buffer itself, so payload is never copied
+ * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
+ * record) once a commit fills it, until the idle trim.
+ *
+ * The window stays valid until `ws_commit_input`, `ws_offer_input`, the next
+ * `ws_prepare_input`, `ws_client_trim` or `ws_client_free`; no other call moves it
+ * (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
+ * itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
+ * while the undelivered messages are at `max_queued_messages` or
+ * `max_queued_bytes`: poll messages first. If the connection ends while a window is
+ * lent, the commit takes its bytes and discards them. The end of the stream is still
+ * reported with `ws_offer_input(c, NULL, 0, ...)`.
+ *
+ * Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_prepare_input(ws_client c, uint8_t **out_buf, size_t *out_cap);
+
+/**
+ * Processes the first `n` bytes written into the window of the last
+ * `ws_prepare_input` call, as `ws_offer_input` would; all `n` are taken. `n == 0`
+ * does nothing.
+ *
+ * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
+ * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
+ * `ws_client_trim` or another `ws_prepare_input` came in between),
+ * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_commit_input(ws_client c, size_t n);
+
+/**
+ * Copies up to `cap` bytes that must be written to the socket into `buf`: TLS
+ * records, the HTTP upgrade, frames, automatic pongs, close frames, close_notify.
+ * Call until `*out_len` is 0. Bytes are removed from the library as they are copied;
+ * the caller must send them all, in order (keep what a partial socket write left).
+ *
+ * Returns `WS_OK` with `*out_len == 0` when nothing is pending. After a failure the
+ * pending bytes (an alert or close frame telling the peer why) are still handed out
+ * with `WS_OK`; once they are gone it returns the failure code with `*out_len = 0`.
+ * `WS_BUFFER_TOO_SMALL` when `cap` is 0 and bytes are pending (`*out_len` = pending
+ * count). Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_read_output(ws_client c, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Zero-copy output: points `*out_data` at the bytes waiting to be written to the
+ * socket and writes their count to `*out_len` (0 when nothing is pending; then
+ * `*out_data` points to a static empty buffer, never NULL). Write from there, then
+ * call `ws_consume_output` with how many bytes the socket took. Nothing is removed by
+ * peeking. The view is all of the pending output: once it is consumed, nothing is
+ * pending until the next call that produces output (a send, input, a tick, a close),
+ * so a caller that sent it all need not peek again. The view stays valid until the next call on this handle other than
+ * `ws_peek_output`, `ws_client_pending_output`, `ws_client_state` and
+ * `ws_client_last_error`; the memory belongs to the library.
+ *
+ * Returns `WS_OK`; after a failure, pending bytes are still shown with `WS_OK` and
+ * once they are gone the failure code (with `*out_len = 0`). Also `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_peek_output(ws_client c,
+                         const uint8_t **out_data,
+                         size_t *out_len);
+
+/**
+ * Marks the first `n` bytes shown by `ws_peek_output` as sent. `n` larger than what
+ * is pending is `WS_INVALID_ARGUMENT` and nothing is consumed; `n == 0` does nothing.
+ * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_consume_output(ws_client c, size_t n);
+
+/**
+ * Releases memory kept for large messages. Buffers keep the size of the largest
+ * recent message, so that a stream of large messages does not allocate per message;
+ * `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
+ * without traffic, and this does it now, for example after a burst of large messages.
+ * Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_trim(ws_client c);
+
+/**
+ * Writes the number of bytes waiting for `ws_read_output` to `*out_len`.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE` (also when failed: the
+ * count stays readable).
+ */
+ws_result ws_client_pending_output(ws_client c, size_t *out_len);
+
+/**
+ * Takes the next received message into `*out_msg` (see `ws_message` for how long
+ * its data stays valid). Never blocks.
+ *
+ * Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
+ * `WS_CLOSED` when the connection ended and every message has been taken (the last
+ * message was a CLOSE: the server's code, or 1006 when it ended without a close
+ * handshake). Nothing is delivered after a CLOSE message. Messages that arrived
+ * before a close or a failure come out first; after a failure it then returns the
+ * failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_poll_message(ws_client c, struct ws_message *out_msg);
+
+/**
+ * Like `ws_poll_message`, but copies the payload into the caller's `buf[0..cap]`,
+ * so no library memory is borrowed. On success writes the kind, length and close
+ * code. When `cap` is too small it returns `WS_BUFFER_TOO_SMALL`, writes the size
+ * needed to `*out_len`, and the message stays queued.
+ *
+ * Returns `WS_OK`, `WS_BUFFER_TOO_SMALL`, `WS_NEED_INPUT`, `WS_CLOSED`, the failure
+ * code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_poll_message_copy(ws_client c,
+                               uint8_t *buf,
+                               size_t cap,
+                               ws_message_kind *out_kind,
+                               size_t *out_len,
+                               uint16_t *out_close_code);
+
+/**
+ * Queues a text message; its bytes leave through `ws_read_output`. The bytes are
+ * copied. Invalid UTF-8 is refused with `WS_INVALID_ARGUMENT` and nothing is sent.
+ *
+ * Returns `WS_OK`; `WS_INVALID_STATE` before the handshake completed (sends are
+ * refused, not queued, until `WS_STATE_OPEN`); `WS_ALREADY_CLOSED` once a close was
+ * sent; `WS_OUTPUT_FULL`; the failure code; `WS_NULL_POINTER`; `WS_INVALID_HANDLE`.
+ */
+ws_result ws_send_text(ws_client c, const uint8_t *utf8, size_t len);
+
+/**
+ * Queues a binary message. Same rules and codes as `ws_send_text`, without the
+ * UTF-8 check.
+ */
+ws_result ws_send_binary(ws_client c, const uint8_t *data, size_t len);
+
+/**
+ * Queues a ping with up to 125 bytes of payload; the pong arrives as a
+ * `WS_MESSAGE_PONG` message. Codes as `ws_send_text`, plus `WS_INVALID_ARGUMENT`
+ * for a payload over 125 bytes.
+ */
+ws_result ws_send_ping(ws_client c, const uint8_t *data, size_t len);
+
+/**
+ * Starts the close handshake with `code` and a UTF-8 `reason` of at most 123 bytes.
+ * Accepted codes: 1000-1003, 1007-1011, 3000-4999; anything else is
+ * `WS_INVALID_ARGUMENT` and nothing is sent. Messages keep arriving until the
+ * server's close frame (delivered as `WS_MESSAGE_CLOSE`); then TLS ends with
+ * close_notify, and the state becomes `WS_STATE_CLOSED` once the output is drained.
+ *
+ * Returns `WS_OK`, `WS_INVALID_ARGUMENT`, `WS_INVALID_STATE` (handshake not done),
+ * `WS_ALREADY_CLOSED`, the failure code, `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_close(ws_client c, uint16_t code, const uint8_t *reason, size_t len);
+
+/**
+ * Tells the client the time, in milliseconds of any monotonic clock of the caller's
+ * (the library never reads a clock). The first call starts the timers. It sends
+ * keepalive pings and applies the handshake, idle and close timeouts. Call it every
+ * frame, or when `ws_client_next_deadline` says.
+ *
+ * Returns `WS_OK`; `WS_TIMEOUT` when the handshake or idle timeout expired (the
+ * client fails); the failure code; `WS_INVALID_HANDLE`. A close timeout is not a
+ * failure: a 1006 close message is delivered and the state becomes CLOSED.
+ */
+ws_result ws_client_tick(ws_client c, uint64_t now_ms);
+
+/**
+ * Writes when `ws_client_tick` should next be called (caller-clock ms) to
+ * `*out_deadline_ms`: 0 before the first tick, `UINT64_MAX` when no timer runs.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_next_deadline(ws_client c, uint64_t *out_deadline_ms);
+
+/**
+ * Writes the connection state (`WS_STATE_*`) to `*out_state`. Works in every state,
+ * including failed. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_state(ws_client c, ws_state *out_state);
+
+/**
+ * Copies the detailed last error of this client: the failure if it failed, else
+ * the most recent of the last failed call on it and why the connection ended
+ * uncleanly (for example "the server closed the connection without a close frame").
+ *
+ * Writes at most `cap - 1` bytes plus a NUL and sets `*out_len` to the full length
+ * without the NUL (0 = no error), so a caller can size a buffer. `buf` may be NULL
+ * when `cap` is 0. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_last_error(ws_client c, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Writes the HTTP status of the upgrade response (101 on success, for example 403
+ * when refused) to `*out_status`, or 0 when no response head was received yet.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_http_status(ws_client c, uint16_t *out_status);
+
+/**
+ * Writes 1 to `*out_resumed` when the TLS session was resumed from an earlier
+ * connection made with the same config (TLS 1.3 ticket or TLS 1.2 session), else 0.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_is_resumed(ws_client c, uint32_t *out_resumed);
+
+/**
+ * Writes 1 to `*out_insecure` when certificate verification is off for this client
+ * (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_is_insecure(ws_client c, uint32_t *out_insecure);
+
+/**
+ * Writes what permessage-deflate negotiated to `*out_info` (all 0 when it was not,
+ * or before the handshake completed).
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_deflate(ws_client c, struct ws_deflate_info *out_info);
+
+/**
+ * Writes the negotiated TLS version to `*out_version`: `WS_TLS_VERSION_1_2` (12) or
+ * `WS_TLS_VERSION_1_3` (13), or 0 for `ws://` and before the TLS handshake completed.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_tls_version(ws_client c, ws_tls_version *out_version);
+
+/**
+ * Copies the subprotocol the server selected (empty when none), with the
+ * `ws_client_last_error` copy-out convention.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_subprotocol(ws_client c, char *buf, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -18,7 +18,7 @@
 #      AUTOBAHN_PORT (default 9001 / 9443; a free port is picked when it is busy),
 #      AUTOBAHN_PREFIX (default /opt/autobahn-py2), WSMACHINE_SHARED (the shared dir),
 #      WSMACHINE_AUTOBAHN_TIMEOUT (seconds for the whole driver run, default 1800),
-#      WSMACHINE_AUTOBAHN_WINDOW=1 (the driver receives through ws_input_window
+#      WSMACHINE_AUTOBAHN_WINDOW=1 (the driver receives through ws_prepare_input
 #      instead of offering its own buffer with ws_offer_input).
 set -uo pipefail
 
@@ -101,7 +101,7 @@ trap stop_server EXIT
 # ---------------------------------------------------------------- 4. driver
 echo "$COMMIT" > "$OUTDIR/commit.txt"
 if [ "${WSMACHINE_AUTOBAHN_WINDOW:-0}" = 1 ]; then
-  echo "ws_input_window/ws_input_commit" > "$OUTDIR/input.txt"
+  echo "ws_prepare_input/ws_commit_input" > "$OUTDIR/input.txt"
 else
   echo "ws_offer_input" > "$OUTDIR/input.txt"
 fi

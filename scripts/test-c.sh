@@ -125,7 +125,7 @@ cat >"$TMP/cxx_link.cpp" <<'EOF'
 #include "wsmachine.h" /* include guard */
 int main() {
     ws_config cfg = 0;
-    uint32_t rc = ws_config_new(&cfg);
+    ws_result rc = ws_config_new(&cfg);
     ws_config_free(cfg);
     return rc == WS_OK && ws_result_str(WS_OK) != nullptr ? 0 : 1;
 }

@@ -26,8 +26,8 @@ pub const DEFAULT_MAX_HEADER_SIZE: usize = 16 << 10;
 pub const DEFAULT_MAX_QUEUED_MESSAGES: usize = 1024;
 /// Default bound on the bytes of decoded messages waiting to be polled before input
 /// is refused: 128 MiB (twice the default message limit).
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 2 * DEFAULT_MAX_MESSAGE_SIZE;
-/// Default bound on bytes waiting in [`crate::Client::read_output`]: 128 MiB.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 128 << 20;
+/// Default bound on bytes waiting in the output (ws_read_output): 128 MiB.
 pub const DEFAULT_MAX_PENDING_OUTPUT: usize = 128 << 20;
 /// Default handshake timeout (TLS plus HTTP upgrade): 15 s.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 15_000;
@@ -38,12 +38,14 @@ pub const DEFAULT_KEEPALIVE_INTERVAL_MS: u64 = 20_000;
 /// Default dead-peer timeout (no bytes at all from the peer): 60 s.
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 
-/// Lowest TLS protocol version a client will negotiate.
+/// A TLS protocol version: the lowest a client will negotiate
+/// ([`Config::set_min_tls_version`]), or the one it negotiated
+/// ([`crate::Client::tls_version`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsVersion {
-    /// TLS 1.2 or 1.3 (the default).
+    /// TLS 1.2 (as the lowest: 1.2 or 1.3, the default).
     Tls12,
-    /// TLS 1.3 only.
+    /// TLS 1.3 (as the lowest: 1.3 only).
     Tls13,
 }
 

@@ -135,9 +135,70 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A connection's last error in words, and the order things happened in.
+///
+/// Two things are recorded: the connection's own events (its failure, or why it
+/// ended uncleanly) and the calls the caller made that were refused. Each record
+/// takes the next sequence number, so the newer of the two is known by comparing
+/// numbers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastError {
+    next: u64,
+    event: Option<(u64, String)>,
+    rejected: Option<(u64, String)>,
+}
+
+impl LastError {
+    fn stamp(&mut self, message: &str) -> Option<(u64, String)> {
+        self.next += 1;
+        Some((self.next, message.to_string()))
+    }
+
+    /// Records an event of the connection itself.
+    pub(crate) fn event(&mut self, message: &str) {
+        self.event = self.stamp(message);
+    }
+
+    /// Records a call that was refused.
+    pub(crate) fn rejected(&mut self, message: &str) {
+        self.rejected = self.stamp(message);
+    }
+
+    /// The newer of the last event and the last refused call.
+    pub(crate) fn newest(&self) -> Option<&str> {
+        [&self.event, &self.rejected]
+            .into_iter()
+            .flatten()
+            .max_by_key(|(seq, _)| *seq)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
 /// Shorthand for results of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn err<T>(kind: ErrorKind, message: impl Into<String>) -> Result<T> {
     Err(Error::new(kind, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LastError;
+
+    #[test]
+    fn the_newer_record_wins_whichever_kind_it_is() {
+        let mut log = LastError::default();
+        assert_eq!(log.newest(), None);
+        log.rejected("refused");
+        assert_eq!(log.newest(), Some("refused"));
+        log.event("dropped");
+        assert_eq!(log.newest(), Some("dropped"));
+        // The same message again is still newer: order comes from the sequence, not
+        // from comparing messages.
+        log.rejected("refused");
+        assert_eq!(log.newest(), Some("refused"));
+        log.event("refused");
+        log.rejected("other");
+        assert_eq!(log.newest(), Some("other"));
+    }
 }

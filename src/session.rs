@@ -15,9 +15,9 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 
-use crate::config::{Config, Settings};
+use crate::config::{Config, Settings, TlsVersion};
 use crate::deflate::{DeflateParams, Deflater};
-use crate::error::{err, Error, ErrorKind, Result};
+use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
 use crate::timers::{Due, Running, Timers};
@@ -133,7 +133,7 @@ pub struct Client {
     close_sent: bool,
     close_received: bool,
     failure: Option<Error>,
-    last_error: Option<String>,
+    last_error: LastError,
     http_status: Option<u16>,
     subprotocol: Option<String>,
     rx_bytes: u64,
@@ -182,7 +182,7 @@ impl Client {
             close_sent: false,
             close_received: false,
             failure: None,
-            last_error: None,
+            last_error: LastError::default(),
             http_status: None,
             subprotocol: None,
             rx_bytes: 0,
@@ -244,10 +244,21 @@ impl Client {
         self.failure.as_ref()
     }
 
-    /// The last error or notable event in words (the failure, or why the connection
-    /// ended uncleanly).
+    /// The last error in words: the failure if the connection failed, else the newer
+    /// of why the connection ended uncleanly and the last call refused with an error
+    /// that was passed to [`Client::note_rejected`].
     pub fn last_error(&self) -> Option<&str> {
-        self.last_error.as_deref()
+        match &self.failure {
+            Some(e) => Some(e.message()),
+            None => self.last_error.newest(),
+        }
+    }
+
+    /// Records that a call on this client was refused with `e`, so that
+    /// [`Client::last_error`] can report it until something newer happens. Rust
+    /// callers have the error in hand; the C ABI records every refused call.
+    pub fn note_rejected(&mut self, e: &Error) {
+        self.last_error.rejected(e.message());
     }
 
     /// The HTTP status of the upgrade response, once it has been received.
@@ -275,12 +286,14 @@ impl Client {
         self.settings.insecure
     }
 
-    /// The negotiated TLS version (`"TLSv1_3"`, ...), once known.
-    pub fn tls_version(&self) -> Option<String> {
-        self.tls
-            .as_ref()?
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
+    /// The negotiated TLS version, once the TLS handshake completed (`None` for `ws://`).
+    pub fn tls_version(&self) -> Option<TlsVersion> {
+        match self.tls.as_ref()?.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
+            rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
+            // rustls speaks no other version.
+            _ => None,
+        }
     }
 
     /// The negotiated cipher suite, once known.
@@ -786,7 +799,7 @@ impl Client {
             data: Vec::new(),
             close_code: 1006,
         });
-        self.last_error = Some(why.to_string());
+        self.last_error.event(why);
     }
 
     /// Records a fatal error: the peer is told why (close frame, TLS alert or
@@ -824,7 +837,7 @@ impl Client {
                 }
             }
             self.flush_tls();
-            self.last_error = Some(e.message().to_string());
+            self.last_error.event(e.message());
             self.failure = Some(e);
             // A failure found later in the stream no longer matters.
             self.pending_failure = None;
@@ -837,7 +850,7 @@ impl Client {
     pub fn poison(&mut self, what: &str) {
         let e = Error::new(ErrorKind::Panic, format!("internal error (panic): {what}"));
         if self.failure.is_none() {
-            self.last_error = Some(e.message().to_string());
+            self.last_error.event(e.message());
             self.failure = Some(e);
         }
         // The panic may have struck halfway through writing a frame or a TLS record:

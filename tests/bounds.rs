@@ -323,6 +323,8 @@ fn a_deflate_burst_is_bounded_by_queued_bytes() {
     assert!(q <= (8 << 20) + (4 << 20), "{q} bytes queued");
 }
 
+const OK: ws_result = ws_result::WS_OK;
+
 // ----- 4, 5, 6. lent memory -------------------------------------------------------
 
 fn ffi_open_plain(cfg: ws_config) -> ws_client {
@@ -330,13 +332,13 @@ fn ffi_open_plain(cfg: ws_config) -> ws_client {
     let mut h: ws_client = 0;
     // SAFETY: valid pointers for the duration of each call.
     unsafe {
-        assert_eq!(ws_client_new(cfg, url.as_ptr(), &mut h), 0);
+        assert_eq!(ws_client_new(cfg, url.as_ptr(), &mut h), OK);
         let mut req = vec![0u8; 4096];
         let mut n = 0;
-        assert_eq!(ws_read_output(h, req.as_mut_ptr(), req.len(), &mut n), 0);
+        assert_eq!(ws_read_output(h, req.as_mut_ptr(), req.len(), &mut n), OK);
         let resp = answer(&req[..n], "");
         let mut used = 0;
-        assert_eq!(ws_offer_input(h, resp.as_ptr(), resp.len(), &mut used), 0);
+        assert_eq!(ws_offer_input(h, resp.as_ptr(), resp.len(), &mut used), OK);
         assert_eq!(used, resp.len());
     }
     h
@@ -344,7 +346,7 @@ fn ffi_open_plain(cfg: ws_config) -> ws_client {
 
 fn empty_message() -> ws_message {
     ws_message {
-        kind: 0,
+        kind: ws_message_kind::WS_MESSAGE_TEXT,
         data: std::ptr::null(),
         len: 0,
         close_code: 0,
@@ -354,7 +356,7 @@ fn empty_message() -> ws_message {
 fn ffi_config() -> ws_config {
     let mut cfg: ws_config = 0;
     // SAFETY: valid out-pointer.
-    unsafe { assert_eq!(ws_config_new(&mut cfg), 0) };
+    unsafe { assert_eq!(ws_config_new(&mut cfg), OK) };
     cfg
 }
 
@@ -363,11 +365,11 @@ fn window(h: ws_client) -> (*mut u8, usize) {
     let mut p = std::ptr::null_mut();
     let mut n = 0;
     // SAFETY: valid out-pointers.
-    assert_eq!(unsafe { ws_input_window(h, &mut p, &mut n) }, 0);
+    assert_eq!(unsafe { ws_prepare_input(h, &mut p, &mut n) }, OK);
     (p, n)
 }
 
-fn offer(h: ws_client, data: &[u8]) -> u32 {
+fn offer(h: ws_client, data: &[u8]) -> ws_result {
     let mut used = 0;
     // SAFETY: valid pointers.
     unsafe { ws_offer_input(h, data.as_ptr(), data.len(), &mut used) }
@@ -377,24 +379,24 @@ fn offer(h: ws_client, data: &[u8]) -> u32 {
 fn the_idle_trim_never_moves_a_lent_window() {
     let cfg = ffi_config();
     let h = ffi_open_plain(cfg);
-    assert_eq!(ws_client_tick(h, 0), 0);
+    assert_eq!(ws_client_tick(h, 0), OK);
     let (p, cap) = window(h);
     assert!(cap >= 7);
     // Idle for longer than the trim delay, with the window lent.
-    assert_eq!(ws_client_tick(h, 1), 0);
-    assert_eq!(ws_client_tick(h, 5_000), 0);
+    assert_eq!(ws_client_tick(h, 1), OK);
+    assert_eq!(ws_client_tick(h, 5_000), OK);
     let msg = frame(0x2, true, b"hello");
     // SAFETY: the window stays lent across tick (the rule under test).
     unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), p, msg.len()) };
-    assert_eq!(ws_input_commit(h, msg.len()), 0);
+    assert_eq!(ws_commit_input(h, msg.len()), OK);
     let mut m = empty_message();
     // SAFETY: valid out-pointer.
-    assert_eq!(unsafe { ws_poll_message(h, &mut m) }, 0);
+    assert_eq!(unsafe { ws_poll_message(h, &mut m) }, OK);
     assert_eq!(m.len, 5);
     // An explicit trim still closes it.
     let _ = window(h);
-    assert_eq!(ws_client_trim(h), 0);
-    assert_eq!(ws_input_commit(h, 1), ws_result::WS_INVALID_STATE as u32);
+    assert_eq!(ws_client_trim(h), OK);
+    assert_eq!(ws_commit_input(h, 1), ws_result::WS_INVALID_STATE);
     ws_client_free(h);
     ws_config_free(cfg);
 }
@@ -405,7 +407,7 @@ fn the_lent_window_passed_back_to_offer_input_is_refused() {
     let h = ffi_open_plain(cfg);
     // Inside a large frame the window is the message buffer itself.
     let head = &frame(0x2, true, &vec![0u8; 100_000])[..10];
-    assert_eq!(offer(h, head), 0);
+    assert_eq!(offer(h, head), OK);
     let (p, cap) = window(h);
     assert_eq!(cap, 100_000, "a direct window");
     // SAFETY: the window is 100,000 writable bytes, lent just above.
@@ -413,30 +415,30 @@ fn the_lent_window_passed_back_to_offer_input_is_refused() {
     let mut used = 0;
     // SAFETY: the pointer is valid for reads; the call under test must refuse it.
     let code = unsafe { ws_offer_input(h, p, 50_000, &mut used) };
-    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT as u32);
+    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT);
     // The connection is not failed by the caller's mistake.
-    let mut st = 0;
+    let mut st = ws_state::WS_STATE_FAILED;
     // SAFETY: valid out-pointer.
-    assert_eq!(unsafe { ws_client_state(h, &mut st) }, 0);
-    assert_eq!(st, ws_state::WS_STATE_OPEN as u32);
+    assert_eq!(unsafe { ws_client_state(h, &mut st) }, OK);
+    assert_eq!(st, ws_state::WS_STATE_OPEN);
     // Nor through the staging window or pending output.
     let (p, cap) = window(h);
     // SAFETY: as above: readable, and refused.
     let code = unsafe { ws_offer_input(h, p.add(1), cap - 1, &mut used) };
-    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT as u32);
-    assert_eq!(ws_send_binary_slice(h, b"x"), 0);
+    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT);
+    assert_eq!(ws_send_binary_slice(h, b"x"), OK);
     let mut out = std::ptr::null();
     let mut n = 0;
     // SAFETY: valid out-pointers.
-    assert_eq!(unsafe { ws_output_peek(h, &mut out, &mut n) }, 0);
+    assert_eq!(unsafe { ws_peek_output(h, &mut out, &mut n) }, OK);
     // SAFETY: `out` is `n` readable bytes until the next call.
     let code = unsafe { ws_offer_input(h, out, n, &mut used) };
-    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT as u32);
+    assert_eq!(code, ws_result::WS_INVALID_ARGUMENT);
     ws_client_free(h);
     ws_config_free(cfg);
 }
 
-fn ws_send_binary_slice(h: ws_client, data: &[u8]) -> u32 {
+fn ws_send_binary_slice(h: ws_client, data: &[u8]) -> ws_result {
     // SAFETY: valid pointer and length.
     unsafe { ws_send_binary(h, data.as_ptr(), data.len()) }
 }
@@ -444,12 +446,12 @@ fn ws_send_binary_slice(h: ws_client, data: &[u8]) -> u32 {
 #[test]
 fn nothing_is_delivered_after_the_close_message() {
     let cfg = ffi_config();
-    assert_eq!(ws_config_set_close_timeout(cfg, 100), 0);
+    assert_eq!(ws_config_set_close_timeout(cfg, 100), OK);
     let h = ffi_open_plain(cfg);
-    assert_eq!(ws_client_tick(h, 0), 0);
+    assert_eq!(ws_client_tick(h, 0), OK);
     let payload = vec![5u8; 100_000];
     let whole = frame(0x2, true, &payload);
-    assert_eq!(offer(h, &whole[..10]), 0);
+    assert_eq!(offer(h, &whole[..10]), OK);
     let (p, cap) = window(h);
     assert_eq!(cap, 100_000);
     // SAFETY: the rest of the frame fits the window.
@@ -458,30 +460,27 @@ fn nothing_is_delivered_after_the_close_message() {
     // SAFETY: valid pointer and length.
     assert_eq!(
         unsafe { ws_close(h, 1000, reason.as_ptr(), reason.len()) },
-        0
+        OK
     );
-    assert_eq!(ws_client_tick(h, 50), 0);
-    assert_eq!(ws_client_tick(h, 500), 0, "the close timeout ends it");
-    let commit = ws_input_commit(h, cap);
+    assert_eq!(ws_client_tick(h, 50), OK);
+    assert_eq!(ws_client_tick(h, 500), OK, "the close timeout ends it");
+    let commit = ws_commit_input(h, cap);
     assert!(
-        commit == 0 || commit == ws_result::WS_INVALID_STATE as u32,
-        "{commit}"
+        commit == OK || commit == ws_result::WS_INVALID_STATE,
+        "{commit:?}"
     );
     let mut kinds = Vec::new();
     loop {
         let mut m = empty_message();
         // SAFETY: valid out-pointer.
         let code = unsafe { ws_poll_message(h, &mut m) };
-        if code != 0 {
-            assert_eq!(code, ws_result::WS_CLOSED as u32);
+        if code != OK {
+            assert_eq!(code, ws_result::WS_CLOSED);
             break;
         }
         kinds.push((m.kind, m.close_code));
     }
-    assert_eq!(
-        kinds,
-        vec![(ws_message_kind::WS_MESSAGE_CLOSE as u32, 1006)]
-    );
+    assert_eq!(kinds, vec![(ws_message_kind::WS_MESSAGE_CLOSE, 1006)]);
     ws_client_free(h);
     ws_config_free(cfg);
 }

@@ -18,7 +18,7 @@ fn handshake_then_state_open() {
     );
     p.open();
     assert_eq!(p.client.http_status(), Some(101));
-    assert_eq!(p.client.tls_version().as_deref(), Some("TLSv1_3"));
+    assert_eq!(p.client.tls_version(), Some(wsmachine::TlsVersion::Tls13));
     assert!(p.server.request_head.starts_with("GET /chat HTTP/1.1\r\n"));
     assert!(p.server.request_head.contains("Host: localhost\r\n"));
 }

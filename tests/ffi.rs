@@ -9,11 +9,7 @@ use std::ptr::{null, null_mut};
 use common::*;
 use wsmachine::ffi::*;
 
-const OK: u32 = ws_result::WS_OK as u32;
-
-fn code(r: ws_result) -> u32 {
-    r as u32
-}
+const OK: ws_result = ws_result::WS_OK;
 
 fn new_config() -> ws_config {
     let mut cfg = 0;
@@ -29,8 +25,8 @@ fn new_client(cfg: ws_config, url: &str) -> ws_client {
     c
 }
 
-fn state(c: ws_client) -> u32 {
-    let mut s = 0;
+fn state(c: ws_client) -> ws_state {
+    let mut s = ws_state::WS_STATE_FAILED;
     assert_eq!(unsafe { ws_client_state(c, &mut s) }, OK);
     s
 }
@@ -56,11 +52,11 @@ struct FfiPipe {
     c: ws_client,
     server: Server,
     step: usize,
-    got: Vec<(u32, Vec<u8>, u16)>,
+    got: Vec<(ws_message_kind, Vec<u8>, u16)>,
 }
 
 impl FfiPipe {
-    fn pump(&mut self) -> Result<bool, u32> {
+    fn pump(&mut self) -> Result<bool, ws_result> {
         let mut moved = false;
         let mut buf = vec![0u8; 16 << 10];
         loop {
@@ -93,10 +89,10 @@ impl FfiPipe {
         Ok(moved)
     }
 
-    fn poll(&mut self) -> Result<(), u32> {
+    fn poll(&mut self) -> Result<(), ws_result> {
         loop {
             let mut m = ws_message {
-                kind: 0,
+                kind: ws_message_kind::WS_MESSAGE_TEXT,
                 data: null(),
                 len: 0,
                 close_code: 0,
@@ -107,15 +103,13 @@ impl FfiPipe {
                     let data = unsafe { std::slice::from_raw_parts(m.data, m.len) }.to_vec();
                     self.got.push((m.kind, data, m.close_code));
                 }
-                r if r == code(ws_result::WS_NEED_INPUT) || r == code(ws_result::WS_CLOSED) => {
-                    return Ok(())
-                }
+                r if r == ws_result::WS_NEED_INPUT || r == ws_result::WS_CLOSED => return Ok(()),
                 r => return Err(r),
             }
         }
     }
 
-    fn run(&mut self) -> Result<(), u32> {
+    fn run(&mut self) -> Result<(), ws_result> {
         for _ in 0..10_000 {
             if !self.pump()? {
                 return Ok(());
@@ -136,7 +130,7 @@ fn echo_through_the_c_abi_one_byte_at_a_time() {
     let c = new_client(cfg, "wss://localhost/echo");
     // The config may be freed while its clients live.
     assert_eq!(ws_config_free(cfg), OK);
-    assert_eq!(state(c), ws_state::WS_STATE_TLS_HANDSHAKING as u32);
+    assert_eq!(state(c), ws_state::WS_STATE_TLS_HANDSHAKING);
     let mut p = FfiPipe {
         c,
         server: Server::new(Some(s.server_tls.clone()), accept()),
@@ -144,7 +138,7 @@ fn echo_through_the_c_abi_one_byte_at_a_time() {
         got: vec![],
     };
     p.run().unwrap();
-    assert_eq!(state(c), ws_state::WS_STATE_OPEN as u32);
+    assert_eq!(state(c), ws_state::WS_STATE_OPEN);
     p.step = 7;
     for n in [0usize, 1, 125, 126, 65535, 65536, 1 << 20] {
         let payload: Vec<u8> = (0..n).map(|i| (i % 200) as u8).collect();
@@ -154,7 +148,7 @@ fn echo_through_the_c_abi_one_byte_at_a_time() {
         );
         p.run().unwrap();
         let (kind, data, _) = p.got.pop().unwrap();
-        assert_eq!(kind, ws_message_kind::WS_MESSAGE_BINARY as u32);
+        assert_eq!(kind, ws_message_kind::WS_MESSAGE_BINARY);
         assert!(data == payload);
     }
     let reason = b"bye";
@@ -164,25 +158,19 @@ fn echo_through_the_c_abi_one_byte_at_a_time() {
     );
     p.run().unwrap();
     let (kind, data, close) = p.got.pop().unwrap();
-    assert_eq!(
-        (kind, close),
-        (ws_message_kind::WS_MESSAGE_CLOSE as u32, 1000)
-    );
+    assert_eq!((kind, close), (ws_message_kind::WS_MESSAGE_CLOSE, 1000));
     assert_eq!(data, b"bye", "tungstenite echoes the reason");
-    assert_eq!(state(c), ws_state::WS_STATE_CLOSED as u32);
+    assert_eq!(state(c), ws_state::WS_STATE_CLOSED);
     let mut m = ws_message {
-        kind: 0,
+        kind: ws_message_kind::WS_MESSAGE_TEXT,
         data: null(),
         len: 0,
         close_code: 0,
     };
-    assert_eq!(
-        unsafe { ws_poll_message(c, &mut m) },
-        code(ws_result::WS_CLOSED)
-    );
+    assert_eq!(unsafe { ws_poll_message(c, &mut m) }, ws_result::WS_CLOSED);
     assert_eq!(
         unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
-        code(ws_result::WS_ALREADY_CLOSED)
+        ws_result::WS_ALREADY_CLOSED
     );
     assert_eq!(ws_client_free(c), OK);
 }
@@ -207,7 +195,7 @@ fn copy_out_poll_reports_size_needed() {
         unsafe { ws_offer_input(c, bytes.as_ptr(), bytes.len(), &mut used) },
         OK
     );
-    let (mut kind, mut len, mut cc) = (0u32, 0usize, 0u16);
+    let (mut kind, mut len, mut cc) = (ws_message_kind::WS_MESSAGE_TEXT, 0usize, 0u16);
     let mut small = [0u8; 4];
     let r = unsafe {
         ws_poll_message_copy(
@@ -219,30 +207,27 @@ fn copy_out_poll_reports_size_needed() {
             &mut cc,
         )
     };
-    assert_eq!((r, len), (code(ws_result::WS_BUFFER_TOO_SMALL), 5));
+    assert_eq!((r, len), (ws_result::WS_BUFFER_TOO_SMALL, 5));
     let mut big = [0u8; 8];
     let r = unsafe {
         ws_poll_message_copy(c, big.as_mut_ptr(), big.len(), &mut kind, &mut len, &mut cc)
     };
-    assert_eq!(
-        (r, kind, len),
-        (OK, ws_message_kind::WS_MESSAGE_BINARY as u32, 5)
-    );
+    assert_eq!((r, kind, len), (OK, ws_message_kind::WS_MESSAGE_BINARY, 5));
     assert_eq!(&big[..5], &[1, 2, 3, 4, 5]);
     let r = unsafe {
         ws_poll_message_copy(c, big.as_mut_ptr(), big.len(), &mut kind, &mut len, &mut cc)
     };
-    assert_eq!(r, code(ws_result::WS_NEED_INPUT));
+    assert_eq!(r, ws_result::WS_NEED_INPUT);
     ws_client_free(c);
     ws_config_free(cfg);
 }
 
 #[test]
 fn misuse_returns_codes_never_crashes() {
-    let inv = code(ws_result::WS_INVALID_HANDLE);
-    let nul = code(ws_result::WS_NULL_POINTER);
+    let inv = ws_result::WS_INVALID_HANDLE;
+    let nul = ws_result::WS_NULL_POINTER;
     let mut n = 0usize;
-    let mut st = 0u32;
+    let mut st = ws_state::WS_STATE_FAILED;
     unsafe {
         assert_eq!(ws_config_new(null_mut()), nul);
         assert_eq!(ws_client_state(0, &mut st), inv);
@@ -272,29 +257,26 @@ fn misuse_returns_codes_never_crashes() {
         assert_eq!(ws_offer_input(c, null(), 5, &mut n), nul);
         assert_eq!(ws_offer_input(c, null(), 0, null_mut()), nul);
         assert_eq!(ws_send_binary(c, null(), 3), nul);
-        assert_eq!(
-            ws_send_binary(c, null(), 0),
-            code(ws_result::WS_INVALID_STATE)
-        );
+        assert_eq!(ws_send_binary(c, null(), 0), ws_result::WS_INVALID_STATE);
         assert_eq!(
             ws_read_output(c, null_mut(), 0, &mut n),
-            code(ws_result::WS_BUFFER_TOO_SMALL)
+            ws_result::WS_BUFFER_TOO_SMALL
         );
         assert!(n > 0, "size of the pending ClientHello");
         assert_eq!(
             ws_config_set_max_message_size(cfg, 0),
-            code(ws_result::WS_INVALID_CONFIG)
+            ws_result::WS_INVALID_CONFIG
         );
         assert_eq!(
             ws_config_set_min_tls_version(cfg, 11),
-            code(ws_result::WS_INVALID_ARGUMENT)
+            ws_result::WS_INVALID_ARGUMENT
         );
 
         let bad = CString::new("http://example.com/").unwrap();
         let mut c2 = 0u64;
         assert_eq!(
             ws_client_new(cfg, bad.as_ptr(), &mut c2),
-            code(ws_result::WS_INVALID_URL)
+            ws_result::WS_INVALID_URL
         );
         assert_eq!(c2, 0, "out-params are written only on success");
         let mut len = 0;
@@ -331,16 +313,16 @@ fn a_panic_poisons_only_its_handle() {
     let cfg = new_config();
     let a = new_client(cfg, "ws://localhost/a");
     let b = new_client(cfg, "ws://localhost/b");
-    assert_eq!(__test_panic_inside(a), code(ws_result::WS_PANIC));
-    assert_eq!(state(a), ws_state::WS_STATE_FAILED as u32);
+    assert_eq!(__test_panic_inside(a), ws_result::WS_PANIC);
+    assert_eq!(state(a), ws_state::WS_STATE_FAILED);
     assert!(last_error(a).contains("panic"));
     let mut n = 0;
     assert_eq!(
         unsafe { ws_offer_input(a, b"x".as_ptr(), 1, &mut n) },
-        code(ws_result::WS_PANIC)
+        ws_result::WS_PANIC
     );
     // The other handle is unaffected.
-    assert_eq!(state(b), ws_state::WS_STATE_WS_HANDSHAKING as u32);
+    assert_eq!(state(b), ws_state::WS_STATE_WS_HANDSHAKING);
     let mut buf = [0u8; 1024];
     assert_eq!(
         unsafe { ws_read_output(b, buf.as_mut_ptr(), buf.len(), &mut n) },
@@ -359,7 +341,7 @@ fn last_error_is_the_most_recent_detail() {
     // A rejected call: sending before the handshake.
     assert_eq!(
         unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
-        code(ws_result::WS_INVALID_STATE)
+        ws_result::WS_INVALID_STATE
     );
     let early = last_error(c);
     assert!(!early.is_empty());
@@ -370,20 +352,20 @@ fn last_error_is_the_most_recent_detail() {
         got: vec![],
     };
     p.run().unwrap();
-    assert_eq!(state(c), ws_state::WS_STATE_OPEN as u32);
+    assert_eq!(state(c), ws_state::WS_STATE_OPEN);
     assert_eq!(last_error(c), early, "nothing newer happened yet");
     // Then the TCP stream ends without a close frame: that is the newer detail.
     let mut used = 0;
     assert_eq!(unsafe { ws_offer_input(c, null(), 0, &mut used) }, OK);
     p.poll().unwrap();
-    assert_eq!(state(c), ws_state::WS_STATE_CLOSED as u32);
+    assert_eq!(state(c), ws_state::WS_STATE_CLOSED);
     let now = last_error(c);
     assert_ne!(now, early);
     assert!(now.contains("close"), "{now}");
     // And a rejected call after that is newer again.
     assert_eq!(
         unsafe { ws_send_text(c, b"x".as_ptr(), 1) },
-        code(ws_result::WS_ALREADY_CLOSED)
+        ws_result::WS_ALREADY_CLOSED
     );
     assert_ne!(last_error(c), now);
     ws_client_free(c);
@@ -404,8 +386,8 @@ fn failure_is_sticky_through_the_c_abi() {
     p.server.echo = false;
     p.server.write_raw(&[0x83, 0]); // reserved opcode
     let err = p.run().unwrap_err();
-    assert_eq!(err, code(ws_result::WS_PROTOCOL_ERROR));
-    assert_eq!(state(c), ws_state::WS_STATE_FAILED as u32);
+    assert_eq!(err, ws_result::WS_PROTOCOL_ERROR);
+    assert_eq!(state(c), ws_state::WS_STATE_FAILED);
     let msg = last_error(c);
     assert!(msg.contains("opcode"), "{msg}");
     let mut n = 0;
@@ -433,7 +415,7 @@ fn zero_copy_output_peek_and_consume() {
     let c = new_client(cfg, "ws://localhost/peek");
     let (mut data, mut len) = (null(), 0usize);
     unsafe {
-        assert_eq!(ws_output_peek(c, &mut data, &mut len), OK);
+        assert_eq!(ws_peek_output(c, &mut data, &mut len), OK);
         assert!(len > 20);
         let view = std::slice::from_raw_parts(data, len);
         assert!(view.starts_with(b"GET /peek HTTP/1.1\r\n"));
@@ -441,25 +423,25 @@ fn zero_copy_output_peek_and_consume() {
         ws_client_pending_output(c, &mut pending);
         assert_eq!(pending, len, "peeking removes nothing");
         assert_eq!(
-            ws_output_consume(c, len + 1),
-            code(ws_result::WS_INVALID_ARGUMENT)
+            ws_consume_output(c, len + 1),
+            ws_result::WS_INVALID_ARGUMENT
         );
-        assert_eq!(ws_output_consume(c, 4), OK);
+        assert_eq!(ws_consume_output(c, 4), OK);
         let (mut d2, mut l2) = (null(), 0usize);
-        assert_eq!(ws_output_peek(c, &mut d2, &mut l2), OK);
+        assert_eq!(ws_peek_output(c, &mut d2, &mut l2), OK);
         assert_eq!(l2, len - 4);
         assert!(std::slice::from_raw_parts(d2, l2).starts_with(b"/peek"));
-        assert_eq!(ws_output_consume(c, l2), OK);
-        assert_eq!(ws_output_peek(c, &mut d2, &mut l2), OK);
+        assert_eq!(ws_consume_output(c, l2), OK);
+        assert_eq!(ws_peek_output(c, &mut d2, &mut l2), OK);
         assert_eq!(l2, 0);
         assert!(!d2.is_null());
         assert_eq!(
-            ws_output_peek(c, null_mut(), &mut l2),
-            code(ws_result::WS_NULL_POINTER)
+            ws_peek_output(c, null_mut(), &mut l2),
+            ws_result::WS_NULL_POINTER
         );
     }
     assert_eq!(ws_client_trim(c), OK);
-    assert_eq!(ws_client_trim(0), code(ws_result::WS_INVALID_HANDLE));
+    assert_eq!(ws_client_trim(0), ws_result::WS_INVALID_HANDLE);
     ws_client_free(c);
     ws_config_free(cfg);
 }

@@ -25,44 +25,46 @@ const PER_THREAD: usize = 64;
 /// Generous: this only catches a deadlock, on a loaded 2-core machine in debug.
 const DEADLINE: Duration = Duration::from_secs(600);
 
-const OK: u32 = ws_result::WS_OK as u32;
-const INVALID_HANDLE: u32 = ws_result::WS_INVALID_HANDLE as u32;
-const NULL_POINTER: u32 = ws_result::WS_NULL_POINTER as u32;
-const INVALID_STATE: u32 = ws_result::WS_INVALID_STATE as u32;
-const BUFFER_TOO_SMALL: u32 = ws_result::WS_BUFFER_TOO_SMALL as u32;
-const BAD_RESPONSE: u32 = ws_result::WS_BAD_RESPONSE as u32;
-const CONNECTION_LOST: u32 = ws_result::WS_CONNECTION_LOST as u32;
-const STATE_TLS: u32 = ws_state::WS_STATE_TLS_HANDSHAKING as u32;
-const STATE_WS: u32 = ws_state::WS_STATE_WS_HANDSHAKING as u32;
-const STATE_FAILED: u32 = ws_state::WS_STATE_FAILED as u32;
+const OK: ws_result = ws_result::WS_OK;
+const INVALID_HANDLE: ws_result = ws_result::WS_INVALID_HANDLE;
+const NULL_POINTER: ws_result = ws_result::WS_NULL_POINTER;
+const INVALID_STATE: ws_result = ws_result::WS_INVALID_STATE;
+const BUFFER_TOO_SMALL: ws_result = ws_result::WS_BUFFER_TOO_SMALL;
+const BAD_RESPONSE: ws_result = ws_result::WS_BAD_RESPONSE;
+const CONNECTION_LOST: ws_result = ws_result::WS_CONNECTION_LOST;
+const STATE_TLS: ws_state = ws_state::WS_STATE_TLS_HANDSHAKING;
+const STATE_WS: ws_state = ws_state::WS_STATE_WS_HANDSHAKING;
+const STATE_FAILED: ws_state = ws_state::WS_STATE_FAILED;
 
 /// Codes a failed connection answers with (TLS, handshake, protocol, ended).
-fn is_failure(code: u32) -> bool {
+fn is_failure(code: ws_result) -> bool {
+    let code = code as u32;
     matches!(code, 200..=209 | 300..=306 | 400..=403 | 501 | 502)
 }
 
-fn is_tls_failure(code: u32) -> bool {
+fn is_tls_failure(code: ws_result) -> bool {
+    let code = code as u32;
     matches!(code, 200..=209)
 }
 
 /// Asserts that `code` is one of `allowed` codes or a connection failure, and never
 /// a panic or an unknown number.
 #[track_caller]
-fn documented(what: &str, code: u32, allowed: &[u32]) {
-    let known = unsafe { std::ffi::CStr::from_ptr(ws_result_str(code)) };
+fn documented(what: &str, code: ws_result, allowed: &[ws_result]) {
+    let known = unsafe { std::ffi::CStr::from_ptr(ws_result_str(code as u32)) };
     assert_ne!(
         known.to_bytes(),
         b"unknown result code",
-        "{what}: undocumented code {code}"
+        "{what}: undocumented code {code:?}"
     );
     assert_ne!(
         code,
-        ws_result::WS_PANIC as u32,
+        ws_result::WS_PANIC,
         "{what}: panic inside the library"
     );
     assert!(
         allowed.contains(&code) || is_failure(code),
-        "{what}: code {code} is not documented for it"
+        "{what}: code {code:?} is not documented for it"
     );
 }
 
@@ -105,7 +107,7 @@ fn new_config() -> u64 {
     cfg
 }
 
-fn new_client(cfg: u64, url: &str) -> Result<u64, u32> {
+fn new_client(cfg: u64, url: &str) -> Result<u64, ws_result> {
     let url = CString::new(url).unwrap();
     let mut c = 0;
     match unsafe { ws_client_new(cfg, url.as_ptr(), &mut c) } {
@@ -117,8 +119,8 @@ fn new_client(cfg: u64, url: &str) -> Result<u64, u32> {
     }
 }
 
-fn state(c: u64) -> u32 {
-    let mut s = 0;
+fn state(c: u64) -> ws_state {
+    let mut s = ws_state::WS_STATE_FAILED;
     assert_eq!(
         unsafe { ws_client_state(c, &mut s) },
         OK,
@@ -128,7 +130,7 @@ fn state(c: u64) -> u32 {
 }
 
 /// Drains the output; returns the bytes read and the code that ended the drain.
-fn drain(c: u64) -> (usize, u32) {
+fn drain(c: u64) -> (usize, ws_result) {
     let mut buf = [0u8; 1024];
     let mut total = 0;
     loop {
@@ -147,7 +149,7 @@ fn drain(c: u64) -> (usize, u32) {
     }
 }
 
-fn offer(c: u64, data: &[u8]) -> u32 {
+fn offer(c: u64, data: &[u8]) -> ws_result {
     let mut used = usize::MAX;
     let code = unsafe { ws_offer_input(c, data.as_ptr(), data.len(), &mut used) };
     documented("ws_offer_input", code, &[OK, INVALID_HANDLE]);
@@ -157,7 +159,7 @@ fn offer(c: u64, data: &[u8]) -> u32 {
     code
 }
 
-fn send_text(c: u64, text: &str) -> u32 {
+fn send_text(c: u64, text: &str) -> ws_result {
     let code = unsafe { ws_send_text(c, text.as_ptr(), text.len()) };
     documented(
         "ws_send_text",
@@ -166,13 +168,13 @@ fn send_text(c: u64, text: &str) -> u32 {
             OK,
             INVALID_STATE,
             INVALID_HANDLE,
-            ws_result::WS_ALREADY_CLOSED as u32,
+            ws_result::WS_ALREADY_CLOSED,
         ],
     );
     code
 }
 
-fn last_error_len(c: u64) -> (u32, usize) {
+fn last_error_len(c: u64) -> (ws_result, usize) {
     let mut buf = [0u8; 64];
     let mut len = usize::MAX;
     let code = unsafe { ws_client_last_error(c, buf.as_mut_ptr().cast(), buf.len(), &mut len) };
@@ -188,10 +190,10 @@ fn last_error_len(c: u64) -> (u32, usize) {
 fn assert_stale_client(c: u64) {
     let mut buf = [0u8; 16];
     let mut n = 0usize;
-    let mut s = 0u32;
+    let mut s = ws_state::WS_STATE_FAILED;
     let mut d = 0u64;
     let mut msg = ws_message {
-        kind: 0,
+        kind: ws_message_kind::WS_MESSAGE_TEXT,
         data: null(),
         len: 0,
         close_code: 0,
@@ -221,7 +223,7 @@ fn assert_stale_client(c: u64) {
 
 /// Read-only calls on someone else's client: it may be live, failed or freed.
 fn poke(c: u64) {
-    let mut s = 0u32;
+    let mut s = ws_state::WS_STATE_FAILED;
     let mut n = 0usize;
     let mut d = 0u64;
     let mut status = 0u16;
@@ -229,7 +231,7 @@ fn poke(c: u64) {
         let code = ws_client_state(c, &mut s);
         documented("poke state", code, &[OK, INVALID_HANDLE]);
         if code == OK {
-            assert!((1..=6).contains(&s), "state {s}");
+            assert!((1..=6).contains(&(s as u32)), "state {s:?}");
         }
         let code = ws_client_pending_output(c, &mut n);
         documented("poke pending_output", code, &[OK, INVALID_HANDLE]);
@@ -280,7 +282,7 @@ fn life(cfg: u64, tls: bool, eof: bool, sh: &Shared, rng: &mut Rng) {
         code
     } else if tls {
         let code = offer(c, b"HTTP/1.1 400 Bad Request\r\n\r\n");
-        assert!(is_tls_failure(code), "garbage instead of TLS gave {code}");
+        assert!(is_tls_failure(code), "garbage instead of TLS gave {code:?}");
         code
     } else {
         let code = offer(c, b"garbage\r\n\r\n");

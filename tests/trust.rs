@@ -105,7 +105,7 @@ fn tls12_works_and_min_version_13_refuses_a_12_only_server() {
     let tls12 = server_config(&s.pki.leaf(&["localhost"]), &[&rustls::version::TLS12]);
     let mut p = connect(&s.config, "wss://localhost/", tls12.clone());
     p.open();
-    assert_eq!(p.client.tls_version().as_deref(), Some("TLSv1_2"));
+    assert_eq!(p.client.tls_version(), Some(TlsVersion::Tls12));
 
     let mut config = s.config.clone_for_test();
     config.set_min_tls_version(TlsVersion::Tls13);

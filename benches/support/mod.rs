@@ -273,8 +273,8 @@ pub fn wsm_config(pki: &Pki) -> ws_config {
     cfg
 }
 
-pub fn check(code: u32) {
-    assert_eq!(code, ws_result::WS_OK as u32, "C ABI call failed: {code}");
+pub fn check(code: ws_result) {
+    assert_eq!(code, ws_result::WS_OK, "C ABI call failed: {code:?}");
 }
 
 // ----- the echo server -----------------------------------------------------------------
@@ -454,7 +454,7 @@ pub struct WsmClient {
     read_output: bool,
     /// `WSM_OFFER_INPUT` was set: read the pipe into the caller's buffer and offer it
     /// with `ws_offer_input` (one more copy) instead of reading into
-    /// `ws_input_window`.
+    /// `ws_prepare_input`.
     offer_input: bool,
 }
 
@@ -483,19 +483,19 @@ impl WsmClient {
     }
 
     /// Drains the output into the pipe: by default through the zero-copy
-    /// `ws_output_peek`/`ws_output_consume`; with `WSM_READ_OUTPUT=1` through
+    /// `ws_peek_output`/`ws_consume_output`; with `WSM_READ_OUTPUT=1` through
     /// `ws_read_output` into the caller's buffer (one more copy).
     pub fn flush(&mut self) {
         if !self.read_output {
             let (mut p, mut n) = (null(), 0usize);
-            check(unsafe { ws_output_peek(self.c, &mut p, &mut n) });
+            check(unsafe { ws_peek_output(self.c, &mut p, &mut n) });
             if n > 0 {
                 // SAFETY: the view is valid until the next mutating call on the handle.
                 let view = unsafe { std::slice::from_raw_parts(p, n) };
                 self.pipe.write_all(view).unwrap();
-                check(ws_output_consume(self.c, n));
+                check(ws_consume_output(self.c, n));
             }
-            // The view was all of the pending output (ws_output_peek's contract).
+            // The view was all of the pending output (ws_peek_output's contract).
             return;
         }
         loop {
@@ -517,17 +517,17 @@ impl WsmClient {
             match self.poll {
                 Poll::Borrow => {
                     let mut m = ws_message {
-                        kind: 0,
+                        kind: ws_message_kind::WS_MESSAGE_TEXT,
                         data: null(),
                         len: 0,
                         close_code: 0,
                     };
                     let r = unsafe { ws_poll_message(self.c, &mut m) };
-                    if r == ws_result::WS_NEED_INPUT as u32 {
+                    if r == ws_result::WS_NEED_INPUT {
                         return got;
                     }
                     check(r);
-                    if m.kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                    if m.kind == ws_message_kind::WS_MESSAGE_BINARY {
                         assert_eq!(m.len, expect_len);
                         if m.len > 0 {
                             // SAFETY: valid until the next poll on this handle.
@@ -541,7 +541,8 @@ impl WsmClient {
                     if self.copybuf.len() < expect_len {
                         self.copybuf.resize(expect_len, 0);
                     }
-                    let (mut kind, mut len, mut code) = (0u32, 0usize, 0u16);
+                    let (mut kind, mut len, mut code) =
+                        (ws_message_kind::WS_MESSAGE_TEXT, 0usize, 0u16);
                     let r = unsafe {
                         ws_poll_message_copy(
                             self.c,
@@ -552,11 +553,11 @@ impl WsmClient {
                             &mut code,
                         )
                     };
-                    if r == ws_result::WS_NEED_INPUT as u32 {
+                    if r == ws_result::WS_NEED_INPUT {
                         return got;
                     }
                     check(r);
-                    if kind == ws_message_kind::WS_MESSAGE_BINARY as u32 {
+                    if kind == ws_message_kind::WS_MESSAGE_BINARY {
                         assert_eq!(len, expect_len);
                         if len > 0 {
                             assert_eq!(self.copybuf[len - 1], payload_byte(len - 1));
@@ -568,8 +569,8 @@ impl WsmClient {
         }
     }
 
-    pub fn state(&self) -> u32 {
-        let mut s = 0;
+    pub fn state(&self) -> ws_state {
+        let mut s = ws_state::WS_STATE_FAILED;
         check(unsafe { ws_client_state(self.c, &mut s) });
         s
     }
@@ -597,7 +598,7 @@ impl BenchClient for WsmClient {
     }
 
     fn is_open(&self) -> bool {
-        self.state() == ws_state::WS_STATE_OPEN as u32
+        self.state() == ws_state::WS_STATE_OPEN
     }
 
     fn step(&mut self) {
@@ -627,7 +628,7 @@ impl BenchClient for WsmClient {
                 break;
             }
             let (mut p, mut cap) = (null_mut(), 0usize);
-            check(unsafe { ws_input_window(self.c, &mut p, &mut cap) });
+            check(unsafe { ws_prepare_input(self.c, &mut p, &mut cap) });
             if cap == 0 {
                 got += self.poll_all(expect_len);
                 continue;
@@ -635,7 +636,7 @@ impl BenchClient for WsmClient {
             // SAFETY: the window is ours until the next call on the handle.
             let window = unsafe { std::slice::from_raw_parts_mut(p, cap) };
             match self.pipe.read(window) {
-                Ok(n) => check(ws_input_commit(self.c, n)),
+                Ok(n) => check(ws_commit_input(self.c, n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => panic!("{e}"),
             }

@@ -3,49 +3,94 @@
 use std::ffi::c_char;
 
 use super::handles::{self, Object};
-use super::panic::guard;
-use super::result::{code_of, set_thread_error, ws_pin_mode, ws_result::*, ws_tls_version};
-use super::util::{in_slice, in_str, write_out};
+use super::panic::boundary;
+use super::result::{ws_result, ws_result::*, Fail};
+use super::util::{in_opt_str, in_slice, in_str, out_ptr};
 use crate::config::{Config, Limits, PinMode, Timeouts, TlsVersion};
 use crate::deflate::DeflateConfig;
 use crate::error::Error;
 
-/// A configuration handle: a generation-counted `uint64_t`; 0 is never valid.
+/// A configuration handle: a generation-counted uint64_t; 0 is never valid.
 pub type ws_config = u64;
 
-fn fail(e: Error) -> u32 {
-    set_thread_error(e.message());
-    code_of(e.kind())
+/// TLS versions: the lowest one for ws_config_set_min_tls_version, and the
+/// negotiated one from ws_client_tls_version.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ws_tls_version {
+    /// TLS 1.2 (as the lowest: 1.2 and 1.3, the default).
+    WS_TLS_VERSION_1_2 = 12,
+    /// TLS 1.3 (as the lowest: 1.3 only).
+    WS_TLS_VERSION_1_3 = 13,
 }
 
-/// Runs `f` on the config behind `cfg`.
-fn with_config(cfg: ws_config, f: impl FnOnce(&mut Config) -> u32) -> u32 {
-    guard(|| match handles::lock(cfg).as_deref_mut() {
-        Some(Object::Config(c)) => f(c),
-        _ => {
-            set_thread_error("invalid, stale or wrong-type config handle");
-            WS_INVALID_HANDLE as u32
-        }
+/// Pin modes for ws_config_set_pin_mode.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ws_pin_mode {
+    /// The chain must verify against the trusted roots and the key must match a pin
+    /// (the default).
+    WS_PIN_MODE_AND_CA = 1,
+    /// Only the pin is checked (no CA, no host name): a self-signed server works.
+    WS_PIN_MODE_ONLY = 2,
+}
+
+/// Runs `f` on the config behind `cfg`; its error is recorded once, by the boundary.
+pub(crate) fn with_config<T>(
+    cfg: ws_config,
+    f: impl FnOnce(&mut Config) -> Result<T, Error>,
+) -> Result<T, Fail> {
+    match handles::lock(cfg).as_deref_mut() {
+        Some(Object::Config(c)) => Ok(f(c)?),
+        _ => Err(Fail::new(
+            WS_INVALID_HANDLE,
+            "invalid, stale or wrong-type config handle",
+        )),
+    }
+}
+
+fn with_limits(cfg: ws_config, f: impl FnOnce(&mut Limits)) -> ws_result {
+    boundary(|| {
+        with_config(cfg, |c| {
+            let mut limits = c.limits().clone();
+            f(&mut limits);
+            c.set_limits(limits)
+        })?;
+        Ok(WS_OK)
     })
 }
 
-fn with_limits(cfg: ws_config, f: impl FnOnce(&mut Limits)) -> u32 {
-    with_config(cfg, |c| {
-        let mut limits = c.limits().clone();
-        f(&mut limits);
-        match c.set_limits(limits) {
-            Ok(()) => WS_OK as u32,
-            Err(e) => fail(e),
-        }
+fn with_timeouts(cfg: ws_config, f: impl FnOnce(&mut Timeouts)) -> ws_result {
+    boundary(|| {
+        with_config(cfg, |c| {
+            let mut t = c.timeouts().clone();
+            f(&mut t);
+            c.set_timeouts(t);
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
-fn with_timeouts(cfg: ws_config, f: impl FnOnce(&mut Timeouts)) -> u32 {
-    with_config(cfg, |c| {
-        let mut t = c.timeouts().clone();
-        f(&mut t);
-        c.set_timeouts(t);
-        WS_OK as u32
+fn with_deflate(cfg: ws_config, f: impl FnOnce(&mut DeflateConfig)) -> ws_result {
+    boundary(|| {
+        with_config(cfg, |c| {
+            let mut d = c.deflate().clone();
+            f(&mut d);
+            c.set_deflate(d)
+        })?;
+        Ok(WS_OK)
+    })
+}
+
+/// A setter that cannot fail once the handle is found.
+fn set(cfg: ws_config, f: impl FnOnce(&mut Config)) -> ws_result {
+    boundary(|| {
+        with_config(cfg, |c| {
+            f(c);
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
@@ -61,30 +106,23 @@ fn with_timeouts(cfg: ws_config, f: impl FnOnce(&mut Timeouts)) -> u32 {
 /// Ownership: free the handle with `ws_config_free`.
 /// Returns `WS_OK` and writes `*out_config`, `WS_NULL_POINTER`, or `WS_INVALID_STATE`
 /// when 4,194,304 handles are already live.
-///
-/// # Safety
-/// `out_config` must be NULL or valid for writing a `ws_config`.
 #[no_mangle]
-pub unsafe extern "C" fn ws_config_new(out_config: *mut ws_config) -> u32 {
-    guard(|| {
-        if out_config.is_null() {
-            return WS_NULL_POINTER as u32;
-        }
-        match handles::insert(Object::Config(Box::default())) {
-            // SAFETY: checked non-null; the caller guarantees it is writable.
-            Some(h) => unsafe { write_out(out_config, h) },
-            None => handles::table_full(),
-        }
+pub unsafe extern "C" fn ws_config_new(out_config: *mut ws_config) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable ws_config (or NULL, refused here).
+        let out = unsafe { out_ptr(out_config) }?;
+        out.write(handles::insert_or_fail(Object::Config(Box::default()))?);
+        Ok(WS_OK)
     })
 }
 
 /// Frees a configuration. Clients made from it keep working. Freeing 0 or a stale
 /// handle does nothing. Returns `WS_OK` (also for 0 and stale handles).
 #[no_mangle]
-pub extern "C" fn ws_config_free(cfg: ws_config) -> u32 {
-    guard(|| {
+pub extern "C" fn ws_config_free(cfg: ws_config) -> ws_result {
+    boundary(|| {
         handles::remove(cfg, |o| matches!(o, Object::Config(_)));
-        WS_OK as u32
+        Ok(WS_OK)
     })
 }
 
@@ -94,19 +132,17 @@ pub extern "C" fn ws_config_free(cfg: ws_config) -> u32 {
 ///
 /// The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (no or malformed
 /// certificate; nothing is added), `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `pem` must point to `len` readable bytes (or be NULL with `len` 0).
 #[no_mangle]
-pub unsafe extern "C" fn ws_config_add_root_pem(cfg: ws_config, pem: *const u8, len: usize) -> u32 {
-    // SAFETY: the caller guarantees `pem` and `len`.
-    let pem = match unsafe { in_slice(pem, len) } {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    with_config(cfg, |c| match c.add_root_pem(pem) {
-        Ok(_) => WS_OK as u32,
-        Err(e) => fail(e),
+pub unsafe extern "C" fn ws_config_add_root_pem(
+    cfg: ws_config,
+    pem: *const u8,
+    len: usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes len readable bytes at pem.
+        let pem = unsafe { in_slice(pem, len) }?;
+        with_config(cfg, |c| c.add_root_pem(pem))?;
+        Ok(WS_OK)
     })
 }
 
@@ -121,44 +157,43 @@ pub unsafe extern "C" fn ws_config_add_root_pem(cfg: ws_config, pem: *const u8, 
 /// See `ws_config_set_pin_mode` for whether the CA is checked too (by default, yes).
 /// The bytes are copied. Returns `WS_OK`, `WS_INVALID_CONFIG` (not 32 bytes),
 /// `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `sha256` must point to `len` readable bytes (or be NULL with `len` 0).
 #[no_mangle]
 pub unsafe extern "C" fn ws_config_add_pin_sha256(
     cfg: ws_config,
     sha256: *const u8,
     len: usize,
-) -> u32 {
-    // SAFETY: the caller guarantees `sha256` and `len`.
-    let pin = match unsafe { in_slice(sha256, len) } {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    with_config(cfg, |c| match c.add_pin_sha256(pin) {
-        Ok(()) => WS_OK as u32,
-        Err(e) => fail(e),
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes len readable bytes at sha256.
+        let pin = unsafe { in_slice(sha256, len) }?;
+        with_config(cfg, |c| c.add_pin_sha256(pin))?;
+        Ok(WS_OK)
     })
 }
 
-/// Sets how pins combine with CA verification: `WS_PIN_AND_CA` (1, the default: both
-/// must pass) or `WS_PIN_ONLY` (2: only the pin is checked, so a self-signed server
+/// Sets how pins combine with CA verification: `WS_PIN_MODE_AND_CA` (1, the default: both
+/// must pass) or `WS_PIN_MODE_ONLY` (2: only the pin is checked, so a self-signed server
 /// works without a CA; the host name is not checked either, the pin identifies the
 /// server). Without pins the mode has no effect.
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_pin_mode(cfg: ws_config, mode: u32) -> u32 {
-    let m = match mode {
-        x if x == ws_pin_mode::WS_PIN_AND_CA as u32 => PinMode::PinAndCa,
-        x if x == ws_pin_mode::WS_PIN_ONLY as u32 => PinMode::PinOnly,
-        _ => {
-            set_thread_error("pin mode must be WS_PIN_AND_CA (1) or WS_PIN_ONLY (2)");
-            return WS_INVALID_ARGUMENT as u32;
-        }
-    };
-    with_config(cfg, |c| {
-        c.set_pin_mode(m);
-        WS_OK as u32
+pub extern "C" fn ws_config_set_pin_mode(cfg: ws_config, mode: u32) -> ws_result {
+    boundary(|| {
+        let mode = match mode {
+            1 => PinMode::PinAndCa,
+            2 => PinMode::PinOnly,
+            _ => {
+                return Err(Fail::new(
+                    WS_INVALID_ARGUMENT,
+                    "pin mode must be WS_PIN_MODE_AND_CA (1) or WS_PIN_MODE_ONLY (2)",
+                ))
+            }
+        };
+        with_config(cfg, |c| {
+            c.set_pin_mode(mode);
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
@@ -168,9 +203,6 @@ pub extern "C" fn ws_config_set_pin_mode(cfg: ws_config, mode: u32) -> u32 {
 /// checked against the certificate now.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (bad PEM, unusable or mismatched key),
 /// `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `chain_pem` and `key_pem` must point to `chain_len` and `key_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ws_config_set_client_cert_pem(
     cfg: ws_config,
@@ -178,16 +210,14 @@ pub unsafe extern "C" fn ws_config_set_client_cert_pem(
     chain_len: usize,
     key_pem: *const u8,
     key_len: usize,
-) -> u32 {
-    // SAFETY: the caller guarantees both buffers.
-    let (chain, key) = match unsafe { (in_slice(chain_pem, chain_len), in_slice(key_pem, key_len)) }
-    {
-        (Ok(c), Ok(k)) => (c, k),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
-    with_config(cfg, |c| match c.set_client_cert_pem(chain, key) {
-        Ok(()) => WS_OK as u32,
-        Err(e) => fail(e),
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes chain_len and key_len readable bytes.
+        let chain = unsafe { in_slice(chain_pem, chain_len) }?;
+        // SAFETY: as above.
+        let key = unsafe { in_slice(key_pem, key_len) }?;
+        with_config(cfg, |c| c.set_client_cert_pem(chain, key))?;
+        Ok(WS_OK)
     })
 }
 
@@ -198,22 +228,10 @@ pub unsafe extern "C" fn ws_config_set_client_cert_pem(
 /// from it reports `*out_insecure == 1` from `ws_client_is_insecure`.
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_dangerous_disable_certificate_verification(cfg: ws_config) -> u32 {
-    with_config(cfg, |c| {
-        c.dangerous_disable_certificate_verification();
-        WS_OK as u32
-    })
-}
-
-fn with_deflate(cfg: ws_config, f: impl FnOnce(&mut DeflateConfig)) -> u32 {
-    with_config(cfg, |c| {
-        let mut d = c.deflate().clone();
-        f(&mut d);
-        match c.set_deflate(d) {
-            Ok(()) => WS_OK as u32,
-            Err(e) => fail(e),
-        }
-    })
+pub extern "C" fn ws_config_dangerous_disable_certificate_verification(
+    cfg: ws_config,
+) -> ws_result {
+    set(cfg, Config::dangerous_disable_certificate_verification)
 }
 
 /// Offers permessage-deflate compression (RFC 7692) when `enabled != 0`. Off by
@@ -223,7 +241,7 @@ fn with_deflate(cfg: ws_config, f: impl FnOnce(&mut DeflateConfig)) -> u32 {
 /// the server accepted is reported by `ws_client_deflate`.
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_deflate(cfg: ws_config, enabled: u32) -> u32 {
+pub extern "C" fn ws_config_set_deflate(cfg: ws_config, enabled: u32) -> ws_result {
     with_deflate(cfg, |d| d.enabled = enabled != 0)
 }
 
@@ -237,7 +255,7 @@ pub extern "C" fn ws_config_set_deflate_window_bits(
     cfg: ws_config,
     client_max_window_bits: u32,
     server_max_window_bits: u32,
-) -> u32 {
+) -> ws_result {
     with_deflate(cfg, |d| {
         d.client_max_window_bits = client_max_window_bits.min(255) as u8;
         d.server_max_window_bits =
@@ -254,7 +272,7 @@ pub extern "C" fn ws_config_set_deflate_no_context_takeover(
     cfg: ws_config,
     client: u32,
     server: u32,
-) -> u32 {
+) -> ws_result {
     with_deflate(cfg, |d| {
         d.client_no_context_takeover = client != 0;
         d.server_no_context_takeover = server != 0;
@@ -264,7 +282,7 @@ pub extern "C" fn ws_config_set_deflate_no_context_takeover(
 /// Messages shorter than `bytes` are sent uncompressed (default 64).
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_deflate_threshold(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_deflate_threshold(cfg: ws_config, bytes: usize) -> ws_result {
     with_deflate(cfg, |d| d.threshold = bytes)
 }
 
@@ -272,7 +290,7 @@ pub extern "C" fn ws_config_set_deflate_threshold(cfg: ws_config, bytes: usize) 
 /// JSON messages level 6 costs about 5x the CPU for about 14% fewer bytes).
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_deflate_level(cfg: ws_config, level: u32) -> u32 {
+pub extern "C" fn ws_config_set_deflate_level(cfg: ws_config, level: u32) -> ws_result {
     with_deflate(cfg, |d| d.level = level)
 }
 
@@ -280,11 +298,8 @@ pub extern "C" fn ws_config_set_deflate_level(cfg: ws_config, level: u32) -> u32
 /// them off, only roots added with `ws_config_add_root_pem` are trusted.
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_builtin_roots(cfg: ws_config, enabled: u32) -> u32 {
-    with_config(cfg, |c| {
-        c.set_builtin_roots(enabled != 0);
-        WS_OK as u32
-    })
+pub extern "C" fn ws_config_set_builtin_roots(cfg: ws_config, enabled: u32) -> ws_result {
+    set(cfg, |c| c.set_builtin_roots(enabled != 0))
 }
 
 /// Offers subprotocols, given as one NUL-terminated, comma-separated UTF-8 list in
@@ -293,29 +308,17 @@ pub extern "C" fn ws_config_set_builtin_roots(cfg: ws_config, enabled: u32) -> u
 /// with `WS_SUBPROTOCOL`. Read the choice with `ws_client_subprotocol`.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (not a token), `WS_INVALID_ARGUMENT` (not
 /// UTF-8) or `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `protocols` must be NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn ws_config_set_subprotocols(
     cfg: ws_config,
     protocols: *const c_char,
-) -> u32 {
-    let list = if protocols.is_null() {
-        ""
-    } else {
-        // SAFETY: non-null and NUL-terminated per the caller's contract.
-        match unsafe { in_str(protocols) } {
-            Ok(s) => s,
-            Err(code) => return code,
-        }
-    };
-    with_config(cfg, |c| {
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let list = unsafe { in_opt_str(protocols) }?.unwrap_or("");
         let items = list.split(',').map(str::trim).filter(|s| !s.is_empty());
-        match c.set_subprotocols(items) {
-            Ok(()) => WS_OK as u32,
-            Err(e) => fail(e),
-        }
+        with_config(cfg, |c| c.set_subprotocols(items))?;
+        Ok(WS_OK)
     })
 }
 
@@ -324,23 +327,19 @@ pub unsafe extern "C" fn ws_config_set_subprotocols(
 /// handshake sets itself (Host, Upgrade, Sec-WebSocket-*) are refused.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_NULL_POINTER`, `WS_INVALID_ARGUMENT` or
 /// `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `name` and `value` must be NUL-terminated strings.
 #[no_mangle]
 pub unsafe extern "C" fn ws_config_add_header(
     cfg: ws_config,
     name: *const c_char,
     value: *const c_char,
-) -> u32 {
-    // SAFETY: the caller guarantees NUL-terminated strings.
-    let (name, value) = match unsafe { (in_str(name), in_str(value)) } {
-        (Ok(n), Ok(v)) => (n, v),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
-    with_config(cfg, |c| match c.add_header(name, value) {
-        Ok(()) => WS_OK as u32,
-        Err(e) => fail(e),
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes NUL-terminated strings.
+        let name = unsafe { in_str(name) }?;
+        // SAFETY: as above.
+        let value = unsafe { in_str(value) }?;
+        with_config(cfg, |c| c.add_header(name, value))?;
+        Ok(WS_OK)
     })
 }
 
@@ -348,41 +347,39 @@ pub unsafe extern "C" fn ws_config_add_header(
 /// the URL's host (useful when connecting to an IP address). NULL restores the URL's
 /// host. Returns `WS_OK`, `WS_INVALID_CONFIG`, `WS_INVALID_ARGUMENT` or
 /// `WS_INVALID_HANDLE`.
-///
-/// # Safety
-/// `name` must be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn ws_config_set_server_name(cfg: ws_config, name: *const c_char) -> u32 {
-    let name = if name.is_null() {
-        None
-    } else {
-        // SAFETY: non-null and NUL-terminated per the caller's contract.
-        match unsafe { in_str(name) } {
-            Ok(s) => Some(s),
-            Err(code) => return code,
-        }
-    };
-    with_config(cfg, |c| match c.set_server_name(name) {
-        Ok(()) => WS_OK as u32,
-        Err(e) => fail(e),
+pub unsafe extern "C" fn ws_config_set_server_name(
+    cfg: ws_config,
+    name: *const c_char,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let name = unsafe { in_opt_str(name) }?;
+        with_config(cfg, |c| c.set_server_name(name))?;
+        Ok(WS_OK)
     })
 }
 
-/// Sets the lowest TLS version: `WS_TLS_1_2` (12, the default) or `WS_TLS_1_3` (13).
+/// Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_min_tls_version(cfg: ws_config, version: u32) -> u32 {
-    let v = match version {
-        x if x == ws_tls_version::WS_TLS_1_2 as u32 => TlsVersion::Tls12,
-        x if x == ws_tls_version::WS_TLS_1_3 as u32 => TlsVersion::Tls13,
-        _ => {
-            set_thread_error("TLS version must be WS_TLS_1_2 (12) or WS_TLS_1_3 (13)");
-            return WS_INVALID_ARGUMENT as u32;
-        }
-    };
-    with_config(cfg, |c| {
-        c.set_min_tls_version(v);
-        WS_OK as u32
+pub extern "C" fn ws_config_set_min_tls_version(cfg: ws_config, version: u32) -> ws_result {
+    boundary(|| {
+        let version = match version {
+            12 => TlsVersion::Tls12,
+            13 => TlsVersion::Tls13,
+            _ => {
+                return Err(Fail::new(
+                    WS_INVALID_ARGUMENT,
+                    "TLS version must be WS_TLS_VERSION_1_2 (12) or WS_TLS_VERSION_1_3 (13)",
+                ))
+            }
+        };
+        with_config(cfg, |c| {
+            c.set_min_tls_version(version);
+            Ok(())
+        })?;
+        Ok(WS_OK)
     })
 }
 
@@ -390,7 +387,7 @@ pub extern "C" fn ws_config_set_min_tls_version(cfg: ws_config, version: u32) ->
 /// A larger one fails the connection with `WS_MESSAGE_TOO_BIG` (close 1009).
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_message_size(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_message_size(cfg: ws_config, bytes: usize) -> ws_result {
     with_limits(cfg, |l| l.max_message_size = bytes)
 }
 
@@ -398,14 +395,14 @@ pub extern "C" fn ws_config_set_max_message_size(cfg: ws_config, bytes: usize) -
 /// the connection with `WS_FRAME_TOO_BIG` (close 1009).
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_frame_size(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_frame_size(cfg: ws_config, bytes: usize) -> ws_result {
     with_limits(cfg, |l| l.max_frame_size = bytes)
 }
 
 /// Largest HTTP upgrade response head accepted (default 16 KiB, at least 256).
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) -> ws_result {
     with_limits(cfg, |l| l.max_header_size = bytes)
 }
 
@@ -415,7 +412,7 @@ pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) ->
 /// decoded whole, so the queue may exceed it by the messages of one record or window.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize) -> ws_result {
     with_limits(cfg, |l| l.max_queued_messages = count)
 }
 
@@ -425,14 +422,14 @@ pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize
 /// crosses the bound is still queued, so at most `bytes` plus one message wait.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_queued_bytes(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_queued_bytes(cfg: ws_config, bytes: usize) -> ws_result {
     with_limits(cfg, |l| l.max_queued_bytes = bytes)
 }
 
 /// Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default
 /// 128 MiB). Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_pending_output(cfg: ws_config, bytes: usize) -> u32 {
+pub extern "C" fn ws_config_set_max_pending_output(cfg: ws_config, bytes: usize) -> ws_result {
     with_limits(cfg, |l| l.max_pending_output = bytes)
 }
 
@@ -440,7 +437,7 @@ pub extern "C" fn ws_config_set_max_pending_output(cfg: ws_config, bytes: usize)
 /// (default 15000; 0 = off). Expiry fails the client with `WS_TIMEOUT`.
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_handshake_timeout(cfg: ws_config, ms: u64) -> u32 {
+pub extern "C" fn ws_config_set_handshake_timeout(cfg: ws_config, ms: u64) -> ws_result {
     with_timeouts(cfg, |t| t.handshake_ms = ms)
 }
 
@@ -448,14 +445,14 @@ pub extern "C" fn ws_config_set_handshake_timeout(cfg: ws_config, ms: u64) -> u3
 /// 0 = off). Expiry ends the connection with a 1006 close message and state CLOSED.
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_close_timeout(cfg: ws_config, ms: u64) -> u32 {
+pub extern "C" fn ws_config_set_close_timeout(cfg: ws_config, ms: u64) -> ws_result {
     with_timeouts(cfg, |t| t.close_ms = ms)
 }
 
 /// Sends a ping when nothing was received for this long (default 20000; 0 = off).
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_keepalive_interval(cfg: ws_config, ms: u64) -> u32 {
+pub extern "C" fn ws_config_set_keepalive_interval(cfg: ws_config, ms: u64) -> ws_result {
     with_timeouts(cfg, |t| t.keepalive_ms = ms)
 }
 
@@ -463,6 +460,6 @@ pub extern "C" fn ws_config_set_keepalive_interval(cfg: ws_config, ms: u64) -> u
 /// received for this long while open (default 60000; 0 = off).
 /// Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
-pub extern "C" fn ws_config_set_idle_timeout(cfg: ws_config, ms: u64) -> u32 {
+pub extern "C" fn ws_config_set_idle_timeout(cfg: ws_config, ms: u64) -> ws_result {
     with_timeouts(cfg, |t| t.idle_ms = ms)
 }

@@ -16,22 +16,14 @@
 use once_cell::sync::OnceCell;
 use parking_lot::{MappedMutexGuard, Mutex, MutexGuard};
 
-use super::result::{set_thread_error, ws_result};
+use super::result::{ws_result, Fail};
 use crate::config::Config;
 use crate::session::Client;
-
-/// A client with the detail of its last failed call.
-#[derive(Debug)]
-pub(crate) struct ClientSlot {
-    pub client: Client,
-    /// The message of the last call on this handle that failed.
-    pub note: Option<String>,
-}
 
 #[derive(Debug)]
 pub(crate) enum Object {
     Config(Box<Config>),
-    Client(Box<ClientSlot>),
+    Client(Box<Client>),
 }
 
 const SEG_SHIFT: u32 = 10;
@@ -143,13 +135,18 @@ pub(crate) fn remove(handle: u64, is_kind: fn(&Object) -> bool) -> bool {
     true
 }
 
-/// Records and returns the error for a full table (`insert` gave `None`).
-pub(crate) fn table_full() -> u32 {
-    set_thread_error(&format!(
-        "too many live handles ({}); free some first",
-        SEGS * SEG_LEN
-    ));
-    ws_result::WS_INVALID_STATE as u32
+/// Stores `obj` like [`insert`], or fails with `WS_INVALID_STATE` when every slot is
+/// taken.
+pub(crate) fn insert_or_fail(obj: Object) -> Result<u64, Fail> {
+    insert(obj).ok_or_else(|| {
+        Fail::new(
+            ws_result::WS_INVALID_STATE,
+            format!(
+                "too many live handles ({}); free some first",
+                SEGS * SEG_LEN
+            ),
+        )
+    })
 }
 
 /// Live handles (configs and clients), for leak checks.

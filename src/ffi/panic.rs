@@ -1,8 +1,10 @@
-//! The panic boundary: no panic ever unwinds into C.
+//! The panic boundary: no panic ever unwinds into C, and errors are mapped to codes in
+//! one place.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::result::{set_thread_error, ws_result};
+use super::last_error;
+use super::result::{ws_result, Fail};
 
 /// Describes a panic payload.
 pub(crate) fn describe(payload: &(dyn std::any::Any + Send)) -> String {
@@ -15,17 +17,21 @@ pub(crate) fn describe(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs `f`, turning a panic into `WS_PANIC`.
-pub(crate) fn guard(f: impl FnOnce() -> u32) -> u32 {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(code) => code,
-        Err(payload) => {
-            let what = describe(&*payload);
-            // Even recording the message must not unwind.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                set_thread_error(&format!("internal error (panic): {what}"))
-            }));
-            ws_result::WS_PANIC as u32
-        }
+/// Runs the body of an export. `Ok(code)` is returned as it is (`WS_OK` or a status
+/// such as `WS_NEED_INPUT`); a `Fail` becomes its code, with its detail recorded as
+/// this thread's last error; a panic becomes `WS_PANIC`.
+pub(crate) fn boundary(f: impl FnOnce() -> Result<ws_result, Fail>) -> ws_result {
+    let fail = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(code)) => return code,
+        Ok(Err(fail)) => fail,
+        Err(payload) => Fail::new(
+            ws_result::WS_PANIC,
+            format!("internal error (panic): {}", describe(&*payload)),
+        ),
+    };
+    if let Some(detail) = &fail.detail {
+        // Even recording the message must not unwind.
+        let _ = catch_unwind(AssertUnwindSafe(|| last_error::set(detail)));
     }
+    fail.code
 }

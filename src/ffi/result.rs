@@ -1,16 +1,15 @@
-//! Result codes, message kinds, states, and the last-error plumbing.
+//! The result codes, and `Fail`: why an export did not finish, mapped from the core's
+//! errors in one place.
 
-use std::cell::RefCell;
-use std::ffi::c_char;
+use std::borrow::Cow;
 
-use crate::error::ErrorKind;
-use crate::ffi::panic::guard;
-use crate::ffi::util::copy_str_out;
+use crate::error::{Error, ErrorKind};
 
-/// Result codes. The numbers are stable and never reused; they fall in blocks:
-/// 0-99 statuses that are not errors, 100-199 caller errors, 200-299 TLS,
-/// 300-399 opening handshake, 400-499 WebSocket protocol and capacity,
-/// 500-599 connection ended, 900 panic. Functions return them as `uint32_t`.
+/// Result codes: every function returns one, as a ws_result (a uint32_t in C). The
+/// numbers are stable and never reused; they fall in blocks: 0-99 statuses that are
+/// not errors, 100-199 caller errors, 200-299 TLS, 300-399 opening handshake,
+/// 400-499 WebSocket protocol and capacity, 500-599 connection ended, 900 panic.
+/// Functions that take a code (ws_result_str) take it as a uint32_t.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ws_result {
@@ -99,190 +98,75 @@ pub enum ws_result {
     WS_PANIC = 900,
 }
 
-/// Kinds of [`crate::ffi::ws_message`].
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ws_message_kind {
-    /// A UTF-8 text message.
-    WS_MESSAGE_TEXT = 1,
-    /// A binary message.
-    WS_MESSAGE_BINARY = 2,
-    /// A ping from the server (already answered with a pong).
-    WS_MESSAGE_PING = 3,
-    /// A pong from the server.
-    WS_MESSAGE_PONG = 4,
-    /// The server's close frame (`close_code`, `data` = reason), or 1006 when the
-    /// connection dropped without one.
-    WS_MESSAGE_CLOSE = 5,
-}
-
-/// Connection states reported by `ws_client_state`.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ws_state {
-    /// TLS handshake in progress (`wss://` only).
-    WS_STATE_TLS_HANDSHAKING = 1,
-    /// HTTP upgrade in progress.
-    WS_STATE_WS_HANDSHAKING = 2,
-    /// Messages flow both ways.
-    WS_STATE_OPEN = 3,
-    /// A close frame was sent or received, or final bytes still wait in the output.
-    WS_STATE_CLOSING = 4,
-    /// Ended (by a close handshake, or without one: see the CLOSE message's code), and
-    /// everything to send has been read out.
-    WS_STATE_CLOSED = 5,
-    /// Failed; calls return the failure code (see `ws_client_last_error`), after
-    /// `ws_poll_message` has handed out the messages that arrived before it.
-    WS_STATE_FAILED = 6,
-}
-
-/// Lowest TLS versions for `ws_config_set_min_tls_version`.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ws_tls_version {
-    /// TLS 1.2 and 1.3 (the default).
-    WS_TLS_1_2 = 12,
-    /// TLS 1.3 only.
-    WS_TLS_1_3 = 13,
-}
-
-/// Pin modes for `ws_config_set_pin_mode`.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ws_pin_mode {
-    /// The chain must verify against the trusted roots and the key must match a pin
-    /// (the default).
-    WS_PIN_AND_CA = 1,
-    /// Only the pin is checked (no CA, no host name): a self-signed server works.
-    WS_PIN_ONLY = 2,
-}
-
-pub(crate) fn code_of(kind: ErrorKind) -> u32 {
-    use ws_result::*;
-    use ErrorKind as K;
-    (match kind {
-        K::InvalidArgument => WS_INVALID_ARGUMENT,
-        K::InvalidUrl => WS_INVALID_URL,
-        K::InvalidConfig => WS_INVALID_CONFIG,
-        K::NotOpen | K::InvalidState => WS_INVALID_STATE,
-        K::AlreadyClosed => WS_ALREADY_CLOSED,
-        K::OutputFull => WS_OUTPUT_FULL,
-        K::Tls => WS_TLS_ERROR,
-        K::CertUntrusted => WS_CERT_UNTRUSTED,
-        K::CertExpired => WS_CERT_EXPIRED,
-        K::CertNotYetValid => WS_CERT_NOT_YET_VALID,
-        K::CertWrongHost => WS_CERT_WRONG_HOST,
-        K::CertPinMismatch => WS_CERT_PIN_MISMATCH,
-        K::CertInvalid => WS_CERT_INVALID,
-        K::TlsAlertReceived => WS_TLS_ALERT,
-        K::TlsVersion => WS_TLS_VERSION,
-        K::TlsCorrupt => WS_TLS_CORRUPT,
-        K::Handshake => WS_HANDSHAKE_ERROR,
-        K::HttpStatus => WS_HTTP_STATUS,
-        K::BadAccept => WS_BAD_ACCEPT,
-        K::BadResponse => WS_BAD_RESPONSE,
-        K::Subprotocol => WS_SUBPROTOCOL,
-        K::Extension => WS_EXTENSION,
-        K::HeaderTooLarge => WS_HEADER_TOO_LARGE,
-        K::Protocol => WS_PROTOCOL_ERROR,
-        K::InvalidUtf8 => WS_INVALID_UTF8,
-        K::MessageTooBig => WS_MESSAGE_TOO_BIG,
-        K::FrameTooBig => WS_FRAME_TOO_BIG,
-        K::Timeout => WS_TIMEOUT,
-        K::ConnectionLost => WS_CONNECTION_LOST,
-        K::Panic => WS_PANIC,
-    }) as u32
-}
-
-macro_rules! cstr {
-    ($s:expr) => {
-        concat!($s, "\0").as_ptr().cast::<c_char>()
-    };
-}
-
-/// A static, NUL-terminated description of a result code.
-///
-/// Unknown codes give "unknown result code". The string is owned by the library,
-/// lives forever, and must not be freed.
-#[no_mangle]
-pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
-    match code {
-        0 => cstr!("ok"),
-        1 => cstr!("no message ready; offer more input"),
-        2 => cstr!("connection closed cleanly"),
-        100 => cstr!("a required pointer argument was NULL"),
-        101 => cstr!("invalid, stale or wrong-type handle"),
-        102 => cstr!("not allowed in the current state"),
-        103 => cstr!("buffer too small"),
-        104 => cstr!("invalid argument"),
-        105 => cstr!("invalid URL"),
-        106 => cstr!("invalid configuration value"),
-        107 => cstr!("pending output limit reached"),
-        200 => cstr!("TLS error"),
-        201 => cstr!("certificate not trusted (unknown issuer)"),
-        202 => cstr!("certificate expired"),
-        203 => cstr!("certificate not valid yet"),
-        204 => cstr!("certificate not valid for this host"),
-        205 => cstr!("certificate public key does not match a pin"),
-        206 => cstr!("certificate invalid or unsupported"),
-        207 => cstr!("TLS alert received from the server"),
-        208 => cstr!("no TLS version or cipher suite in common"),
-        209 => cstr!("server sent invalid TLS data"),
-        300 => cstr!("WebSocket handshake failed"),
-        301 => cstr!("server answered the upgrade with a non-101 HTTP status"),
-        302 => cstr!("Sec-WebSocket-Accept mismatch"),
-        303 => cstr!("malformed upgrade response"),
-        304 => cstr!("server selected a subprotocol that was not offered"),
-        305 => cstr!("server selected an extension that was not offered"),
-        306 => cstr!("upgrade response head too large"),
-        400 => cstr!("WebSocket protocol error"),
-        401 => cstr!("invalid UTF-8 from the server"),
-        402 => cstr!("message too big"),
-        403 => cstr!("frame too big"),
-        500 => cstr!("connection already closed"),
-        501 => cstr!("connection lost during the handshake"),
-        502 => cstr!("timeout"),
-        900 => cstr!("internal error (panic)"),
-        _ => cstr!("unknown result code"),
+impl From<ErrorKind> for ws_result {
+    fn from(kind: ErrorKind) -> Self {
+        use ws_result::*;
+        use ErrorKind as K;
+        match kind {
+            K::InvalidArgument => WS_INVALID_ARGUMENT,
+            K::InvalidUrl => WS_INVALID_URL,
+            K::InvalidConfig => WS_INVALID_CONFIG,
+            K::NotOpen | K::InvalidState => WS_INVALID_STATE,
+            K::AlreadyClosed => WS_ALREADY_CLOSED,
+            K::OutputFull => WS_OUTPUT_FULL,
+            K::Tls => WS_TLS_ERROR,
+            K::CertUntrusted => WS_CERT_UNTRUSTED,
+            K::CertExpired => WS_CERT_EXPIRED,
+            K::CertNotYetValid => WS_CERT_NOT_YET_VALID,
+            K::CertWrongHost => WS_CERT_WRONG_HOST,
+            K::CertPinMismatch => WS_CERT_PIN_MISMATCH,
+            K::CertInvalid => WS_CERT_INVALID,
+            K::TlsAlertReceived => WS_TLS_ALERT,
+            K::TlsVersion => WS_TLS_VERSION,
+            K::TlsCorrupt => WS_TLS_CORRUPT,
+            K::Handshake => WS_HANDSHAKE_ERROR,
+            K::HttpStatus => WS_HTTP_STATUS,
+            K::BadAccept => WS_BAD_ACCEPT,
+            K::BadResponse => WS_BAD_RESPONSE,
+            K::Subprotocol => WS_SUBPROTOCOL,
+            K::Extension => WS_EXTENSION,
+            K::HeaderTooLarge => WS_HEADER_TOO_LARGE,
+            K::Protocol => WS_PROTOCOL_ERROR,
+            K::InvalidUtf8 => WS_INVALID_UTF8,
+            K::MessageTooBig => WS_MESSAGE_TOO_BIG,
+            K::FrameTooBig => WS_FRAME_TOO_BIG,
+            K::Timeout => WS_TIMEOUT,
+            K::ConnectionLost => WS_CONNECTION_LOST,
+            K::Panic => WS_PANIC,
+        }
     }
 }
 
-/// The library version as a static, NUL-terminated string (for example "0.1.0").
-/// Owned by the library; never free it.
-#[no_mangle]
-pub extern "C" fn ws_version() -> *const c_char {
-    cstr!(env!("CARGO_PKG_VERSION"))
+/// Why an export did not finish: its code, and the detail that the panic boundary
+/// records for `ws_last_error` (none for a plain status).
+#[derive(Debug)]
+pub(crate) struct Fail {
+    pub(crate) code: ws_result,
+    pub(crate) detail: Option<Cow<'static, str>>,
 }
 
-thread_local! {
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+impl Fail {
+    /// A failure with a readable detail.
+    pub(crate) fn new(code: ws_result, detail: impl Into<Cow<'static, str>>) -> Self {
+        Fail {
+            code,
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// A required pointer argument was NULL. The code says it all: no detail is
+    /// recorded, so a misused `ws_last_error` does not overwrite the message it
+    /// was asked for.
+    pub(crate) fn null() -> Self {
+        Fail {
+            code: ws_result::WS_NULL_POINTER,
+            detail: None,
+        }
+    }
 }
 
-/// Records the detail of a failed call for `ws_last_error` on this thread.
-pub(crate) fn set_thread_error(msg: &str) {
-    LAST_ERROR.with(|e| {
-        let mut e = e.borrow_mut();
-        e.clear();
-        e.push_str(msg);
-    });
-}
-
-/// Copies the detailed message of the most recent failed call on this thread
-/// (any function, including ones without a handle such as `ws_client_new`).
-///
-/// Writes at most `cap - 1` bytes plus a NUL to `buf` and sets `*out_len` to the full
-/// length without the NUL, so a caller can size a buffer; `*out_len` is 0 when no call
-/// has failed on this thread. `buf` may be NULL when `cap` is 0. Returns `WS_OK` or
-/// `WS_NULL_POINTER` (`out_len` NULL, or `buf` NULL with `cap > 0`).
-///
-/// # Safety
-/// `buf` must point to `cap` writable bytes; `out_len` to a writable `size_t`.
-#[no_mangle]
-pub unsafe extern "C" fn ws_last_error(buf: *mut c_char, cap: usize, out_len: *mut usize) -> u32 {
-    guard(|| {
-        LAST_ERROR.with(|e| {
-            // SAFETY: the caller guarantees buf/cap and out_len as documented.
-            unsafe { copy_str_out(&e.borrow(), buf, cap, out_len) }
-        })
-    })
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::new(e.kind().into(), e.message().to_string())
+    }
 }

@@ -10,7 +10,7 @@
  *
  * Each connection is one sans-IO loop on this thread: poll(2) on a non-blocking
  * TCP socket, ws_offer_input (or, with WSMACHINE_AUTOBAHN_WINDOW=1, recv() into
- * ws_input_window and ws_input_commit), ws_poll_message until WS_NEED_INPUT (echo),
+ * ws_prepare_input and ws_commit_input), ws_poll_message until WS_NEED_INPUT (echo),
  * ws_client_tick with a monotonic clock, ws_read_output until empty, write it all.
  * One line per case: case number, end state, close code, time.
  *
@@ -114,7 +114,7 @@ static int is_failure(uint32_t code) { return code >= 100; }
 static char g_base[512]; /* BASE_URL without a trailing '/' */
 static char g_host[256]; /* for getaddrinfo (no brackets) */
 static char g_port[16];
-static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_input_window */
+static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_prepare_input */
 
 static void parse_base(const char *url) {
     size_t n = strlen(url);
@@ -195,7 +195,7 @@ struct conn_result {
     enum end_kind end;
     uint32_t code;        /* failure code for END_FAILED */
     int close_code;       /* the server's close code (WS_MESSAGE_CLOSE), -1 if none seen */
-    uint32_t state;       /* ws_client_state at the end */
+    ws_state state;       /* ws_client_state at the end */
     char last_error[160]; /* ws_client_last_error */
     uint32_t tls_version; /* 12, 13, or 0 for ws:// */
     uint32_t resumed;     /* TLS session resumed from an earlier connection */
@@ -233,7 +233,7 @@ static uint32_t drain_output(ws_client c, struct txbuf *tx) {
     for (;;) {
         size_t k = 0;
         tx_reserve(tx, TX_CHUNK);
-        uint32_t rc = ws_read_output(c, tx->data + tx->len, tx->cap - tx->len, &k);
+        ws_result rc = ws_read_output(c, tx->data + tx->len, tx->cap - tx->len, &k);
         if (rc != WS_OK) return rc;
         if (k == 0) return WS_OK;
         tx->len += k;
@@ -292,7 +292,7 @@ static void linger(int fd, uint64_t ms) {
 static uint32_t pump_messages(ws_client c, struct txbuf *tx, struct conn_result *res) {
     for (;;) {
         ws_message msg;
-        uint32_t rc = ws_poll_message(c, &msg);
+        ws_result rc = ws_poll_message(c, &msg);
         if (rc != WS_OK) return rc;
         switch (msg.kind) {
         case WS_MESSAGE_TEXT:
@@ -330,7 +330,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
     struct txbuf tx = {0};
     ws_client c = 0;
     uint64_t start = now_ms(), deadline = start + CASE_TIMEOUT_MS;
-    uint32_t rc = WS_OK;
+    ws_result rc = WS_OK;
     int fd, eof = 0;
 
     memset(res, 0, sizeof *res);
@@ -349,7 +349,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
 
     for (;;) {
         uint64_t t = now_ms();
-        uint32_t state = 0;
+        ws_state state = 0;
 
         /* 3. time */
         rc = ws_client_tick(c, t);
@@ -399,7 +399,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
         uint8_t *into = rx;
         size_t cap = sizeof rx;
         if (g_window) {
-            rc = ws_input_window(c, &into, &cap);
+            rc = ws_prepare_input(c, &into, &cap);
             if (is_failure(rc)) break;
             if (cap == 0) { /* the undelivered-message bound: poll first */
                 rc = pump_messages(c, &tx, res);
@@ -414,7 +414,7 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
         }
         if (n == 0) eof = 1;
         if (n > 0 && g_window) {
-            rc = ws_input_commit(c, (size_t)n);
+            rc = ws_commit_input(c, (size_t)n);
             if (is_failure(rc)) break;
             rc = pump_messages(c, &tx, res);
             if (is_failure(rc)) break;
@@ -542,7 +542,7 @@ int main(int argc, char **argv) {
     }
     const char *window = getenv("WSMACHINE_AUTOBAHN_WINDOW");
     g_window = window && strcmp(window, "1") == 0;
-    printf("input through %s\n", g_window ? "ws_input_window/ws_input_commit" : "ws_offer_input");
+    printf("input through %s\n", g_window ? "ws_prepare_input/ws_commit_input" : "ws_offer_input");
 
     printf("wsmachine %s, %s, agent %s\n", ws_version(), g_base, argv[2]);
     t0 = now_ms();

@@ -6,7 +6,7 @@
  * 16 MiB (byte-exact, same type), ping/pong, close 1000 "bye", and a handle leak
  * check. One "ok - " / "not ok - " line per check; exit status 1 on any failure.
  * Overall deadline: 60 s (WSM_TEST_TIMEOUT_S overrides, e.g. under valgrind).
- * WSM_INPUT_WINDOW=1 receives with recv() straight into ws_input_window instead of
+ * WSM_INPUT_WINDOW=1 receives with recv() straight into ws_prepare_input instead of
  * offering a buffer of our own with ws_offer_input.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -82,7 +82,7 @@ static void echo_once(conn *k, uint32_t kind, size_t n, uint8_t *buf)
     }
     uint64_t t0 = now_ms();
     /* (NULL, 0) is a valid empty buffer. */
-    uint32_t rc = kind == WS_MESSAGE_TEXT ? ws_send_text(k->c, n ? buf : NULL, n)
+    ws_result rc = kind == WS_MESSAGE_TEXT ? ws_send_text(k->c, n ? buf : NULL, n)
                                           : ws_send_binary(k->c, n ? buf : NULL, n);
     if (!check_code(rc, WS_OK, "send %s %zu bytes", what, n)) {
         return;
@@ -135,10 +135,10 @@ int main(int argc, char **argv)
                "ws_config_set_max_message_size(17 MiB)");
 
     static conn k; /* large buffers: keep off the stack */
-    uint32_t rc = conn_open(&k, cfg, url);
+    ws_result rc = conn_open(&k, cfg, url);
     const char *window = getenv("WSM_INPUT_WINDOW");
     k.use_window = window != NULL && strcmp(window, "1") == 0;
-    diag("input through %s", k.use_window ? "ws_input_window/ws_input_commit" : "ws_offer_input");
+    diag("input through %s", k.use_window ? "ws_prepare_input/ws_commit_input" : "ws_offer_input");
     check_code(rc, WS_OK, "ws_client_new");
     if (rc != WS_OK || !check(k.fd >= 0, "TCP connect to %s", url)) {
         conn_free(&k);
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     /* The config may be freed while its clients live. */
     check_code(ws_config_free(cfg), WS_OK, "ws_config_free while the client lives");
 
-    uint32_t st = k.state;
+    ws_state st = k.state;
     check(st == (tls ? WS_STATE_TLS_HANDSHAKING : WS_STATE_WS_HANDSHAKING),
           "initial state is %s", tls ? "TLS_HANDSHAKING" : "WS_HANDSHAKING");
     if (!check(wait_for(&k, pred_open, 15000), "handshake completes (WS_STATE_OPEN)")) {
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 
     conn_free(&k);
     size_t handles = 99;
-    uint32_t hrc = ws_handle_count(&handles);
+    ws_result hrc = ws_handle_count(&handles);
     check(hrc == WS_OK && handles == 0, "ws_handle_count == 0 at the end (got %zu)", handles);
     if (past_deadline()) {
         check(0, "finished within the overall deadline");

@@ -125,7 +125,7 @@ static size_t take_output(ws_client c, uint8_t *buf, size_t cap)
 static uint32_t offer_all(ws_client c, const void *data, size_t n)
 {
     size_t used = 0;
-    uint32_t rc = ws_offer_input(c, (const uint8_t *)data, n, &used);
+    ws_result rc = ws_offer_input(c, (const uint8_t *)data, n, &used);
     if (rc == WS_OK && used != n) {
         diag("  ws_offer_input consumed %zu of %zu", used, n);
     }
@@ -134,7 +134,7 @@ static uint32_t offer_all(ws_client c, const void *data, size_t n)
 
 static uint32_t state_of(ws_client c)
 {
-    uint32_t st = 0;
+    ws_state st = 0;
     if (ws_client_state(c, &st) != WS_OK) {
         return 0;
     }
@@ -178,7 +178,7 @@ static ws_client open_in_memory(ws_config cfg)
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Accept: %s\r\n\r\n",
              acc);
-    uint32_t rc = offer_all(c, resp, strlen(resp));
+    ws_result rc = offer_all(c, resp, strlen(resp));
     ws_message m;
     uint32_t prc = ws_poll_message(c, &m);
     if (rc != WS_OK || prc != WS_NEED_INPUT || state_of(c) != WS_STATE_OPEN) {
@@ -227,7 +227,7 @@ static void *thread_last_error(void *arg)
     if (ws_last_error(NULL, 0, &len[0]) != WS_OK) {
         len[0] = 54321;
     }
-    uint32_t st = 0;
+    ws_state st = 0;
     if (ws_client_state(0, &st) == WS_INVALID_HANDLE && ws_last_error(NULL, 0, &len[1]) != WS_OK) {
         len[1] = 54321;
     }
@@ -343,17 +343,17 @@ static void test_null_pointers(ws_config cfg)
         uint8_t *win = NULL;
         size_t cap = 0;
         const uint8_t *view = NULL;
-        check_code(ws_input_window(c, NULL, &cap), WS_NULL_POINTER, "ws_input_window(out_buf NULL)");
-        check_code(ws_input_window(c, &win, NULL), WS_NULL_POINTER, "ws_input_window(out_cap NULL)");
-        check_code(ws_output_peek(c, NULL, &cap), WS_NULL_POINTER, "ws_output_peek(out_data NULL)");
-        check_code(ws_output_peek(c, &view, NULL), WS_NULL_POINTER, "ws_output_peek(out_len NULL)");
-        check_code(ws_input_commit(c, 1), WS_INVALID_STATE, "ws_input_commit without a window -> WS_INVALID_STATE");
-        check_code(ws_input_window(c, &win, &cap), WS_OK, "ws_input_window");
-        check(win != NULL && cap > 0, "ws_input_window lends a window (%zu bytes)", cap);
-        check_code(ws_input_commit(c, cap + 1), WS_INVALID_ARGUMENT,
-                   "ws_input_commit(more than the window) -> WS_INVALID_ARGUMENT");
-        check_code(ws_input_commit(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
-        uint32_t st = 0;
+        check_code(ws_prepare_input(c, NULL, &cap), WS_NULL_POINTER, "ws_prepare_input(out_buf NULL)");
+        check_code(ws_prepare_input(c, &win, NULL), WS_NULL_POINTER, "ws_prepare_input(out_cap NULL)");
+        check_code(ws_peek_output(c, NULL, &cap), WS_NULL_POINTER, "ws_peek_output(out_data NULL)");
+        check_code(ws_peek_output(c, &view, NULL), WS_NULL_POINTER, "ws_peek_output(out_len NULL)");
+        check_code(ws_commit_input(c, 1), WS_INVALID_STATE, "ws_commit_input without a window -> WS_INVALID_STATE");
+        check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input");
+        check(win != NULL && cap > 0, "ws_prepare_input lends a window (%zu bytes)", cap);
+        check_code(ws_commit_input(c, cap + 1), WS_INVALID_ARGUMENT,
+                   "ws_commit_input(more than the window) -> WS_INVALID_ARGUMENT");
+        check_code(ws_commit_input(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
+        ws_state st = 0;
         check(ws_client_state(c, &st) == WS_OK && st == WS_STATE_TLS_HANDSHAKING,
               "caller mistakes leave the client as it was");
     }
@@ -437,10 +437,10 @@ static void check_bad_client_handle(ws_client h, const char *what)
     {
         uint8_t *win = NULL;
         const uint8_t *view = NULL;
-        BAD(ws_input_window(h, &win, &n), "ws_input_window");
-        BAD(ws_input_commit(h, 1), "ws_input_commit");
-        BAD(ws_output_peek(h, &view, &n), "ws_output_peek");
-        BAD(ws_output_consume(h, 1), "ws_output_consume");
+        BAD(ws_prepare_input(h, &win, &n), "ws_prepare_input");
+        BAD(ws_commit_input(h, 1), "ws_commit_input");
+        BAD(ws_peek_output(h, &view, &n), "ws_peek_output");
+        BAD(ws_consume_output(h, 1), "ws_consume_output");
         BAD(ws_client_trim(h), "ws_client_trim");
         check(win == NULL && view == NULL, "no window or view lent for %s", what);
     }
@@ -468,7 +468,7 @@ static void check_bad_config_handle(ws_config h, const char *what)
     BAD(ws_config_set_subprotocols(h, "chat"), "ws_config_set_subprotocols");
     BAD(ws_config_add_header(h, "X-A", "b"), "ws_config_add_header");
     BAD(ws_config_set_server_name(h, "localhost"), "ws_config_set_server_name");
-    BAD(ws_config_set_min_tls_version(h, WS_TLS_1_3), "ws_config_set_min_tls_version");
+    BAD(ws_config_set_min_tls_version(h, WS_TLS_VERSION_1_3), "ws_config_set_min_tls_version");
     BAD(ws_config_set_max_message_size(h, 1000), "ws_config_set_max_message_size");
     BAD(ws_config_set_max_frame_size(h, 1000), "ws_config_set_max_frame_size");
     BAD(ws_config_set_max_header_size(h, 1000), "ws_config_set_max_header_size");
@@ -506,7 +506,7 @@ static void test_handles(void)
     check_bad_config_handle(c, "a client handle");
 
     /* The wrong-type frees above did not free the objects. */
-    uint32_t st = 0;
+    ws_state st = 0;
     check(ws_client_state(c, &st) == WS_OK && st == WS_STATE_TLS_HANDSHAKING,
           "the client survived ws_config_free(client handle)");
     check_code(ws_config_set_idle_timeout(cfg, 0), WS_OK, "the config survived ws_client_free(config handle)");
@@ -522,7 +522,7 @@ static void test_handles(void)
                 continue;
             }
             uint32_t s2 = SENTINEL_U32;
-            uint32_t rc = ws_client_state(near[i], &s2);
+            ws_result rc = ws_client_state(near[i], &s2);
             /* A handle that does not round-trip exactly was never issued, even when it
              * differs from a live one by a single generation bit. */
             check(rc == WS_INVALID_HANDLE, "ws_client_state(%s = 0x%016" PRIx64 ") -> WS_INVALID_HANDLE (got %s)",
@@ -599,7 +599,7 @@ static void test_urls(ws_config cfg)
     ws_handle_count(&base);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ws_client c = 4242;
-        uint32_t rc = ws_client_new(cfg, cases[i].url, &c);
+        ws_result rc = ws_client_new(cfg, cases[i].url, &c);
         char shown[64];
         size_t o = 0;
         for (const char *p = cases[i].url; *p && o < sizeof shown - 5; p++) {
@@ -639,7 +639,7 @@ static void test_config_validation(void)
     check_code(ws_config_set_max_header_size(cfg, 256), WS_OK, "ws_config_set_max_header_size(256)");
     check_code(ws_config_set_min_tls_version(cfg, 11), WS_INVALID_ARGUMENT, "ws_config_set_min_tls_version(11)");
     check_code(ws_config_set_min_tls_version(cfg, 14), WS_INVALID_ARGUMENT, "ws_config_set_min_tls_version(14)");
-    check_code(ws_config_set_min_tls_version(cfg, WS_TLS_1_2), WS_OK, "ws_config_set_min_tls_version(12)");
+    check_code(ws_config_set_min_tls_version(cfg, WS_TLS_VERSION_1_2), WS_OK, "ws_config_set_min_tls_version(12)");
     static const uint8_t junk[] = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
     check_code(ws_config_add_root_pem(cfg, junk, sizeof junk - 1), WS_INVALID_CONFIG,
                "ws_config_add_root_pem(malformed PEM)");
@@ -737,7 +737,7 @@ static void test_fresh_client(ws_config cfg)
     /* EOF during the handshake. */
     check_code(ws_client_new(cfg, "ws://localhost/", &c), WS_OK, "fresh ws:// client");
     check(state_of(c) == WS_STATE_WS_HANDSHAKING, "fresh ws:// client is WS_HANDSHAKING");
-    uint32_t rc = ws_offer_input(c, NULL, 0, &n);
+    ws_result rc = ws_offer_input(c, NULL, 0, &n);
     check(rc == WS_OK || rc == WS_CONNECTION_LOST, "ws_offer_input(NULL, 0) = EOF during the handshake (got %s)",
           code_name(rc));
     ws_message m;
@@ -873,7 +873,7 @@ static void test_open_client(ws_config cfg)
 
     c = open_in_memory(cfg);
     static const uint8_t bad_text[] = {0x81, 0x02, 0xc3, 0x28};
-    uint32_t rc = offer_all(c, bad_text, sizeof bad_text);
+    ws_result rc = offer_all(c, bad_text, sizeof bad_text);
     ws_message pm;
     uint32_t prc = ws_poll_message(c, &pm);
     check(rc == WS_INVALID_UTF8 || prc == WS_INVALID_UTF8,
@@ -886,7 +886,7 @@ int main(void)
     start_deadline(60);
     diag("ffi_misuse_test (wsmachine %s)", ws_version());
     size_t count = 99;
-    uint32_t hrc = ws_handle_count(&count);
+    ws_result hrc = ws_handle_count(&count);
     check(hrc == WS_OK && count == 0, "ws_handle_count == 0 at start (got %zu)", count);
 
     char acc[32];
@@ -908,7 +908,7 @@ int main(void)
     ws_config_free(cfg);
 
     count = 99;
-    uint32_t rc = ws_handle_count(&count);
+    ws_result rc = ws_handle_count(&count);
     check(rc == WS_OK && count == 0, "ws_handle_count == 0 at the end (got %zu)", count);
     return finish("ffi_misuse_test");
 }

@@ -1,5 +1,5 @@
 /* Lent memory over a real ws:// loopback connection, under ASan or valgrind
- * (issue #19): the window ws_input_window lends stays valid across an idle
+ * (issue #19): the window ws_prepare_input lends stays valid across an idle
  * ws_client_tick (only commit, ws_offer_input, ws_client_trim and free close it), and
  * the window passed back to ws_offer_input is refused with WS_INVALID_ARGUMENT instead
  * of being decoded into itself.
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     check_code(ws_client_tick(c, t0), WS_OK, "tick");
     uint8_t *win = NULL;
     size_t cap = 0;
-    check_code(ws_input_window(c, &win, &cap), WS_OK, "ws_input_window (staging window)");
+    check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input (staging window)");
     check(win != NULL && cap >= 64, "a window of %zu bytes", cap);
     /* A second and more without traffic: the idle trim runs. */
     check_code(ws_client_tick(c, t0 + 1), WS_OK, "tick");
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
         /* recv() straight into the window lent before the idle tick. */
         ssize_t r = sock_recv(k.fd, win, cap);
         check(r > 0, "recv into the window (%zd bytes)", r);
-        check_code(ws_input_commit(c, r > 0 ? (size_t)r : 0), WS_OK, "ws_input_commit after the idle tick");
+        check_code(ws_commit_input(c, r > 0 ? (size_t)r : 0), WS_OK, "ws_commit_input after the idle tick");
         ws_message m;
         rc = ws_poll_message(c, &m);
         check(rc == WS_OK && m.kind == WS_MESSAGE_BINARY && m.len == sizeof hello - 1 &&
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     if (check(recv_exact(k.fd, head, sizeof head), "the echo's frame header (10 bytes)")) {
         size_t used = 0;
         check_code(ws_offer_input(c, head, sizeof head, &used), WS_OK, "offer the header");
-        check_code(ws_input_window(c, &win, &cap), WS_OK, "ws_input_window inside the frame");
+        check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input inside the frame");
         check(cap == big, "the direct window covers the payload (%zu)", cap);
         if (check(recv_exact(k.fd, win, 1000), "1000 payload bytes into the window")) {
             used = 12345;

@@ -4,7 +4,7 @@
  * exactly as the comment at the top of wsmachine.h describes it:
  *
  *   1. feed socket bytes with ws_offer_input (0 bytes = EOF), polling messages
- *      (or, with use_window, recv() into ws_input_window and ws_input_commit)
+ *      (or, with use_window, recv() into ws_prepare_input and ws_commit_input)
  *      until WS_NEED_INPUT after every offer;
  *   2. ws_client_tick with clock_gettime(CLOCK_MONOTONIC) in ms
  *      (QueryPerformanceCounter on Windows);
@@ -446,10 +446,10 @@ typedef struct {
     int eof;            /* the peer closed its end of the TCP stream */
     int write_errno;    /* a socket write failed (not EAGAIN): errno / WSAGetLastError() */
     unsigned states;    /* bit (1 << WS_STATE_*) for every state observed */
-    uint32_t state;     /* last observed state */
+    ws_state state;     /* last observed state */
     size_t partial_writes;
     size_t pings_seen;  /* server pings (answered by the library) */
-    int use_window;     /* recv() straight into ws_input_window, then ws_input_commit */
+    int use_window;     /* recv() straight into ws_prepare_input, then ws_commit_input */
 } conn;
 
 static inline void note_code(conn *k, uint32_t rc)
@@ -463,7 +463,7 @@ static inline void note_code(conn *k, uint32_t rc)
 
 static inline void observe_state(conn *k)
 {
-    uint32_t st = 0;
+    ws_state st = 0;
     if (ws_client_state(k->c, &st) == WS_OK) {
         k->state = st;
         if (st < 32) {
@@ -503,7 +503,7 @@ static inline void poll_all(conn *k)
 {
     for (;;) {
         ws_message m;
-        uint32_t rc = ws_poll_message(k->c, &m);
+        ws_result rc = ws_poll_message(k->c, &m);
         if (rc == WS_OK) {
             push_msg(k, &m);
             continue;
@@ -519,7 +519,7 @@ static inline void feed(conn *k, const uint8_t *data, size_t n)
     size_t off = 0;
     for (;;) {
         size_t used = 0;
-        uint32_t rc = ws_offer_input(k->c, n ? data + off : NULL, n - off, &used);
+        ws_result rc = ws_offer_input(k->c, n ? data + off : NULL, n - off, &used);
         if (rc != WS_OK) {
             note_code(k, rc);
             poll_all(k); /* messages that arrived before the failure still come out */
@@ -540,7 +540,7 @@ static inline void flush_out(conn *k)
     for (;;) {
         if (k->tx_off == k->tx_len) {
             size_t got = 0;
-            uint32_t rc = ws_read_output(k->c, k->tx, sizeof k->tx, &got);
+            ws_result rc = ws_read_output(k->c, k->tx, sizeof k->tx, &got);
             if (rc != WS_OK) {
                 note_code(k, rc);
                 return;
@@ -589,7 +589,7 @@ static inline void pump(conn *k, int wait_ms)
                 uint8_t *into = k->rx;
                 size_t cap = sizeof k->rx;
                 if (k->use_window) {
-                    uint32_t rc = ws_input_window(k->c, &into, &cap);
+                    ws_result rc = ws_prepare_input(k->c, &into, &cap);
                     if (rc != WS_OK) {
                         note_code(k, rc);
                         poll_all(k);
@@ -602,7 +602,7 @@ static inline void pump(conn *k, int wait_ms)
                 }
                 ssize_t n = sock_recv(k->fd, into, cap);
                 if (n > 0 && k->use_window) {
-                    note_code(k, ws_input_commit(k->c, (size_t)n));
+                    note_code(k, ws_commit_input(k->c, (size_t)n));
                     poll_all(k);
                     continue;
                 }
@@ -625,7 +625,7 @@ static inline void pump(conn *k, int wait_ms)
     } else if (wait_ms > 0) {
         sleep_ms(wait_ms < 10 ? wait_ms : 10);
     }
-    uint32_t rc = ws_client_tick(k->c, now_ms());
+    ws_result rc = ws_client_tick(k->c, now_ms());
     if (rc != WS_OK) {
         note_code(k, rc);
     }
@@ -639,7 +639,7 @@ static inline uint32_t conn_open(conn *k, ws_config cfg, const char *url)
 {
     memset(k, 0, sizeof *k);
     k->fd = -1;
-    uint32_t rc = ws_client_new(cfg, url, &k->c);
+    ws_result rc = ws_client_new(cfg, url, &k->c);
     if (rc != WS_OK) {
         return rc;
     }

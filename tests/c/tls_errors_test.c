@@ -46,7 +46,7 @@ static ws_config new_config(const uint8_t *ca, size_t ca_len)
 
 static int open_conn(ws_config cfg, const char *url, const char *name)
 {
-    uint32_t rc = conn_open(&k, cfg, url);
+    ws_result rc = conn_open(&k, cfg, url);
     if (!check_code(rc, WS_OK, "%s: ws_client_new(%s)", name, url)) {
         return 0;
     }
@@ -98,7 +98,7 @@ static int expect_failure(ws_config cfg, const char *url, uint32_t want, const c
     check_code(ws_poll_message(k.c, &m), want, "%s: ws_poll_message returns the failure", name);
     uint8_t buf[4096];
     size_t n = 12345;
-    uint32_t rc = WS_OK;
+    ws_result rc = WS_OK;
     for (int i = 0; i < 100; i++) {
         rc = ws_read_output(k.c, buf, sizeof buf, &n);
         if (rc != WS_OK || n == 0) {
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     /* 6. TLS 1.3 only, on both ends. */
     {
         ws_config c13 = new_config(ca, ca_len);
-        check_code(ws_config_set_min_tls_version(c13, WS_TLS_1_3), WS_OK, "ws_config_set_min_tls_version(WS_TLS_1_3)");
+        check_code(ws_config_set_min_tls_version(c13, WS_TLS_VERSION_1_3), WS_OK, "ws_config_set_min_tls_version(WS_TLS_VERSION_1_3)");
         snprintf(url, sizeof url, "%s/", tls13);
         if (open_conn(c13, url, "TLS 1.3 only") && wait_open("TLS 1.3 only")) {
             uint32_t v = 0;
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
     free(ca);
 
     size_t handles = 99;
-    uint32_t hrc = ws_handle_count(&handles);
+    ws_result hrc = ws_handle_count(&handles);
     check(hrc == WS_OK && handles == 0, "ws_handle_count == 0 at the end (got %zu)", handles);
     if (past_deadline()) {
         check(0, "finished within the overall deadline");

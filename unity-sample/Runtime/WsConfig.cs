@@ -423,7 +423,7 @@ namespace WsMachine
             get { return Ensure.ThreadLastError(); }
         }
 
-        /// <summary>The number of live native handles (configs plus clients), for leak checks (<c>ws_handle_count</c>).</summary>
+        /// <summary>The number of live native handles (configs plus clients), for leak checks in tests (<c>ws_handle_count</c>, a test hook of the native library, not part of its API).</summary>
         public static long HandleCount
         {
             get

@@ -72,10 +72,10 @@ namespace WsMachine
         // The input window suits native sockets that receive into a pointer; managed
         // sockets receive into arrays, so WsSocketConnection uses ws_offer_input.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint ws_input_window(ulong c, byte** out_buf, UIntPtr* out_cap);
+        internal static extern uint ws_prepare_input(ulong c, byte** out_buf, UIntPtr* out_cap);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint ws_input_commit(ulong c, UIntPtr n);
+        internal static extern uint ws_commit_input(ulong c, UIntPtr n);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_read_output(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
@@ -84,10 +84,10 @@ namespace WsMachine
         internal static extern uint ws_client_trim(ulong c);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint ws_output_peek(ulong c, byte** out_data, UIntPtr* out_len);
+        internal static extern uint ws_peek_output(ulong c, byte** out_data, UIntPtr* out_len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern uint ws_output_consume(ulong c, UIntPtr n);
+        internal static extern uint ws_consume_output(ulong c, UIntPtr n);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_client_pending_output(ulong c, UIntPtr* out_len);

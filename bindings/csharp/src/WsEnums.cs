@@ -1,7 +1,9 @@
 // Mirrors of the C enums in include/wsmachine.h. The numbers are the C numbers, which are
 // never renumbered; the test HeaderEnumsMatch parses the header and fails on any
 // difference in a name or a number. Names are the C names without the prefix
-// (WS_, WS_MESSAGE_, WS_STATE_), in PascalCase: WS_CERT_UNTRUSTED -> CertUntrusted.
+// (WS_, WS_MESSAGE_, WS_STATE_), in PascalCase: WS_CERT_UNTRUSTED -> CertUntrusted; the TLS
+// versions and pin modes keep a word of their prefix (WS_TLS_VERSION_1_3 -> Tls13,
+// WS_PIN_MODE_ONLY -> PinOnly).
 
 namespace WsMachine
 {

@@ -51,13 +51,13 @@ namespace WsMachine.Tests
             return sb.ToString();
         }
 
-        private static void CheckEnum(string header, string cEnum, string prefix, Type cs)
+        private static void CheckEnum(string header, string cEnum, string prefix, string csPrefix, Type cs)
         {
             Dictionary<string, long> c = CEnum(header, cEnum);
             var expected = new SortedDictionary<string, long>();
             foreach (var kv in c)
             {
-                expected.Add(Pascal(kv.Key, prefix), kv.Value);
+                expected.Add(csPrefix + Pascal(kv.Key, prefix), kv.Value);
             }
             var actual = new SortedDictionary<string, long>();
             foreach (string n in Enum.GetNames(cs))
@@ -79,14 +79,18 @@ namespace WsMachine.Tests
             Assert.AreEqual(typeof(uint), Enum.GetUnderlyingType(cs), cs.Name + " must be uint like the C enum");
         }
 
-        /// <summary>Every C enum and its C# mirror: (C name, prefix stripped from members, C# type).</summary>
+        /// <summary>
+        /// Every C enum and its C# mirror: (C name, prefix stripped from members, prefix
+        /// the C# member names add back, C# type). WS_TLS_VERSION_1_3 becomes Tls13, since a
+        /// C# name cannot start with a digit, and WS_PIN_MODE_ONLY stays PinOnly.
+        /// </summary>
         private static readonly object[][] Mirrors =
         {
-            new object[] { "ws_result", "WS_", typeof(WsResult) },
-            new object[] { "ws_message_kind", "WS_MESSAGE_", typeof(WsMessageKind) },
-            new object[] { "ws_state", "WS_STATE_", typeof(WsState) },
-            new object[] { "ws_tls_version", "WS_", typeof(WsTlsVersion) },
-            new object[] { "ws_pin_mode", "WS_", typeof(WsPinMode) },
+            new object[] { "ws_result", "WS_", "", typeof(WsResult) },
+            new object[] { "ws_message_kind", "WS_MESSAGE_", "", typeof(WsMessageKind) },
+            new object[] { "ws_state", "WS_STATE_", "", typeof(WsState) },
+            new object[] { "ws_tls_version", "WS_TLS_VERSION_", "Tls", typeof(WsTlsVersion) },
+            new object[] { "ws_pin_mode", "WS_PIN_MODE_", "Pin", typeof(WsPinMode) },
         };
 
         [Test]
@@ -95,7 +99,7 @@ namespace WsMachine.Tests
             string h = Header();
             foreach (object[] m in Mirrors)
             {
-                CheckEnum(h, (string)m[0], (string)m[1], (Type)m[2]);
+                CheckEnum(h, (string)m[0], (string)m[1], (string)m[2], (Type)m[3]);
             }
         }
 
@@ -130,7 +134,9 @@ namespace WsMachine.Tests
             switch (core)
             {
                 case "uint64_t": case "ws_config": case "ws_client": t = "UInt64"; break;
-                case "uint32_t": t = "UInt32"; break;
+                // The enum typedefs are uint32_t in C; NativeMethods keeps them as uint.
+                case "uint32_t": case "ws_result": case "ws_state": case "ws_message_kind":
+                case "ws_tls_version": case "ws_pin_mode": t = "UInt32"; break;
                 case "uint16_t": t = "UInt16"; break;
                 case "size_t": t = "UIntPtr"; break;
                 case "uint8_t": case "char": t = "Byte"; break;
