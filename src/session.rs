@@ -712,7 +712,8 @@ impl Client {
     }
 
     /// Answers the most recent ping, once the output has room for the pong under
-    /// `max_pending_output`; until then it waits (a later ping replaces it).
+    /// `max_pending_output`; until then it waits (a later ping replaces it), and the
+    /// next `offer_input` or `tick` tries again. `read_output` never adds output.
     fn send_pongs(&mut self) {
         let Some(payload) = self.pong.take() else {
             return;
@@ -948,9 +949,6 @@ impl Client {
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
         let n = self.out.read(buf);
         self.tx_bytes += n as u64;
-        if self.pong.is_some() {
-            self.send_pongs();
-        }
         if n == 0 {
             if let Some(e) = &self.failure {
                 return Err(e.clone());
@@ -987,9 +985,6 @@ impl Client {
         }
         self.out.consume(n);
         self.tx_bytes += n as u64;
-        if self.pong.is_some() {
-            self.send_pongs();
-        }
         Ok(())
     }
 
@@ -1222,6 +1217,8 @@ impl Client {
             // trim leaves the window (and the buffer behind it) alone.
             self.trim_buffers(self.input.is_lent());
         }
+        // A pong that waited for room in the output.
+        self.send_pongs();
         let running = self.running();
         let to = &self.settings.timeouts;
         match self.timers.due(to, running, now_ms) {

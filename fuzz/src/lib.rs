@@ -360,9 +360,11 @@ impl std::ops::BitOr for Allow {
 /// the pending output stays within `max_pending_output` plus what a failure or a close
 /// reply adds, the output's allocation within that or one handshake flight, and after
 /// `offer_input` on `ws://` the undelivered messages within their count and byte
-/// bounds (a TLS record or a committed window is decoded whole, so those may add the
-/// messages of one record or window).
-pub fn check_memory_bounds(c: &Client, what: &str) {
+/// bounds, or no more than before the call (a TLS record or a committed window is
+/// decoded whole, so those may add the messages of one record or window; a later
+/// `offer_input` then takes nothing until they are polled). `before` is the
+/// (count, bytes) queued before the call.
+pub fn check_memory_bounds(c: &Client, what: &str, before: (usize, usize)) {
     /// `OUTPUT_SLACK` in src/session.rs.
     const SLACK: usize = 1 << 10;
     let l = c.limits();
@@ -382,13 +384,13 @@ pub fn check_memory_bounds(c: &Client, what: &str) {
     );
     if what == "offer_input" && c.tls_version().is_none() {
         assert!(
-            c.queued_messages() <= l.max_queued_messages,
+            c.queued_messages() <= l.max_queued_messages.max(before.0),
             "{what}: {} messages queued with a limit of {}",
             c.queued_messages(),
             l.max_queued_messages
         );
         assert!(
-            c.queued_bytes() <= l.max_queued_bytes + l.max_message_size,
+            c.queued_bytes() <= (l.max_queued_bytes + l.max_message_size).max(before.1),
             "{what}: {} bytes queued with a limit of {} (+ one message of {})",
             c.queued_bytes(),
             l.max_queued_bytes,
@@ -402,6 +404,8 @@ pub struct Watch {
     failed: Option<ErrorKind>,
     last: State,
     close_polled: bool,
+    /// (count, bytes) of undelivered messages after the last call.
+    queued: (usize, usize),
 }
 
 impl Watch {
@@ -411,6 +415,7 @@ impl Watch {
             failed: None,
             last: c.state(),
             close_polled: false,
+            queued: (c.queued_messages(), c.queued_bytes()),
         }
     }
 
@@ -445,7 +450,8 @@ impl Watch {
         r: &Result<T>,
         allow: Allow,
     ) {
-        check_memory_bounds(c, what);
+        check_memory_bounds(c, what, self.queued);
+        self.queued = (c.queued_messages(), c.queued_bytes());
         let st = c.state();
         let before = self.last;
         if let Some(kind) = self.failed {
