@@ -9,37 +9,6 @@ use common::*;
 use wsmachine::ffi::*;
 use wsmachine::{Client, Config, ErrorKind, Limits, MessageKind, Poll, State, Timeouts};
 
-/// A server frame (unmasked), final unless `fin` is false.
-fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mut v = vec![op | if fin { 0x80 } else { 0 }];
-    if payload.len() < 126 {
-        v.push(payload.len() as u8);
-    } else if payload.len() <= 0xffff {
-        v.push(126);
-        v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    } else {
-        v.push(127);
-        v.extend_from_slice(&(payload.len() as u64).to_be_bytes());
-    }
-    v.extend_from_slice(payload);
-    v
-}
-
-/// The 101 answer to the upgrade request in `request`, with extra header lines.
-fn answer(request: &[u8], extra: &str) -> Vec<u8> {
-    let head = String::from_utf8_lossy(request);
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .expect("a key")
-        .trim();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-    )
-    .into_bytes()
-}
-
 /// A plain `ws://` client, open, with nothing pending.
 fn open_plain(config: &Config, extra: &str) -> Client {
     let mut c = Client::new(config, "ws://127.0.0.1:9/b").unwrap();

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::frame;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -86,32 +88,7 @@ fn accept_ws(s: &mut TcpStream, extra: &str) {
         s.read_exact(&mut b).unwrap();
         head.push(b[0]);
     }
-    let head = String::from_utf8(head).unwrap();
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap()
-        .trim();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-    );
-    s.write_all(resp.as_bytes()).unwrap();
-}
-
-fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mut v = vec![op | if fin { 0x80 } else { 0 }];
-    if payload.len() < 126 {
-        v.push(payload.len() as u8);
-    } else if payload.len() <= 0xffff {
-        v.push(126);
-        v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    } else {
-        v.push(127);
-        v.extend_from_slice(&(payload.len() as u64).to_be_bytes());
-    }
-    v.extend_from_slice(payload);
-    v
+    s.write_all(&common::answer(&head, extra)).unwrap();
 }
 
 /// Starts `serve` on a fresh loopback port; returns the port.
