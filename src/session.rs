@@ -20,6 +20,7 @@ use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
+use crate::proxy::Tunnel;
 use crate::timers::{Due, Running, Timers};
 use crate::transport::{Input, MaskSource, Output, Window};
 
@@ -155,6 +156,11 @@ pub struct Client {
     /// `commit_input` is processing a window: the bound on undelivered messages was
     /// checked when the window was lent.
     committing: bool,
+    /// The tunnel through a proxy: socket bytes go through it first, and output
+    /// through it last. `None` without a proxy.
+    tunnel: Option<Box<Tunnel>>,
+    /// Where the caller's socket connects: the proxy, or the URL's host and port.
+    connect: (String, u16),
 }
 
 impl Client {
@@ -196,7 +202,28 @@ impl Client {
             zbuf: Vec::new(),
             input: Input::default(),
             committing: false,
+            tunnel: None,
+            connect: (target.host.clone(), target.port),
         };
+        if client.settings.proxy.url.is_some() {
+            let proxy = &client.settings.proxy;
+            let proxy_tls = match proxy.url.as_ref().map(|u| u.kind()) {
+                Some(crate::proxy::ProxyKind::Https) => {
+                    Some(crate::tls::proxy_client_config(config)?)
+                }
+                _ => None,
+            };
+            let t = Tunnel::new(
+                proxy,
+                &target.host,
+                target.port,
+                proxy_tls,
+                client.settings.limits.max_header_size,
+            )?;
+            let (host, port) = t.address();
+            client.connect = (host.to_string(), port);
+            client.tunnel = Some(Box::new(t));
+        }
         if target.tls {
             let name = client.settings.server_name.clone().unwrap_or(target.host);
             let server_name =
@@ -236,7 +263,7 @@ impl Client {
             Phase::WsHandshaking => State::WsHandshaking,
             Phase::Open if self.close_sent || self.close_received => State::Closing,
             Phase::Open => State::Open,
-            Phase::Done if self.out.len() > 0 => State::Closing,
+            Phase::Done if self.pending_output() > 0 => State::Closing,
             Phase::Done => State::Closed,
         }
     }
@@ -263,9 +290,23 @@ impl Client {
         self.last_error.rejected(e.message());
     }
 
-    /// The HTTP status of the upgrade response, once it has been received.
+    /// The HTTP status of the upgrade response, once it has been received; or the
+    /// proxy's status when it refused the tunnel (407, 403, ...).
     pub fn http_status(&self) -> Option<u16> {
         self.http_status
+    }
+
+    /// Where the caller's socket must connect: the proxy's host and port when the
+    /// config has a proxy, the URL's (default port 443 or 80) otherwise. The host is a
+    /// name or an IP address without brackets.
+    pub fn connect_address(&self) -> (&str, u16) {
+        (&self.connect.0, self.connect.1)
+    }
+
+    /// The `Proxy-Authenticate` challenges of a proxy's 407 answer, in order
+    /// (for example `Basic realm="corp"`, `NTLM`); empty otherwise.
+    pub fn proxy_challenges(&self) -> &[String] {
+        self.tunnel.as_ref().map_or(&[], |t| t.challenges())
     }
 
     /// The subprotocol the server selected.
@@ -329,6 +370,9 @@ impl Client {
             }
         }
         self.out.trim(TRIM_TO);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.trim(TRIM_TO);
+        }
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
         self.input.trim(keep_window);
@@ -356,6 +400,7 @@ impl Client {
     #[doc(hidden)]
     pub fn retained_capacity(&self) -> usize {
         self.out.capacity()
+            + self.tunnel.as_ref().map_or(0, |t| t.capacity())
             + self.scratch.capacity()
             + self.zbuf.capacity()
             + self.input.capacity()
@@ -424,12 +469,52 @@ impl Client {
                 None => Ok(0),
             };
         }
-        let result = if self.tls.is_some() {
+        let result = match self.tunnel.as_ref() {
+            Some(t) if !t.is_transparent() => self.input_tunnel(data),
+            _ => self.input_inner(data),
+        };
+        self.after_input(result, data.len())
+    }
+
+    /// Input for the TLS and WebSocket layers (after the tunnel, if any).
+    fn input_inner(&mut self, data: &[u8]) -> Result<usize> {
+        if self.tls.is_some() {
             self.input_tls(data)
         } else {
             self.input_plain(data)
+        }
+    }
+
+    /// Socket input through the proxy tunnel: its answer, then the server's bytes.
+    fn input_tunnel(&mut self, data: &[u8]) -> Result<usize> {
+        let mut t = self.tunnel.take().expect("tunnel");
+        let committing = self.committing;
+        let l = &self.settings.limits;
+        let (max_count, max_bytes) = (l.max_queued_messages, l.max_queued_bytes);
+        let result = {
+            let this = &mut *self;
+            // The bounds on undelivered messages are checked between the proxy's TLS
+            // records (`more`); what one record holds is decoded whole.
+            let queued = std::cell::Cell::new((this.queue.len(), this.queued_bytes));
+            let mut more = || {
+                let (count, bytes) = queued.get();
+                committing || (count < max_count && bytes < max_bytes)
+            };
+            t.input(data, &mut more, &mut |b| {
+                this.committing = true;
+                let r = this.input_inner(b);
+                this.committing = committing;
+                queued.set((this.queue.len(), this.queued_bytes));
+                r
+            })
         };
-        self.after_input(result, data.len())
+        self.http_status = t.status().or(self.http_status);
+        self.tunnel = Some(t);
+        let fed = result?;
+        if fed.eof {
+            self.on_eof();
+        }
+        Ok(fed.used)
     }
 
     /// Sends automatic replies and applies the outcome of processing `offered` bytes.
@@ -498,6 +583,7 @@ impl Client {
             return Ok(&mut []);
         }
         let direct = self.tls.is_none()
+            && self.tunnel.as_ref().is_none_or(|t| t.is_transparent())
             && self.phase == Phase::Open
             && !self.close_received
             && self.pending_failure.is_none()
@@ -786,16 +872,29 @@ impl Client {
 
     // ----- output ------------------------------------------------------------------
 
-    /// Bytes waiting to be written to the socket.
+    /// Bytes waiting to be written to the socket. Through an `https://` proxy, bytes
+    /// not yet encrypted for it count without the TLS overhead.
     pub fn pending_output(&self) -> usize {
-        self.out.len()
+        match self.tunnel.as_ref() {
+            Some(t) if !t.is_open() => t.pending(),
+            Some(t) => t.pending() + self.out.len(),
+            None => self.out.len(),
+        }
+    }
+
+    /// The output the socket sends: ours, or through the proxy tunnel.
+    fn wire(&mut self) -> &mut Output {
+        match self.tunnel.as_mut() {
+            Some(t) => t.output(&mut self.out),
+            None => &mut self.out,
+        }
     }
 
     /// Copies bytes to write to the socket into `buf`; returns how many (0 when
     /// nothing is pending). Pending bytes are handed out even after a failure, so the
     /// peer learns why; once they are gone a failed client returns its failure.
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let n = self.out.read(buf);
+        let n = self.wire().read(buf);
         self.tx_bytes += n as u64;
         if n == 0 {
             if let Some(e) = &self.failure {
@@ -811,10 +910,11 @@ impl Client {
     /// output, so once that is consumed nothing is pending until the next call that
     /// produces output (an empty slice). Like `read_output`, pending bytes are shown
     /// even after a failure; once they are gone a failed client returns its failure.
-    pub fn peek_output(&self) -> Result<&[u8]> {
-        let view = self.out.peek();
-        match &self.failure {
-            Some(e) if view.is_empty() => Err(e.clone()),
+    pub fn peek_output(&mut self) -> Result<&[u8]> {
+        let failure = self.failure.clone();
+        let view = self.wire().peek();
+        match failure {
+            Some(e) if view.is_empty() => Err(e),
             _ => Ok(view),
         }
     }
@@ -822,16 +922,14 @@ impl Client {
     /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are
     /// waiting is [`ErrorKind::InvalidArgument`] and nothing is consumed.
     pub fn consume_output(&mut self, n: usize) -> Result<()> {
-        if n > self.out.len() {
+        let out = self.wire();
+        if n > out.len() {
             return err(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "consume_output({n}) with only {} bytes waiting",
-                    self.out.len()
-                ),
+                format!("consume_output({n}) with only {} bytes waiting", out.len()),
             );
         }
-        self.out.consume(n);
+        out.consume(n);
         self.tx_bytes += n as u64;
         Ok(())
     }
@@ -961,7 +1059,8 @@ impl Client {
     /// Whether a frame of `len` payload bytes fits under `max_pending_output`.
     fn fits_pending(&self, len: usize) -> bool {
         let max = self.settings.limits.max_pending_output;
-        self.out.len().saturating_add(self.wire_len(len)) <= max
+        // pending_output counts what waits in the proxy tunnel too.
+        self.pending_output().saturating_add(self.wire_len(len)) <= max
     }
 
     /// Queues a text message. Invalid UTF-8 is refused and nothing is sent.
@@ -1059,7 +1158,7 @@ impl Client {
         self.send_pongs();
         let running = self.running();
         let to = &self.settings.timeouts;
-        match self.timers.due(to, running, now_ms) {
+        match self.timers.due(to, running, now_ms, self.rx_bytes) {
             Due::Nothing => {}
             Due::HandshakeTimeout => {
                 let e = Error::new(
@@ -1084,6 +1183,13 @@ impl Client {
                         "no data from the server for {quiet} ms (idle timeout {} ms)",
                         to.idle_ms
                     ),
+                );
+                return Err(self.fail(e));
+            }
+            Due::ProbeTimeout { ms } => {
+                let e = Error::new(
+                    ErrorKind::ConnectionLost,
+                    format!("no answer to the liveness probe within {ms} ms"),
                 );
                 return Err(self.fail(e));
             }
@@ -1115,6 +1221,37 @@ impl Client {
             return None;
         }
         self.timers
-            .next_deadline(&self.settings.timeouts, self.running())
+            .next_deadline(&self.settings.timeouts, self.running(), self.rx_bytes)
+    }
+
+    /// Checks that the server is still there after the caller's clock jumped (the app
+    /// was paused or in the background, a long load blocked the loop): queues a ping
+    /// and gives the server `deadline_ms` from `now_ms` to send anything. The time up
+    /// to `now_ms` no longer counts toward the idle timeout and keepalive, which wait
+    /// until the answer arrives; any input answers. When `tick` sees the deadline pass
+    /// in silence, the client fails with [`ErrorKind::ConnectionLost`]. Call it before
+    /// the first `tick` with the jumped time. Only when open (else the error
+    /// `check_send` gives); a `deadline_ms` of 0 is refused. A probe while one waits
+    /// sends another ping but keeps the earlier deadline.
+    pub fn probe(&mut self, now_ms: u64, deadline_ms: u64) -> Result<()> {
+        self.check_failed()?;
+        if deadline_ms == 0 {
+            return err(
+                ErrorKind::InvalidArgument,
+                "the probe deadline must be > 0 ms",
+            );
+        }
+        self.check_send(0)?;
+        let waiting = self.is_probing();
+        self.write_frame(SendKind::Ping, &[]);
+        if !waiting {
+            self.timers.start_probe(now_ms, deadline_ms, self.rx_bytes);
+        }
+        Ok(())
+    }
+
+    /// True while a [`Client::probe`] waits for its answer.
+    pub fn is_probing(&self) -> bool {
+        self.failure.is_none() && self.phase == Phase::Open && self.timers.is_probing(self.rx_bytes)
     }
 }

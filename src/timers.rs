@@ -35,6 +35,10 @@ pub(crate) enum Due {
     },
     /// Time for a keepalive ping (call [`Timers::pinged`] once it is sent).
     Keepalive,
+    /// A liveness probe of `ms` got no answer in time.
+    ProbeTimeout {
+        ms: u64,
+    },
 }
 
 /// Caller-clock timestamps (milliseconds) and the counters they were taken at.
@@ -50,6 +54,8 @@ pub(crate) struct Timers {
     close_start: Option<u64>,
     /// Buffers were trimmed and nothing has moved since.
     trimmed: bool,
+    /// A liveness probe is waiting for input: (deadline, its length, `rx` when sent).
+    probe: Option<(u64, u64, u64)>,
 }
 
 impl Timers {
@@ -85,9 +91,10 @@ impl Timers {
         self.trimmed = true;
     }
 
-    /// What is due at `now` (after [`Timers::observe`]). The close clock starts on
-    /// the first tick after our close frame.
-    pub(crate) fn due(&mut self, to: &Timeouts, running: Running, now: u64) -> Due {
+    /// What is due at `now` (after [`Timers::observe`]), with `rx` bytes received so
+    /// far. The close clock starts on the first tick after our close frame. While a
+    /// probe waits, the idle timeout and keepalive wait for it.
+    pub(crate) fn due(&mut self, to: &Timeouts, running: Running, now: u64, rx: u64) -> Due {
         match running {
             Running::Handshake => {
                 let start = self.handshake_start.unwrap_or(now);
@@ -102,6 +109,15 @@ impl Timers {
                 }
             }
             Running::Open => {
+                if let Some((until, ms, sent_rx)) = self.probe {
+                    if rx == sent_rx && now >= until {
+                        return Due::ProbeTimeout { ms };
+                    }
+                    if rx == sent_rx {
+                        return Due::Nothing;
+                    }
+                    self.probe = None; // answered: anything from the server counts
+                }
                 let quiet = now.saturating_sub(self.last_rx_at);
                 if to.idle_ms > 0 && quiet >= to.idle_ms {
                     return Due::IdleTimeout { quiet };
@@ -121,9 +137,25 @@ impl Timers {
         self.last_ping_at = now;
     }
 
+    /// A liveness probe was sent at `now` (the caller's clock may have jumped there)
+    /// with `rx` bytes received so far: the server has `deadline_ms` to send anything;
+    /// the time up to `now` no longer counts toward the idle timeout and keepalive.
+    pub(crate) fn start_probe(&mut self, now: u64, deadline_ms: u64, rx: u64) {
+        self.now = Some(self.now.map_or(now, |n| n.max(now)));
+        self.last_rx_at = now;
+        self.last_ping_at = now;
+        self.rx_seen = rx;
+        self.probe = Some((now.saturating_add(deadline_ms), deadline_ms, rx));
+    }
+
+    /// Whether a probe waits for its answer (nothing received since `rx`).
+    pub(crate) fn is_probing(&self, rx: u64) -> bool {
+        matches!(self.probe, Some((_, _, sent)) if sent == rx)
+    }
+
     /// When the next tick is due, or `None` when no timer runs. Before the first tick
     /// it is 0 (when any timer is configured).
-    pub(crate) fn next_deadline(&self, to: &Timeouts, running: Running) -> Option<u64> {
+    pub(crate) fn next_deadline(&self, to: &Timeouts, running: Running, rx: u64) -> Option<u64> {
         if self.now.is_none() {
             let any = to.handshake_ms | to.close_ms | to.keepalive_ms | to.idle_ms;
             return (any > 0).then_some(0);
@@ -133,6 +165,11 @@ impl Timers {
             Running::Handshake => on(to.handshake_ms, self.handshake_start.unwrap_or(0)),
             Running::Closing => on(to.close_ms, self.close_start.unwrap_or(0)),
             Running::Open => {
+                if let Some((until, _, sent)) = self.probe {
+                    if sent == rx {
+                        return Some(until);
+                    }
+                }
                 let idle = on(to.idle_ms, self.last_rx_at);
                 let ka = on(to.keepalive_ms, self.last_rx_at.max(self.last_ping_at));
                 match (idle, ka) {
@@ -162,25 +199,25 @@ mod tests {
     fn keepalive_then_idle_timeout_and_held_back_input_counts_as_activity() {
         let to = timeouts();
         let mut t = Timers::default();
-        assert_eq!(t.next_deadline(&to, Running::Open), Some(0));
+        assert_eq!(t.next_deadline(&to, Running::Open, 0), Some(0));
         t.observe(1000, 0, 0, false);
-        assert_eq!(t.next_deadline(&to, Running::Open), Some(1020));
+        assert_eq!(t.next_deadline(&to, Running::Open, 0), Some(1020));
         t.observe(1020, 0, 0, false);
-        assert_eq!(t.due(&to, Running::Open, 1020), Due::Keepalive);
+        assert_eq!(t.due(&to, Running::Open, 1020, 0), Due::Keepalive);
         t.pinged(1020);
-        assert_eq!(t.due(&to, Running::Open, 1030), Due::Nothing);
+        assert_eq!(t.due(&to, Running::Open, 1030, 0), Due::Nothing);
         // Input held back by the queue bound keeps the connection alive.
         t.observe(1059, 0, 0, true);
         t.observe(1100, 0, 0, false);
         assert_eq!(
-            t.due(&to, Running::Open, 1100),
+            t.due(&to, Running::Open, 1100, 0),
             Due::Keepalive,
             "not idle yet"
         );
         t.pinged(1100);
         t.observe(1119, 0, 0, false);
         assert_eq!(
-            t.due(&to, Running::Open, 1119),
+            t.due(&to, Running::Open, 1119, 0),
             Due::IdleTimeout { quiet: 60 }
         );
     }
@@ -202,10 +239,13 @@ mod tests {
         let to = timeouts();
         let mut t = Timers::default();
         t.observe(10, 0, 0, false);
-        assert_eq!(t.due(&to, Running::Handshake, 109), Due::Nothing);
-        assert_eq!(t.due(&to, Running::Handshake, 110), Due::HandshakeTimeout);
-        assert_eq!(t.due(&to, Running::Closing, 200), Due::Nothing);
-        assert_eq!(t.next_deadline(&to, Running::Closing), Some(250));
-        assert_eq!(t.due(&to, Running::Closing, 250), Due::CloseTimeout);
+        assert_eq!(t.due(&to, Running::Handshake, 109, 0), Due::Nothing);
+        assert_eq!(
+            t.due(&to, Running::Handshake, 110, 0),
+            Due::HandshakeTimeout
+        );
+        assert_eq!(t.due(&to, Running::Closing, 200, 0), Due::Nothing);
+        assert_eq!(t.next_deadline(&to, Running::Closing, 0), Some(250));
+        assert_eq!(t.due(&to, Running::Closing, 250, 0), Due::CloseTimeout);
     }
 }

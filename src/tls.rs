@@ -25,12 +25,29 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
     config
         .tls_cache()
-        .get_or_try_init(|| build_client_config(config))
+        .get_or_try_init(|| build_client_config(config, false))
         .cloned()
 }
 
-/// Builds the rustls client configuration for `config`.
-fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+/// The rustls configuration for TLS to an `https://` proxy: the same roots, versions
+/// and verification switch, without pins and client certificate; cached like
+/// [`client_config`].
+pub(crate) fn proxy_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+    config
+        .proxy_tls_cache()
+        .get_or_try_init(|| build_client_config(config, true))
+        .cloned()
+}
+
+/// Builds the rustls client configuration for `config`; `for_proxy` leaves out the
+/// pins and the client certificate (they are for the server, not an HTTPS proxy).
+fn build_client_config(config: &Config, for_proxy: bool) -> Result<Arc<rustls::ClientConfig>> {
+    let pins: &[[u8; 32]] = if for_proxy { &[] } else { &config.pins };
+    let client_auth = if for_proxy {
+        None
+    } else {
+        config.client_auth.as_ref()
+    };
     let mut roots = RootCertStore::empty();
     if config.builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -49,7 +66,7 @@ fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
         .with_protocol_versions(versions)
         .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("TLS versions: {e}")))?;
     let insecure = config.settings.insecure;
-    let builder = if config.pins.is_empty() && !insecure {
+    let builder = if pins.is_empty() && !insecure {
         if roots.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -69,18 +86,14 @@ fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
         };
         let verifier = Verifier {
             webpki,
-            pins: if insecure {
-                Vec::new()
-            } else {
-                config.pins.clone()
-            },
+            pins: if insecure { Vec::new() } else { pins.to_vec() },
             algorithms: provider.signature_verification_algorithms,
         };
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
     };
-    let mut tls = match &config.client_auth {
+    let mut tls = match client_auth {
         Some(auth) => builder
             .with_client_auth_cert(auth.chain.clone(), auth.key.clone_key())
             .map_err(|e| {

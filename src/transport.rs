@@ -107,12 +107,20 @@ impl Input {
 /// dropped from the front (compaction) before the buffer ever grows, and growth stops
 /// doubling at `limit`, so the allocation never exceeds `limit` or the largest amount
 /// that was waiting at once, whichever is larger (see `reserve`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Output {
     buf: Vec<u8>,
     pos: usize,
     /// Capacity beyond which the buffer grows only by what is needed.
     limit: usize,
+}
+
+/// An output without a limit of its own (the proxy tunnel's: what passes through it
+/// is bounded by the client's output).
+impl Default for Output {
+    fn default() -> Self {
+        Output::new(usize::MAX)
+    }
 }
 
 impl Output {

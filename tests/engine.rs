@@ -983,3 +983,101 @@ fn close_notify_during_the_upgrade_fails_the_offering_call() {
     assert_eq!(e.kind(), ErrorKind::ConnectionLost);
     assert_eq!(p.client.state(), State::Failed);
 }
+
+fn probe_pipe() -> Pipe {
+    let s = Setup::new();
+    let mut config = s.config.clone_for_test();
+    config.set_timeouts(Timeouts {
+        keepalive_ms: 1000,
+        idle_ms: 3000,
+        ..quiet_timeouts()
+    });
+    let mut p = Pipe::new(
+        &config,
+        "wss://localhost/",
+        Server::new(Some(s.server_tls.clone()), accept()),
+    );
+    p.open();
+    p.client.tick(10_000).unwrap();
+    p
+}
+
+const HOUR: u64 = 3_600_000;
+
+#[test]
+fn a_clock_jump_without_a_probe_is_an_idle_timeout() {
+    // What the probe exists for: a paused game's first tick sees the whole pause as silence.
+    let mut p = probe_pipe();
+    let e = p.client.tick(10_000 + HOUR).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+}
+
+#[test]
+fn probe_after_a_clock_jump_keeps_a_live_connection_open() {
+    let mut p = probe_pipe();
+    let now = 10_000 + HOUR;
+    p.client.probe(now, 2000).unwrap();
+    assert!(p.client.is_probing());
+    assert!(p.client.pending_output() > 0, "the probe's ping is queued");
+    p.client.tick(now).unwrap(); // no idle timeout for the jump
+    assert_eq!(p.client.next_deadline(), Some(now + 2000));
+    p.client.tick(now + 1999).unwrap();
+    assert_eq!(p.client.state(), State::Open);
+    p.run().unwrap();
+    assert_eq!(
+        p.take_got()[0].kind,
+        MessageKind::Pong,
+        "the server answered"
+    );
+    assert!(!p.client.is_probing());
+    p.client.tick(now + 2500).unwrap();
+    assert_eq!(p.client.state(), State::Open);
+    // Back to the normal timers, counted from the answer.
+    assert_eq!(p.client.next_deadline(), Some(now + 2500 + 1000));
+    p.client.send_text(b"after the pause").unwrap();
+    p.run().unwrap();
+    assert_eq!(p.take_got()[0].data, b"after the pause");
+}
+
+#[test]
+fn probe_silence_is_connection_lost_at_its_deadline() {
+    let mut p = probe_pipe();
+    let now = 10_000 + HOUR;
+    p.client.probe(now, 2000).unwrap();
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap(); // the ping never arrives
+    p.client.tick(now).unwrap();
+    p.client.probe(now + 1500, 2000).unwrap(); // another gap: a ping, the same deadline
+    assert_eq!(p.client.next_deadline(), Some(now + 2000));
+    p.client.read_output(&mut vec![0u8; 1000]).unwrap();
+    p.client.tick(now + 1999).unwrap();
+    let e = p.client.tick(now + 2000).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionLost);
+    assert!(
+        e.to_string().contains("liveness probe within 2000 ms"),
+        "{e}"
+    );
+    assert_eq!(p.client.state(), State::Failed);
+    assert!(!p.client.is_probing());
+}
+
+#[test]
+fn probe_is_refused_when_not_open_or_with_no_deadline() {
+    let s = Setup::new();
+    let mut c = wsmachine::Client::new(&s.config, "wss://localhost/").unwrap();
+    assert_eq!(c.probe(0, 1000).unwrap_err().kind(), ErrorKind::NotOpen);
+    let mut p = probe_pipe();
+    assert_eq!(
+        p.client.probe(11_000, 0).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        p.client.pending_output(),
+        0,
+        "a refused probe sends nothing"
+    );
+    p.client.close(1000, b"").unwrap();
+    assert_eq!(
+        p.client.probe(11_000, 1000).unwrap_err().kind(),
+        ErrorKind::AlreadyClosed
+    );
+}

@@ -87,7 +87,7 @@ fn run(c: &mut Client, w: &mut Watch, mut a: Args, deflate: bool) {
         if a.0.is_empty() {
             return;
         }
-        match a.u8() % 14 {
+        match a.u8() % 15 {
             0 => {
                 let n = a.u8() as usize;
                 let p = a.bytes(n);
@@ -203,6 +203,29 @@ fn run(c: &mut Client, w: &mut Watch, mut a: Args, deflate: bool) {
             }
             12 => {
                 poll_all(c, w);
+            }
+            13 => {
+                // A pause: the clock jumps, then a liveness probe with its own deadline.
+                now = now.saturating_add(a.u16() as u64 * 64);
+                let deadline = a.u8() as u64; // 0 is refused
+                let before = c.pending_output();
+                let waiting = c.is_probing();
+                let earlier = c.next_deadline();
+                let r = c.probe(now, deadline);
+                w.after(c, "probe", &r, Allow::ARG_ERROR);
+                if r.is_ok() {
+                    assert!(c.pending_output() > before, "probe: Ok but no ping queued");
+                    assert!(c.is_probing());
+                    if waiting {
+                        assert_eq!(c.next_deadline(), earlier, "probe: a waiting probe's deadline moved");
+                    } else {
+                        assert_eq!(
+                            c.next_deadline(),
+                            Some(now + deadline),
+                            "probe: the deadline is not the probe's"
+                        );
+                    }
+                }
             }
             _ => {
                 let st = c.state();

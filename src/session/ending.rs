@@ -68,6 +68,11 @@ impl Client {
     }
 
     pub(super) fn on_eof(&mut self) {
+        if let Some(t) = self.tunnel.as_ref().filter(|t| !t.is_open()) {
+            let e = t.eof_error();
+            self.fail(e);
+            return;
+        }
         match self.phase {
             Phase::TlsHandshaking | Phase::WsHandshaking => {
                 self.fail(Error::new(

@@ -186,6 +186,21 @@ int main(int argc, char **argv)
         check(0, "pong received with the ping's payload");
     }
 
+    /* liveness probe: a ping with its own deadline, answered by the server's pong */
+    check_code(ws_client_probe(k.c, now_ms(), 0), WS_INVALID_ARGUMENT, "ws_client_probe(deadline 0) refused");
+    uint64_t probe_at = now_ms();
+    check_code(ws_client_probe(k.c, probe_at, 5000), WS_OK, "ws_client_probe(now, 5000)");
+    uint64_t deadline = 0;
+    check(ws_client_next_deadline(k.c, &deadline) == WS_OK && deadline == probe_at + 5000,
+          "ws_client_next_deadline is the probe's deadline (got %" PRIu64 ")", deadline);
+    int answered = 0;
+    while (!answered && next_msg(&k, &m, 5000)) {
+        answered = m.kind == WS_MESSAGE_PONG && m.len == 0;
+        free(m.data);
+    }
+    check(answered, "the probe's pong arrived");
+    check(k.fail == 0 && k.state == WS_STATE_OPEN, "still open after the probe (state %s)", state_name(k.state));
+
     /* close 1000 "bye" -> the server's close, then CLOSED */
     check_code(ws_close(k.c, 1000, (const uint8_t *)"bye", 3), WS_OK, "ws_close(1000, \"bye\")");
     observe_state(&k);
