@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     ws_config cfg = 0;
     check_code(ws_config_new(&cfg), WS_OK, "ws_config_new");
     static conn k;
-    uint32_t rc = conn_open(&k, cfg, argv[1]);
+    ws_result rc = conn_open(&k, cfg, argv[1]);
     ws_config_free(cfg);
     if (!check(rc == WS_OK && k.fd >= 0, "connect to %s", argv[1]) ||
         !check(wait_for(&k, pred_open, 10000), "handshake completes")) {
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
             check_code(ws_offer_input(c, win, 1000, &used), WS_INVALID_ARGUMENT,
                        "ws_offer_input(the lent window) is refused");
             check(used == 12345, "out_consumed untouched");
-            uint32_t st = 0;
+            ws_state st = WS_STATE_FAILED;
             ws_client_state(c, &st);
             check(st == WS_STATE_OPEN, "the connection carries on");
             /* The bytes are offered by copy instead. */
