@@ -15,7 +15,8 @@
 #      C++ program linked against the static library (extern "C" names)
 #   4. ffi_misuse_test, echo_test (wss:// and ws://, each with ws_offer_input and with
 #      the input window), lent_memory_test (ws://) and tls_errors_test, built with ASan+UBSan against
-#      target/release/libwsmachine.a
+#      target/release/libwsmachine.a; examples/tls_echo.c (the TLS object without
+#      WebSocket) against two Python ssl echo servers (TLS 1.3 and 1.2)
 #   5. echo_test again, built against libwsmachine.so without sanitizers, under
 #      valgrind --leak-check=full: wss:// with undefined-value errors off (ring's
 #      assembly makes Memcheck report its AES-GCM/SHA output as uninitialised), and
@@ -121,6 +122,16 @@ start_server expired --tls-cert "$C/expired.pem" --tls-key "$C/expired.key"
 start_server wronghost --tls-cert "$C/wronghost.pem" --tls-key "$C/wronghost.key"
 start_server tls13 --tls13-only --tls-cert "$C/server.pem" --tls-key "$C/server.key"
 start_server plain
+# The TLS object's example (examples/tls_echo.c) talks to a Python ssl echo server.
+start_tls() { # NAME ARGS...
+  local name=$1; shift
+  python3 tests/peers/tls_echo_server.py --port 0 --cert "$C/server.pem" --key "$C/server.key" "$@" \
+    >"$TMP/srv-$name.port" 2>"$TMP/srv-$name.log" &
+  SERVER_PIDS+=("$!")
+  eval "PID_$name=$!"
+}
+start_tls tlsecho13 --mode echo --tls13-only
+start_tls tlsecho12 --mode echo --tls12-only
 
 # ------------------------------------------------------------------ 3. header (servers start meanwhile)
 step "header alone compiles as C11 (-pedantic)" \
@@ -159,6 +170,10 @@ for prog in ffi_misuse_test echo_test tls_errors_test lent_memory_test; do
     BUILT+=("$prog")
   fi
 done
+if step "build examples/tls_echo.c (ASan+UBSan, static)" gcc "${CFLAGS_COMMON[@]}" "${SAN[@]}" examples/tls_echo.c \
+     target/release/libwsmachine.a "${LIBS[@]}" -o "$TMP/tls_echo"; then
+  BUILT+=(tls_echo)
+fi
 built() { [[ " ${BUILT[*]} " == *" $1 "* ]]; }
 
 built ffi_misuse_test && run_prog "ffi_misuse_test (ASan)" "$TMP/ffi_misuse_test"
@@ -175,6 +190,12 @@ built lent_memory_test && run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
+
+wait_port tlsecho13; wait_port tlsecho12
+for size in 1 100000 8388608; do
+  built tls_echo && run_prog "tls_echo (TLS object, TLS 1.3, $size bytes, ASan)" "$TMP/tls_echo" localhost "$PORT_tlsecho13" "$C/ca.pem" "$size"
+done
+built tls_echo && run_prog "tls_echo (TLS object, TLS 1.2, 1 MiB, ASan)" "$TMP/tls_echo" 127.0.0.1 "$PORT_tlsecho12" "$C/ca.pem"
 
 # ------------------------------------------------------------------ 5. valgrind on the .so
 if [ "${WSM_VALGRIND:-1}" != 0 ]; then
@@ -203,7 +224,7 @@ fi
 
 # ------------------------------------------------------------------ summary
 if [ -n "$FILTER" ] && [ "$RUNS" -eq 0 ]; then not_ok "some program run matches the filter '$FILTER'"; fi
-for name in good expired wronghost tls13 plain; do
+for name in good expired wronghost tls13 plain tlsecho13 tlsecho12; do
   if grep -qiE 'Traceback|ERROR' "$TMP/srv-$name.log" 2>/dev/null; then
     echo "# echo server '$name' logged:"; diag_file "$TMP/srv-$name.log" 20
   fi

@@ -96,7 +96,7 @@ step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PRO
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 # After test-cross.sh, whose build-release.sh run packed the tarball.
 [ -f scripts/test-unity-package.sh ] && step "Unity package tarball (dist/*.tgz)" bash scripts/test-unity-package.sh
-[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (5 targets x 30 s)" bash scripts/fuzz-smoke.sh
+[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (6 targets x 30 s)" bash scripts/fuzz-smoke.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

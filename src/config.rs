@@ -162,6 +162,8 @@ pub struct Config {
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
     proxy_tls: OnceCell<Arc<rustls::ClientConfig>>,
+    /// The same without ALPN, for the TLS object.
+    plain_tls: OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Config {
@@ -194,12 +196,14 @@ impl Config {
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
             proxy_tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 
     fn changed(&mut self) {
         self.tls = OnceCell::new();
         self.proxy_tls = OnceCell::new();
+        self.plain_tls = OnceCell::new();
     }
 
     /// Trusts the certificates in `pem` (one or a bundle) as roots, in addition to
@@ -521,6 +525,12 @@ impl Config {
     pub(crate) fn proxy_tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
         &self.proxy_tls
     }
+
+    /// Where `tls_stream::client_config` caches the TLS object's configuration (no
+    /// ALPN).
+    pub(crate) fn plain_tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
+        &self.plain_tls
+    }
 }
 
 /// RFC 7230 `tchar`.
@@ -543,6 +553,7 @@ impl Config {
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
             proxy_tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 }

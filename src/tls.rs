@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
     config
         .tls_cache()
-        .get_or_try_init(|| build_client_config(config, false))
+        .get_or_try_init(|| build_client_config(config, false, &[b"http/1.1"]))
         .cloned()
 }
 
@@ -35,13 +35,18 @@ pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>
 pub(crate) fn proxy_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
     config
         .proxy_tls_cache()
-        .get_or_try_init(|| build_client_config(config, true))
+        .get_or_try_init(|| build_client_config(config, true, &[b"http/1.1"]))
         .cloned()
 }
 
-/// Builds the rustls client configuration for `config`; `for_proxy` leaves out the
-/// pins and the client certificate (they are for the server, not an HTTPS proxy).
-fn build_client_config(config: &Config, for_proxy: bool) -> Result<Arc<rustls::ClientConfig>> {
+/// Builds the rustls client configuration for `config`, offering the `alpn` protocols;
+/// `for_proxy` leaves out the pins and the client certificate (they are for the server,
+/// not an HTTPS proxy).
+pub(crate) fn build_client_config(
+    config: &Config,
+    for_proxy: bool,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>> {
     let pins: &[[u8; 32]] = if for_proxy { &[] } else { &config.pins };
     let client_auth = if for_proxy {
         None
@@ -101,7 +106,7 @@ fn build_client_config(config: &Config, for_proxy: bool) -> Result<Arc<rustls::C
             })?,
         None => builder.with_no_client_auth(),
     };
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tls.resumption = Resumption::store(config.session_store.clone());
     Ok(Arc::new(tls))
 }

@@ -42,6 +42,7 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
         207 => cstr!("TLS alert received from the server"),
         208 => cstr!("no TLS version or cipher suite in common"),
         209 => cstr!("server sent invalid TLS data"),
+        210 => cstr!("the peer ended the stream without close_notify (possible truncation)"),
         300 => cstr!("WebSocket handshake failed"),
         301 => cstr!("server answered the upgrade with a non-101 HTTP status"),
         302 => cstr!("Sec-WebSocket-Accept mismatch"),

@@ -7,7 +7,8 @@
 // The test NativeMethodsMatchHeader checks this file against the header.
 //
 // Layer 2 (Ensure) turns result codes into exceptions, layer 3 (WsConfig, WsClient)
-// owns handles, layer 4 (WsSocketConnection) drives a socket.
+// owns handles, layer 4 (WsSocketConnection) drives a socket. The TLS object follows
+// the same layers: WsTls (layer 3) and WsTlsStream (layer 4, a blocking Stream).
 
 using System;
 using System.Runtime.InteropServices;
@@ -152,6 +153,56 @@ namespace WsMachine
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_handle_count(UIntPtr* out_count);
+
+        // ----- ws_tls ----------------------------------------------------------------
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_new(ulong cfg, byte* server_name, ulong* out_tls);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_free(ulong t);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_offer_input(ulong t, byte* data, UIntPtr len, UIntPtr* out_consumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_read_output(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_write(ulong t, byte* data, UIntPtr len, UIntPtr* out_consumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_read(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_close(ulong t);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_tick(ulong t, ulong now_ms);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_next_deadline(ulong t, ulong* out_deadline_ms);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_wants_write(ulong t, uint* out_wants);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_state(ulong t, uint* out_state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_last_error(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_protocol_version(ulong t, uint* out_version);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_cipher_suite(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_is_resumed(ulong t, uint* out_resumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_is_insecure(ulong t, uint* out_insecure);
 
         // ----- ws_config -------------------------------------------------------------
 

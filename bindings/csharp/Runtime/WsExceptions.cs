@@ -201,24 +201,58 @@ namespace WsMachine
         /// <summary>The <c>Proxy-Authenticate</c> challenges of a client (<c>ws_client_proxy_challenges</c>), one per element.</summary>
         internal static string[] ProxyChallenges(ulong client)
         {
-            UIntPtr len;
-            if (NativeMethods.ws_client_proxy_challenges(client, null, UIntPtr.Zero, &len) != 0)
+            string all = CopyOut((byte* b, UIntPtr c, UIntPtr* l) => NativeMethods.ws_client_proxy_challenges(client, b, c, l));
+            return all == null ? new string[0] : all.Split('\n');
+        }
+
+        /// <summary>Throws unless <paramref name="code"/> is WS_OK. Details come from the TLS object's last error.</summary>
+        internal static void TlsSuccess(uint code, ulong tls)
+        {
+            if (code != 0)
             {
-                return new string[0];
+                throw ForTls(code, tls);
+            }
+        }
+
+        /// <summary>Builds the exception for a failed call on a TLS object handle (not thrown here).</summary>
+        internal static WsException ForTls(uint code, ulong tls)
+        {
+            string detail = null;
+            if (tls != 0 && code != (uint)WsResult.InvalidHandle)
+            {
+                detail = CopyOut((byte* b, UIntPtr c, UIntPtr* l) => NativeMethods.ws_tls_last_error(tls, b, c, l));
+            }
+            if (string.IsNullOrEmpty(detail))
+            {
+                detail = ThreadLastError();
+            }
+            return Create(code, detail, 0);
+        }
+
+        /// <summary>A copy-out call of the <c>ws_client_last_error</c> convention.</summary>
+        internal delegate uint CopyOutCall(byte* buf, UIntPtr cap, UIntPtr* outLen);
+
+        /// <summary>Runs a copy-out call twice (size, then text); null on failure or when empty.</summary>
+        internal static string CopyOut(CopyOutCall call)
+        {
+            UIntPtr len;
+            if (call(null, UIntPtr.Zero, &len) != 0)
+            {
+                return null;
             }
             int n = (int)len.ToUInt64();
             if (n == 0)
             {
-                return new string[0];
+                return null;
             }
             byte[] buf = new byte[n + 1];
             fixed (byte* p = buf)
             {
-                if (NativeMethods.ws_client_proxy_challenges(client, p, (UIntPtr)buf.Length, &len) != 0)
+                if (call(p, (UIntPtr)buf.Length, &len) != 0)
                 {
-                    return new string[0];
+                    return null;
                 }
-                return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64())).Split('\n');
+                return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64()));
             }
         }
 
