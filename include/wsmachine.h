@@ -172,6 +172,13 @@
 #define MAX_UNREAD_PLAINTEXT (16 << 10)
 
 /**
+ * The ABI version of this header: it changes whenever a function signature, a struct
+ * layout or the meaning of a result code changes incompatibly (and the Linux SONAME
+ * libwsmachine.so.N with it). Additions (new functions, new codes) do not change it.
+ */
+#define WS_ABI_VERSION 1
+
+/**
  * Result codes: every function returns one, as a ws_result (a uint32_t in C). The
  * numbers are stable and never reused; they fall in blocks: 0-99 statuses that are
  * not errors, 100-199 caller errors, 200-299 TLS, 300-399 opening handshake,
@@ -586,6 +593,16 @@ const char *ws_result_str(uint32_t code);
  * the library; never free it.
  */
 const char *ws_version(void);
+
+/**
+ * The ABI version of the loaded library: the WS_ABI_VERSION of the header it was
+ * built with. A program compares it with the WS_ABI_VERSION it was compiled against
+ * before anything else and refuses a different one; the C# bindings do so on their
+ * first call. Unlike the other functions it returns the value itself, not a
+ * ws_result: it takes nothing, cannot fail and never panics, and may be called
+ * before any other function.
+ */
+uint32_t ws_abi_version(void);
 
 /**
  * Copies the detailed message of the most recent failed call on this thread (any

@@ -13,6 +13,7 @@
 using System;
 using System.Runtime.InteropServices;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WebGLNative.cs
 namespace WsMachine
 {
     /// <summary>The <c>ws_message</c> struct of the C API (a borrowed view).</summary>
@@ -303,7 +304,15 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern byte* ws_version();
 
+        /// <summary><c>WS_ABI_VERSION</c> of the header these declarations follow; see <see cref="AbiCheck"/>.</summary>
+        internal const uint WS_ABI_VERSION = 1;
+
+        // Returns the value itself (not a result code); called once, by AbiCheck.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_abi_version();
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_last_error(byte* buf, UIntPtr cap, UIntPtr* out_len);
     }
 }
+#endif

@@ -21,6 +21,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WsSocketConnection.WebGL.cs
 namespace WsMachine
 {
     /// <summary>
@@ -1495,3 +1496,4 @@ namespace WsMachine
         }
     }
 }
+#endif

@@ -11,6 +11,7 @@
 
 using System;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library (the TLS object is the native engine)
 namespace WsMachine
 {
     /// <summary>The outcome of <see cref="WsTls.Read(byte[], int, int, out int)"/>.</summary>
@@ -390,3 +391,4 @@ namespace WsMachine
         }
     }
 }
+#endif

@@ -12,6 +12,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Net.Sockets;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library (WsTls is the native engine)
 namespace WsMachine
 {
     /// <summary>
@@ -440,3 +441,4 @@ namespace WsMachine
         }
     }
 }
+#endif
