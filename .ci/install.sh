@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Make a Debian 12 machine (root; rustup cargo/rustc, gcc, pyenv python3+pip, git)
-# ready for every wsmachine test. Idempotent: a second run only checks (~seconds).
+# Make a Debian 12 machine (rustup cargo/rustc, gcc, pyenv python3+pip, Node.js+npm, git)
+# ready for every wsmachine test. Idempotent: a second run only checks (a few seconds)
+# and needs no root; installing apt packages and Autobahn needs root (or sudo).
+# scripts/test.sh runs it first (WSM_NO_INSTALL=1 skips that). Everything it uses is in
+# this repository: nothing outside the checkout is read.
 #
 #   bash .ci/install.sh
 #
@@ -8,20 +11,23 @@
 #   apt    mono-runtime mono-mcs nunit-console libnunit-cil-dev  (C# binding tests: mcs, NUnit 2.6.4)
 #          openssl valgrind
 #          iproute2 util-linux (ip, unshare: the C# tests' private network namespace with a black hole)
+#          squid-openssl tinyproxy dante-server apache2-utils  (scripts/test-proxy.sh: real
+#          proxies, started unprivileged by the test on ephemeral ports; their system services
+#          are stopped and disabled here so that they hold no ports)
 #          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
 #   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
 #   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
-#   Autobahn|Testsuite via <shared>/autobahn/install.sh (shared/ beside the repo checkout,
-#          falling back to /work/shared)
+#   Autobahn|Testsuite 25.10.1 (pinned, Python 2.7, /opt/autobahn-py2) via
+#          scripts/autobahn/install.sh
 set -euo pipefail
 
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
-APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux"
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils"
 APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
@@ -31,7 +37,12 @@ die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 SKIPPED_COUNT=0
 T_START=$(date +%s)
 
-[ "$(id -u)" = 0 ] || die "run as root"
+# Root for apt and Autobahn, only when something is missing.
+if [ "$(id -u)" = 0 ]; then AS_ROOT=(); elif command -v sudo >/dev/null 2>&1; then AS_ROOT=(sudo -E); else AS_ROOT=(no-root); fi
+as_root() {
+  [ "${AS_ROOT[0]:-}" = no-root ] && die "not root and no sudo: cannot run $*"
+  "${AS_ROOT[@]}" "$@"
+}
 export DEBIAN_FRONTEND=noninteractive
 [ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
 export PATH
@@ -52,8 +63,8 @@ if [ -z "$missing_req$missing_opt" ]; then
   log "apt: all packages present ($APT_REQUIRED $APT_OPTIONAL)"
 else
   log "apt-get update"
-  apt-get update -q >/dev/null || log "WARNING: apt-get update reported errors"
-  APT_INSTALL=(apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
+  as_root apt-get update -q >/dev/null || log "WARNING: apt-get update reported errors"
+  APT_INSTALL=(as_root apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
   if [ -n "$missing_req" ]; then
     log "apt: installing$missing_req"
     "${APT_INSTALL[@]}" $missing_req >/tmp/wsm-apt.log 2>&1 \
@@ -75,6 +86,27 @@ else
     fi
   fi
 fi
+# The proxies' system services are not used: the proxy tests start their own instances.
+for svc in squid tinyproxy danted; do
+  if [ -x "/etc/init.d/$svc" ] && pgrep -x "$svc" >/dev/null 2>&1; then
+    log "stopping the $svc system service (the tests start their own)"
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+command -v squid >/dev/null && command -v tinyproxy >/dev/null && command -v danted >/dev/null \
+  && command -v htpasswd >/dev/null || die "squid/tinyproxy/danted/htpasswd missing after apt install"
+# The proxy tests run squid, tinyproxy and dante as this unprivileged user; dante's
+# username/password method checks system accounts, so the user has this fixed test
+# password (a system account without a shell or home) and reads /etc/shadow through
+# the shadow group. scripts/test-proxy.sh uses the same name and password.
+PROXY_TEST_USER=wsmproxy PROXY_TEST_PASSWORD=wsm-socks-test
+if ! id "$PROXY_TEST_USER" >/dev/null 2>&1; then
+  log "adding the proxy test user $PROXY_TEST_USER"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --groups shadow "$PROXY_TEST_USER"
+fi
+[[ " $(id -nG "$PROXY_TEST_USER") " == *" shadow "* ]] || usermod -aG shadow "$PROXY_TEST_USER"
+echo "$PROXY_TEST_USER:$PROXY_TEST_PASSWORD" | chpasswd
 command -v mcs >/dev/null && command -v nunit-console >/dev/null && command -v mono >/dev/null \
   || die "mono/mcs/nunit-console missing after apt install"
 NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"
@@ -137,12 +169,13 @@ else
 fi
 
 # ------------------------------------------------------------------ Autobahn
-AB=""
-for cand in "$(dirname "$REPO")/shared/autobahn/install.sh" /work/shared/autobahn/install.sh; do
-  if [ -f "$cand" ]; then AB="$cand"; break; fi
-done
-[ -n "$AB" ] || die "Autobahn installer not found ($(dirname "$REPO")/shared/autobahn/install.sh or /work/shared/autobahn/install.sh)"
-log "autobahn: bash $AB"
-bash "$AB"   # run through bash: shared/ may be copied without exec bits
+# The repository's own installer (pinned versions; < 1 s and no root when present).
+AB="$REPO/scripts/autobahn/install.sh"
+[ -f "$AB" ] || die "$AB missing"
+if [ "$(id -u)" = 0 ]; then
+  bash "$AB"
+else
+  bash "$AB" 2>/dev/null || as_root bash "$AB"
+fi
 
 log "done in $(( $(date +%s) - T_START ))s; SKIPPED items: $SKIPPED_COUNT"

@@ -113,8 +113,26 @@ fn main() {
         unsafe { CStr::from_ptr(ws_version()) }.to_string_lossy()
     );
 
-    // The caller owns the socket; wsmachine only sees bytes.
-    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // The caller owns the socket; wsmachine only sees bytes. It says where to connect
+    // (the URL's host and port, or a proxy's when the config has one).
+    let mut host = [0u8; 256];
+    let (mut host_len, mut connect_port) = (0usize, 0u16);
+    check(
+        "ws_client_connect_address",
+        unsafe {
+            ws_client_connect_address(
+                c,
+                host.as_mut_ptr().cast(),
+                host.len(),
+                &mut host_len,
+                &mut connect_port,
+            )
+        },
+        0,
+    );
+    let host = std::str::from_utf8(&host[..host_len]).unwrap();
+    assert_eq!(connect_port, port);
+    let mut sock = TcpStream::connect((host, connect_port)).unwrap();
     sock.set_nonblocking(true).unwrap();
     sock.set_nodelay(true).unwrap();
 

@@ -21,6 +21,12 @@
  *           send_all(sock, tx, k);                         // 4. drain output until empty
  *   }
  *
+ * Behind a proxy: ws_config_set_proxy(cfg, "http://proxy:3128") (or https://,
+ * socks5://), then connect the socket to ws_client_connect_address(c, host, cap,
+ * &len, &port) instead of the URL's host, and run the same loop: the CONNECT or
+ * SOCKS5 exchange happens inside it. A 407 fails with WS_PROXY_AUTH_REQUIRED (see
+ * ws_client_proxy_challenges, ws_config_set_proxy_authorization).
+ *
  * After a pause (the app was in the background, the loop stalled), call
  * ws_client_probe(c, now, deadline) before the first tick: a ping with its own deadline
  * instead of an idle timeout for the jump; silence until then is WS_CONNECTION_LOST.
@@ -119,7 +125,8 @@
  * Result codes: every function returns one, as a ws_result (a uint32_t in C). The
  * numbers are stable and never reused; they fall in blocks: 0-99 statuses that are
  * not errors, 100-199 caller errors, 200-299 TLS, 300-399 opening handshake,
- * 400-499 WebSocket protocol and capacity, 500-599 connection ended, 900 panic.
+ * 400-499 WebSocket protocol and capacity, 500-599 connection ended, 600-699 proxy,
+ * 900 panic.
  * Functions that take a code (ws_result_str) take it as a uint32_t.
  */
 enum ws_result
@@ -272,6 +279,26 @@ enum ws_result
    * A handshake or idle (dead-peer) timeout expired.
    */
   WS_TIMEOUT = 502,
+  /**
+   * The proxy wants credentials: HTTP 407 (`ws_client_http_status` returns 407,
+   * `ws_client_proxy_challenges` gives its `Proxy-Authenticate` challenges; retry on
+   * a new connection with `ws_config_set_proxy_authorization`), or a SOCKS5 proxy
+   * rejected the user name and password (or wants some).
+   */
+  WS_PROXY_AUTH_REQUIRED = 600,
+  /**
+   * The proxy refused the tunnel: an HTTP status other than 2xx and 407 (read it
+   * with `ws_client_http_status`), or a SOCKS5 reply code; the last error names it.
+   */
+  WS_PROXY_REFUSED = 601,
+  /**
+   * The proxy's answer is not valid HTTP or SOCKS5, or exceeds the header size limit.
+   */
+  WS_PROXY_BAD_RESPONSE = 602,
+  /**
+   * The proxy closed the connection before the tunnel to the server was open.
+   */
+  WS_PROXY_CLOSED = 603,
   /**
    * An internal error (a caught panic). The handle is poisoned; others still work.
    */
@@ -677,6 +704,40 @@ ws_result ws_config_add_header(ws_config cfg, const char *name, const char *valu
 ws_result ws_config_set_server_name(ws_config cfg, const char *name);
 
 /**
+ * Sends every connection made with this config through a proxy. `url` is
+ * `http://[user:pass@]host:port` (HTTP CONNECT), `https://[user:pass@]host:port`
+ * (CONNECT inside TLS to the proxy; the server's TLS runs inside that) or
+ * `socks5://[user:pass@]host:port` (the proxy resolves the server's host name, like
+ * curl's `socks5h://`). User and password may be %-encoded; for HTTP proxies they are
+ * sent as `Proxy-Authorization: Basic` on the first request. NULL or `""` clears it.
+ *
+ * The caller's socket then connects to the proxy: ask `ws_client_connect_address`.
+ * SNI, certificate verification and `Host` still use the URL's host. An `https://`
+ * proxy's certificate is verified with this config's roots and TLS settings; pins,
+ * the pin mode and the client certificate apply to the server only.
+ *
+ * Returns `WS_OK`; `WS_INVALID_URL` for a malformed URL (the previous setting stays;
+ * the message from `ws_last_error` never repeats the URL, which may hold a password),
+ * `WS_INVALID_ARGUMENT` (not UTF-8) or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `url` must be NULL or a NUL-terminated string.
+ */
+ws_result ws_config_set_proxy(ws_config cfg, const char *url);
+
+/**
+ * Sends `value` as the `Proxy-Authorization` header of the CONNECT request (for
+ * example `Basic dXNlcjpwYXNz`, or an NTLM/Negotiate token the caller computed after
+ * a 407), instead of Basic credentials from the proxy URL. NULL or `""` clears it.
+ * SOCKS5 proxies ignore it. Returns `WS_OK`, `WS_INVALID_CONFIG` (CR, LF or NUL),
+ * `WS_INVALID_ARGUMENT` (not UTF-8) or `WS_INVALID_HANDLE`.
+ *
+ * # Safety
+ * `value` must be NULL or a NUL-terminated string.
+ */
+ws_result ws_config_set_proxy_authorization(ws_config cfg, const char *value);
+
+/**
  * Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
  * Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
  */
@@ -1022,6 +1083,36 @@ ws_result ws_client_tls_version(ws_client c, ws_tls_version *out_version);
  * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
 ws_result ws_client_subprotocol(ws_client c, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Where the caller's socket must connect: the proxy's host and port when the config
+ * has a proxy (`ws_config_set_proxy`), else the URL's host and port (443 for `wss://`
+ * and 80 for `ws://` by default). The host is a name or an IP address, without IPv6
+ * brackets; resolve and connect it, then drive the client as usual.
+ *
+ * Writes the host like `ws_client_last_error` does (at most `cap - 1` bytes plus a
+ * NUL; `*out_len` = its full length) and the port to `*out_port`. When the host does
+ * not fit, returns `WS_BUFFER_TOO_SMALL` with `*out_len` set and `*out_port` untouched
+ * (a cut host name is no use). Works in every state. Returns `WS_OK`,
+ * `WS_BUFFER_TOO_SMALL`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_connect_address(ws_client c,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *out_len,
+                                    uint16_t *out_port);
+
+/**
+ * Copies the `Proxy-Authenticate` challenges of a proxy's 407 answer (the client
+ * failed with `WS_PROXY_AUTH_REQUIRED`), one per line, separated by `\n`, in the
+ * proxy's order (for example `Basic realm="corp"` and `NTLM`). Compute a
+ * `Proxy-Authorization` value from them, set it with
+ * `ws_config_set_proxy_authorization` and connect again with a new client.
+ *
+ * Same buffer conventions as `ws_client_last_error`; `*out_len` is 0 when there were
+ * none. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_proxy_challenges(ws_client c, char *buf, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,7 +5,7 @@
 #   bash scripts/bench-mono.sh [--reps N] [--seconds S] [--warmup S] [--no-experiments]
 #
 # Steps: cargo build --release (library and examples/bench_echo_server.rs), compile the
-# bindings and bindings/csharp/bench/MonoBench.cs with mcs,
+# bindings (bindings/csharp/Runtime) and benches/mono/MonoBench.cs with mcs,
 # make the test PKI (tests/peers/make_certs.sh), trust its CA in a PRIVATE Mono store (HOME
 # points at a temporary directory: the machine's and the user's stores are not touched),
 # start the echo server, run the matrix interleaved --reps times (default 3), and print a
@@ -54,8 +54,8 @@ SERVER_BIN="$ROOT/target/release/examples/bench_echo_server"
 
 step "compile bindings and MonoBench (mcs -langversion:7.2 -unsafe)"
 MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
-"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" "$CS"/src/*.cs
-"${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$CS/bench/MonoBench.cs"
+"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" -recurse:"$CS/Runtime/*.cs"
+"${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$ROOT/benches/mono/MonoBench.cs"
 
 step "test PKI and a private Mono trust store"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resume-to-usable time of the C# driver on Mono (bindings/csharp/bench/ResumeBench.cs):
+# Resume-to-usable time of the C# driver on Mono (benches/mono/ResumeBench.cs):
 # after a pause with the server alive (liveness probe), and after a server restart
 # (reconnect with TLS session resumption vs a full handshake), over loopback wss to
 # Node's `ws` with fixed ticket keys (tests/peers/node/restart_server.js).
@@ -17,8 +17,8 @@ mkdir -p "$OUT"
 [ -d "$ROOT/tests/peers/node/node_modules/ws" ] || (cd "$ROOT/tests/peers/node" && npm ci --no-audit --no-fund --loglevel=error)
 (cd "$ROOT" && cargo build --release --quiet)
 MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
-"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" "$CS"/src/*.cs
-"${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/ResumeBench.exe" "$CS/bench/ResumeBench.cs"
+"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" -recurse:"$CS/Runtime/*.cs"
+"${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/ResumeBench.exe" "$ROOT/benches/mono/ResumeBench.cs"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 (cd "$OUT" && LD_LIBRARY_PATH="$ROOT/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \

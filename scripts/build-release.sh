@@ -30,8 +30,9 @@
 #
 # dist/ (gitignored; rebuilt from scratch on every run):
 #   include/wsmachine.h
-#   Plugins/...        exactly the paths of unity-sample/Plugins/ (whose .meta files
-#                      hold the import settings), so `cp -r dist/Plugins unity-sample/`:
+#   Plugins/...        exactly the paths of bindings/csharp/Plugins/ (the Unity package,
+#                      whose .meta files hold the import settings), so
+#                      `cp -r dist/Plugins bindings/csharp/` installs them there:
 #       Linux/x86_64/libwsmachine.so          Linux/arm64/libwsmachine.so
 #       Windows/x86_64/wsmachine.dll          Windows/arm64/wsmachine.dll
 #       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
@@ -39,6 +40,10 @@
 #       iOS/libwsmachine.a
 #   lib/<rust-triple>/ for C/C++ linking: static libraries (.a); for Windows the
 #                      import library libwsmachine.dll.a and wsmachine.def
+#   com.wsmachine.websocket-<version>.tgz
+#                      the Unity package with every binary in Plugins/ above and only
+#                      their .meta files, plus the Echo sample (scripts/pack-unity.sh;
+#                      Unity: Package Manager, "Add package from tarball")
 #   BUILDINFO.txt      versions, and the SHA-256 of every file
 # The libraries in dist/ have their debug info stripped (`strip --strip-debug`;
 # symbols stay) where this machine has the target's strip; WSM_STRIP=0 keeps it.
@@ -252,6 +257,16 @@ if want windows-arm64; then
     install_artifact $P target/$T/release/wsmachine.dll "$DIST/Plugins/Windows/arm64/wsmachine.dll"
     install_artifact $P target/$T/release/libwsmachine.dll.a "$DIST/lib/$T/libwsmachine.dll.a"
   fi
+fi
+
+# ------------------------------------------------------------------ Unity package tarball
+# Every binary built above, with its import settings (scripts/pack-unity.sh).
+if pack_out=$(bash scripts/pack-unity.sh 2>&1); then
+  tgz=$(printf '%s\n' "$pack_out" | tail -n1)
+  row unity "${tgz#"$DIST"/}" BUILT "$(human_size "$tgz"); $(printf '%s\n' "$pack_out" | sed -n 's/^packed //p')"
+else
+  printf '%s\n' "$pack_out" | sed 's/^/#   /'
+  failed unity "scripts/pack-unity.sh" /dev/null
 fi
 
 # ------------------------------------------------------------------ BUILDINFO, table

@@ -2,6 +2,10 @@
 # The C test suite (tests/c/) against loopback echo servers.
 #
 #   scripts/test-c.sh          # from anywhere; ~20 s once the library is built
+#   scripts/test-c.sh FILTER   # only the program runs whose name contains FILTER, e.g.
+#                              # ffi_misuse_test, tls_errors_test, "echo_test ws://",
+#                              # "input window", valgrind (the build and header checks
+#                              # always run; names are the "# --- ..." lines)
 #
 # Steps:
 #   1. cargo build --release (a no-op when up to date)
@@ -26,6 +30,8 @@
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+FILTER="${1:-}"
+case "$FILTER" in -h|--help) sed -n '2,30p' "$0"; exit 0 ;; esac
 T_START=$(date +%s%N)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-c.XXXXXX")
 SERVER_PIDS=()
@@ -56,6 +62,7 @@ step() {
 # LeakSanitizer, valgrind) even though every check passed.
 run_prog() {
   local name=$1; shift
+  if [ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]]; then return 0; fi
   RUNS=$((RUNS + 1))
   local out="$TMP/run$RUNS.out" err="$TMP/run$RUNS.err" rc p f t
   echo "# --- $name"
@@ -185,6 +192,7 @@ if [ "${WSM_VALGRIND:-1}" != 0 ]; then
 fi
 
 # ------------------------------------------------------------------ summary
+if [ -n "$FILTER" ] && [ "$RUNS" -eq 0 ]; then not_ok "some program run matches the filter '$FILTER'"; fi
 for name in good expired wronghost tls13 plain; do
   if grep -qiE 'Traceback|ERROR' "$TMP/srv-$name.log" 2>/dev/null; then
     echo "# echo server '$name' logged:"; diag_file "$TMP/srv-$name.log" 20

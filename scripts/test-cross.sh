@@ -15,7 +15,7 @@
 #   2. the shipped libraries: right architecture; exported symbols are exactly the
 #      functions of include/wsmachine.h; only system libraries/DLLs are imported.
 #   3. layout_check (tests/c/layout_check.c) against the layout the C# bindings
-#      declare (tests/c/csharp_layout.py reads bindings/csharp/src/NativeMethods.cs):
+#      declare (tests/c/csharp_layout.py reads bindings/csharp/Runtime/NativeMethods.cs):
 #      run natively (x86_64), under qemu (aarch64) and wine (Windows x64), and
 #      compile-time checked for 32-bit pointers (gcc -m32 -ffreestanding), plus a
 #      control: a C# copy with `ulong len` instead of `UIntPtr len` must fail it.
@@ -188,7 +188,7 @@ if [ "$ARM_OK" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ 3. struct layout vs C#
-CS=bindings/csharp/src/NativeMethods.cs
+CS=bindings/csharp/Runtime/NativeMethods.cs
 LAYOUT_OK=1
 if [ ! -f "$CS" ]; then
   skip "struct layout check" "$CS not found"; LAYOUT_OK=0

@@ -1,46 +1,55 @@
 #!/usr/bin/env bash
-# Builds and tests the C# bindings (bindings/csharp) on Mono against real loopback servers.
+# Builds and tests the C# bindings (the Unity package bindings/csharp) on Mono against
+# real loopback servers.
 #
-#   bash scripts/test-csharp.sh          # build, check, test; last line "N passed, N failed"
-#   bash scripts/test-csharp.sh --sync   # first copy bindings/csharp/src into unity-sample/Runtime
+#   bash scripts/test-csharp.sh                  # build, check, test; last line "N passed, N failed"
+#   bash scripts/test-csharp.sh FILTER[,FILTER]  # only these NUnit tests: a namespace, fixture or
+#                                                # test, e.g. WsMachine.Tests.ClientTests or
+#                                                # WsMachine.Tests.ClientTests.HandshakeOverWssWithPrivateCa
 #
-# Steps: build target/release/libwsmachine.so (cargo; a no-op when fresh), compile the
-# bindings with mcs (C# 7.2, unsafe, XML docs required: a missing doc comment is an
-# error), check that unity-sample/Runtime holds identical copies of the sources and that
-# every package file has a .meta, compile the Unity sample against tests/unity-stub,
-# compile the NUnit tests, make the test PKI, start four echo servers (wss, wss TLS
-# 1.3 only, wss with an expired certificate, plain ws; port 0, "PORT n" read back),
-# run nunit-console, and count the results from TestResult.xml.
+# Steps: build target/release/libwsmachine.so (cargo; a no-op when fresh), check the
+# package layout (tests/unity-stub/check_package.py: .meta files, GUIDs, asmdefs, plugin
+# import settings, no symlinks, no C# file twice) and the sample project
+# (tests/unity-stub/check_sample.py), compile bindings/csharp/Runtime/**/*.cs in place with mcs
+# (C# 7.2, unsafe, XML docs required: a missing doc comment is an error), again for iOS,
+# tvOS and visionOS (each must import "__Internal"), compile the sample
+# (unity-sample/Assets/EchoSample.cs) against tests/unity-stub, compile the NUnit tests
+# (bindings/csharp/Tests/Runtime and tests/unity-stub/EchoSampleTests.cs), make the test
+# PKI, start four echo servers (wss, wss TLS 1.3 only, wss with an expired certificate,
+# plain ws; port 0, "PORT n" read back), run nunit-console, and count the results from
+# TestResult.xml. Build output: target/csharp/.
 # After the native build, the script runs itself again inside a private user+network+
 # mount namespace (unshare -rnm, scripts/netns-blackhole.sh) that holds a real black
 # hole for the Happy Eyeballs test; every server and test then lives on that namespace's
 # loopback. Without unshare permission that one test fails (set WSM_NETNS=0 to skip
 # the namespace knowingly).
 # Needs: cargo, mono-runtime, mono-mcs, nunit-console, python3 with websockets, openssl,
-# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test).
+# node with tests/peers/node/node_modules (npm ci; the reconnect-with-resumption test),
+# squid-openssl and the proxy test user (ProxyTests go through squid with Basic auth).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CS="$ROOT/bindings/csharp"
-OUT="$CS/build"
-PKG="$ROOT/unity-sample"
+PKG="$ROOT/bindings/csharp"
+SAMPLE="$ROOT/unity-sample"
+STUB="$ROOT/tests/unity-stub"
+OUT="$ROOT/target/csharp"
 NUNIT_FW="/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll"
 MCS=(mcs -langversion:7.2 -nologo)
-SYNC=0
-for a in "$@"; do
-  case "$a" in
-    --sync) SYNC=1 ;;
-    *) echo "usage: $0 [--sync]" >&2; exit 2 ;;
-  esac
-done
+FILTER=""
+case "${1:-}" in
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  -*) echo "usage: $0 [FILTER]" >&2; exit 2 ;;
+  *) FILTER="${1:-}" ;;
+esac
+[ $# -le 1 ] || { echo "usage: $0 [FILTER]" >&2; exit 2; }
 
 fail() { echo "test-csharp.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 step() { echo "== $*"; }
 
 for tool in cargo mcs mono nunit-console python3 openssl node; do
-  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install mono-runtime mono-mcs nunit-console)"
+  command -v "$tool" >/dev/null || fail "$tool not found (bash .ci/install.sh installs it)"
 done
-[ -f "$NUNIT_FW" ] || NUNIT_FW="$(pkg-config --variable=Libraries nunit 2>/dev/null | tr ' ' '\n' | grep framework || true)"
+[ -f "$NUNIT_FW" ] || NUNIT_FW="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n1 || true)"
 [ -f "$NUNIT_FW" ] || fail "nunit.framework.dll not found"
 mkdir -p "$OUT"
 
@@ -50,69 +59,62 @@ step "native library"
 (cd "$ROOT" && cargo build --release --quiet ${WSM_NETNS:+--offline}) || fail "cargo build --release failed"
 [ -f "$ROOT/target/release/libwsmachine.so" ] || fail "target/release/libwsmachine.so missing"
 
+# Real root needs no user namespace, and keeps real user ids inside: squid for the proxy
+# tests drops to the test user, which a user namespace (-r maps only root) could not do.
+NS_OPTS=-rnm
+[ "$(id -u)" = 0 ] && NS_OPTS=-nm
 if [ -z "${WSM_NETNS:-}" ]; then
-  if unshare -rnm true 2>/dev/null; then
-    step "into a private network namespace (scripts/netns-blackhole.sh)"
-    exec env WSM_NETNS=1 unshare -rnm bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
+  if unshare $NS_OPTS true 2>/dev/null; then
+    step "into a private network namespace (scripts/netns-blackhole.sh, unshare $NS_OPTS)"
+    exec env WSM_NETNS=1 unshare $NS_OPTS bash "$ROOT/scripts/netns-blackhole.sh" bash "$0" "$@"
   fi
-  echo "test-csharp.sh: unshare -rnm is not permitted here; the Happy Eyeballs test will fail" >&2
+  echo "test-csharp.sh: unshare $NS_OPTS is not permitted here; the Happy Eyeballs test will fail" >&2
 fi
 
-step "unity-sample/Runtime copies"
-meta_cs() {  # a MonoImporter .meta with a GUID derived from the path (stable across runs)
-  local rel="$1" guid
-  guid=$(printf 'wsmachine-unity:./%s' "$rel" | md5sum | cut -c1-32)
-  printf 'fileFormatVersion: 2\nguid: %s\nMonoImporter:\n  externalObjects: {}\n  serializedVersion: 2\n  defaultReferences: []\n  executionOrder: 0\n  icon: {instanceID: 0}\n  userData: \n  assetBundleName: \n  assetBundleVariant: \n' "$guid"
-}
-if [ "$SYNC" = 1 ]; then
-  rm -f "$PKG"/Runtime/*.cs
-  cp "$CS"/src/*.cs "$PKG/Runtime/"
-  for f in "$PKG"/Runtime/*.cs; do
-    [ -f "$f.meta" ] || meta_cs "Runtime/$(basename "$f")" > "$f.meta"
-  done
-  for m in "$PKG"/Runtime/*.cs.meta; do [ -f "${m%.meta}" ] || rm -f "$m"; done
-fi
-diff -r -q -x '*.meta' -x '*.asmdef' "$CS/src" "$PKG/Runtime" \
-  || fail "unity-sample/Runtime differs from bindings/csharp/src (the source of truth): run $0 --sync"
-# Unity ignores files without a .meta in an immutable (git) package: every file and
-# folder of the package, except Samples~ (never imported), needs one; GUIDs must be unique.
-missing=$(cd "$PKG" && find . -mindepth 1 -not -path './Samples~*' -not -name '*.meta' | while read -r p; do
-  [ -f "$p.meta" ] || echo "$p"; done)
-[ -z "$missing" ] || fail "missing .meta for: $missing"
-dups=$(cd "$PKG" && find . -name '*.meta' -exec grep -h '^guid:' {} + | sort | uniq -d)
-[ -z "$dups" ] || fail "duplicate GUIDs in unity-sample: $dups"
-# Every plugin .meta points at a binary that the Plugins README explains how to build.
-for m in $(cd "$PKG" && find Plugins -name '*.meta' -exec grep -l PluginImporter {} +); do
-  b="${m%.meta}"
-  grep -q "$b" "$PKG/Plugins/README.md" || fail "Plugins/README.md does not mention $b"
+step "package layout (bindings/csharp) and sample project (unity-sample)"
+python3 "$STUB/check_package.py" "$PKG" --repo --cargo-toml "$ROOT/Cargo.toml" --guids-also "$SAMPLE/Assets" \
+  || fail "the package layout is wrong (see 'not ok' above)"
+python3 "$STUB/check_sample.py" "$SAMPLE" || fail "the sample project is wrong (see 'not ok' above)"
+links=$(find "$PKG" "$SAMPLE" -type l)
+[ -z "$links" ] || fail "symbolic links (Windows checkouts and UPM git URLs do not follow them): $links"
+# One home for each C# source: no file name twice among the repository's C# files.
+dups=$(cd "$ROOT" && find . -name '*.cs' -not -path './target/*' -not -path './dist/*' -not -path '*/node_modules/*' \
+  -printf '%f\n' | sort | uniq -d)
+[ -z "$dups" ] || fail "C# files that exist twice: $dups"
+
+step "compile bindings/csharp/Runtime (mcs, C# 7.2, docs required)"
+"${MCS[@]}" -unsafe -target:library -warnaserror+ -doc:"$OUT/WsMachine.xml" \
+  -out:"$OUT/WsMachine.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile"
+if grep -q '__Internal' "$OUT/WsMachine.dll"; then fail "desktop build imports from __Internal"; fi
+# Statically linked Apple players (iOS, tvOS, visionOS) bind to "__Internal".
+for define in UNITY_IOS UNITY_TVOS UNITY_VISIONOS; do
+  "${MCS[@]}" -unsafe -target:library -warnaserror+ -nowarn:1591 -define:"$define" \
+    -out:"$OUT/WsMachine.$define.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile with $define"
+  grep -q '__Internal' "$OUT/WsMachine.$define.dll" || fail "the $define build does not import from __Internal"
+  "${MCS[@]}" -unsafe -target:library -nowarn:1591 -define:"$define" -define:UNITY_EDITOR \
+    -out:"$OUT/WsMachine.$define.Editor.dll" -recurse:"$PKG/Runtime/*.cs" || fail "bindings do not compile with $define in the Editor"
+  if grep -q '__Internal' "$OUT/WsMachine.$define.Editor.dll"; then fail "the Editor ($define selected) imports from __Internal"; fi
 done
 
-step "compile bindings (mcs, C# 7.2, docs required)"
-"${MCS[@]}" -unsafe -target:library -warnaserror+ -doc:"$OUT/WsMachine.xml" \
-  -out:"$OUT/WsMachine.dll" "$CS"/src/*.cs || fail "bindings do not compile"
-# The iOS variant (static linking through "__Internal") must compile too.
-"${MCS[@]}" -unsafe -target:library -warnaserror+ -nowarn:1591 -define:UNITY_IOS \
-  -out:"$OUT/WsMachine.iOS.dll" "$CS"/src/*.cs || fail "bindings do not compile with UNITY_IOS"
-grep -q '__Internal' "$OUT/WsMachine.iOS.dll" || fail "UNITY_IOS build does not import from __Internal"
-if grep -q '__Internal' "$OUT/WsMachine.dll"; then fail "desktop build imports from __Internal"; fi
-
-step "compile Unity sample against tests/unity-stub"
-"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/UnityEngine.dll" "$ROOT/tests/unity-stub/UnityEngine.cs" \
+step "compile the Unity sample against tests/unity-stub"
+"${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/UnityEngine.dll" "$STUB/UnityEngine.cs" \
   || fail "unity stub does not compile"
 "${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
-  -out:"$OUT/EchoSample.dll" "$PKG/Samples~/EchoSample/EchoSample.cs" || fail "the Unity sample does not compile"
-"${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" \
-  -out:"$OUT/EventSample.dll" "$PKG/Samples~/EventSample/EventSample.cs" || fail "the event-style sample does not compile"
+  -out:"$OUT/EchoSample.dll" "$SAMPLE"/Assets/*.cs || fail "the Unity sample does not compile"
 
 step "compile tests"
 "${MCS[@]}" -unsafe -target:library -warnaserror+ -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" -r:System.Core.dll \
-  -out:"$OUT/WsMachine.Tests.dll" "$CS"/tests/*.cs || fail "tests do not compile"
+  -out:"$OUT/WsMachine.Tests.dll" -recurse:"$PKG/Tests/Runtime/*.cs" || fail "tests do not compile"
+"${MCS[@]}" -target:library -warnaserror+ -r:"$OUT/EchoSample.dll" -r:"$OUT/UnityEngine.dll" -r:"$OUT/WsMachine.dll" -r:"$NUNIT_FW" \
+  -r:System.Core.dll -out:"$OUT/WsMachine.SampleTests.dll" "$STUB/EchoSampleTests.cs" || fail "sample tests do not compile"
 
 step "test PKI and servers"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
 PIDS=()
+SQUID_GROUP=""
 cleanup() {
   local p
+  [ -n "$SQUID_GROUP" ] && { kill -TERM -- "-$SQUID_GROUP" 2>/dev/null || true; }
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -147,14 +149,24 @@ export WSM_REQUIRE_SERVERS=1
 # base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, for the pinning tests
 export WSM_SERVER_PIN; WSM_SERVER_PIN=$(openssl x509 -pubkey -noout -in "$C/server.pem" \
   | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
-echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT"
+# squid with Basic auth for ProxyTests (tests/peers/squid.sh: runs as the test user
+# wsmproxy from .ci/install.sh, in its own process group, stopped by cleanup).
+export WSM_SQUID_AUTH_PORT; WSM_SQUID_AUTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$OUT/squid"; mkdir -p "$OUT/squid"
+setsid bash "$ROOT/tests/peers/squid.sh" "$OUT/squid" "$WSM_SQUID_AUTH_PORT" --auth player 'p@ss word' \
+  >"$OUT/squid.log" 2>&1 &
+SQUID_GROUP=$!; PIDS+=($!)
+export WSM_SQUID_AUTH_LOG="$OUT/squid/access.log"
+for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null || { cat "$OUT/squid.log" >&2; fail "squid did not start"; }
+echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT squid(auth):$WSM_SQUID_AUTH_PORT"
 
 step "nunit-console"
 rm -f "$OUT/TestResult.xml"
 set +e
 (cd "$OUT" && LD_LIBRARY_PATH="$ROOT/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-  timeout 900 nunit-console -nologo -noshadow -labels -timeout=120000 \
-  WsMachine.Tests.dll -xml="$OUT/TestResult.xml") 2>&1 | tee "$OUT/nunit.log" | grep -v '^\*\*\*\*\* ' 
+  timeout 900 nunit-console -nologo -noshadow -labels -timeout=120000 ${FILTER:+-run="$FILTER"} \
+  WsMachine.Tests.dll WsMachine.SampleTests.dll -xml="$OUT/TestResult.xml") 2>&1 | tee "$OUT/nunit.log" | grep -v '^\*\*\*\*\* ' 
 NUNIT_RC=${PIPESTATUS[0]}
 set -e
 

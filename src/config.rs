@@ -15,6 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::deflate::DeflateConfig;
 use crate::error::{err, ErrorKind, Result};
+use crate::proxy::{ProxySettings, ProxyUrl};
 
 /// Default maximum size of one received message: 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
@@ -136,6 +137,8 @@ pub(crate) struct Settings {
     pub insecure: bool,
     /// permessage-deflate settings.
     pub deflate: DeflateConfig,
+    /// The proxy to tunnel through, if any.
+    pub proxy: ProxySettings,
 }
 
 /// Configuration shared by clients. See the [module docs](self).
@@ -150,6 +153,7 @@ pub struct Config {
     pub(crate) settings: Settings,
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
+    proxy_tls: OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Config {
@@ -177,14 +181,17 @@ impl Config {
                 timeouts: Timeouts::default(),
                 insecure: false,
                 deflate: DeflateConfig::default(),
+                proxy: ProxySettings::default(),
             },
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
+            proxy_tls: OnceCell::new(),
         }
     }
 
     fn changed(&mut self) {
         self.tls = OnceCell::new();
+        self.proxy_tls = OnceCell::new();
     }
 
     /// Trusts the certificates in `pem` (one or a bundle) as roots, in addition to
@@ -444,10 +451,64 @@ impl Config {
         self.settings.timeouts = timeouts;
     }
 
+    /// Sends every connection through a proxy: `http://[user:pass@]host:port`
+    /// (HTTP CONNECT), `https://[user:pass@]host:port` (CONNECT inside TLS to the
+    /// proxy, the server's TLS inside that) or `socks5://[user:pass@]host:port` (the
+    /// proxy resolves the server's name, like curl's `socks5h://`). `None` or `""`
+    /// clears it. User and password may be %-encoded; with an HTTP proxy they go out
+    /// as `Proxy-Authorization: Basic` on the first request.
+    ///
+    /// The caller's socket then connects to the proxy
+    /// ([`crate::Client::connect_address`]). SNI, certificate verification and the
+    /// `Host` header still use the server's name. An `https://` proxy's certificate is
+    /// verified with this config's roots and TLS settings; pins, the pin mode and the
+    /// client certificate apply to the server only.
+    ///
+    /// A malformed URL fails with [`ErrorKind::InvalidUrl`]; the message never repeats
+    /// the URL (it may hold a password), and the previous proxy setting stays.
+    pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
+        self.settings.proxy.url = match url {
+            None | Some("") => None,
+            Some(u) => Some(ProxyUrl::parse(u)?),
+        };
+        Ok(())
+    }
+
+    /// The proxy set with [`Config::set_proxy`] (its `Debug` form hides credentials).
+    pub fn proxy(&self) -> Option<&ProxyUrl> {
+        self.settings.proxy.url.as_ref()
+    }
+
+    /// Sends this `Proxy-Authorization` value (for example `Basic dXNlcjpwYXNz`, or an
+    /// NTLM/Negotiate token computed by the caller) with the CONNECT request, instead
+    /// of Basic credentials from the proxy URL. `None` or `""` clears it. Values with
+    /// CR, LF or NUL are refused with [`ErrorKind::InvalidConfig`]. SOCKS5 proxies
+    /// ignore it (they use the URL's user and password).
+    pub fn set_proxy_authorization(&mut self, value: Option<&str>) -> Result<()> {
+        if let Some(v) = value {
+            if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    "the Proxy-Authorization value contains CR, LF or NUL",
+                );
+            }
+        }
+        self.settings.proxy.authorization = value.filter(|v| !v.is_empty()).map(str::to_string);
+        Ok(())
+    }
+
     /// The rustls configuration, built once and cached until a TLS setting changes.
     pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
         self.tls
-            .get_or_try_init(|| crate::tls::build_client_config(self))
+            .get_or_try_init(|| crate::tls::build_client_config(self, false))
+            .cloned()
+    }
+
+    /// The rustls configuration for TLS to an `https://` proxy: the same roots,
+    /// versions and verification switch, without pins and client certificate.
+    pub(crate) fn proxy_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        self.proxy_tls
+            .get_or_try_init(|| crate::tls::build_client_config(self, true))
             .cloned()
     }
 }
@@ -471,6 +532,7 @@ impl Config {
             settings: self.settings.clone(),
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
+            proxy_tls: OnceCell::new(),
         }
     }
 }

@@ -71,6 +71,15 @@ pub enum ErrorKind {
     /// The peer closed the connection before the handshake finished, or did not
     /// answer a liveness probe in time.
     ConnectionLost,
+    /// The proxy wants credentials (HTTP 407, or SOCKS5 authentication failed).
+    ProxyAuthRequired,
+    /// The proxy refused the tunnel (an HTTP status other than 2xx and 407, or a
+    /// SOCKS5 reply code).
+    ProxyRefused,
+    /// The proxy's answer is not valid HTTP or SOCKS5, or exceeds the header limit.
+    ProxyBadResponse,
+    /// The proxy closed the connection before the tunnel was open.
+    ProxyClosed,
     /// A bug inside the library (a caught panic).
     Panic,
 }

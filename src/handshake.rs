@@ -23,6 +23,8 @@ pub(crate) struct Target {
     pub tls: bool,
     /// Host name or IP address, without IPv6 brackets.
     pub host: String,
+    /// The port (the URL's, or 443/80 by default).
+    pub port: u16,
     /// The request bytes to send.
     pub request: Vec<u8>,
     /// The `Sec-WebSocket-Accept` value the server must answer with.
@@ -62,6 +64,7 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
     if host.is_empty() {
         return Err(url_error(url, "empty host"));
     }
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     // `http::Uri` leaves the path empty for "ws://host:port"; the request needs "/".
     let uri = if uri.path_and_query().is_none() || uri.path().is_empty() {
         let mut parts = uri.into_parts();
@@ -110,6 +113,7 @@ pub(crate) fn prepare(url: &str, settings: &Settings) -> Result<Target> {
     Ok(Target {
         tls,
         host,
+        port,
         request: bytes,
         accept: derive_accept_key(key.as_bytes()),
     })

@@ -36,7 +36,11 @@
 //! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
 //! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
 //!
-//! Layers: [`config`] (trust, limits, timeouts), `tls` (rustls over memory),
+//! Behind a proxy: [`Config::set_proxy`] (`http://`, `https://` or `socks5://`), then
+//! connect the socket to [`Client::connect_address`] instead of the URL's host; the
+//! CONNECT or SOCKS5 exchange runs inside the same loop ([`proxy`]).
+//!
+//! Layers: [`config`] (trust, limits, timeouts), [`proxy`] (the tunnel below TLS), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
 //! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
@@ -46,6 +50,7 @@ pub mod deflate;
 pub mod error;
 mod frame;
 mod handshake;
+pub mod proxy;
 pub mod session;
 mod tls;
 mod transport;
@@ -56,4 +61,5 @@ pub use config::{Config, Limits, PinMode, Timeouts, TlsVersion};
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
+pub use proxy::{ProxyKind, ProxyUrl};
 pub use session::{Client, Message, Poll, PollInto, State};

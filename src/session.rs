@@ -20,6 +20,7 @@ use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
+use crate::proxy::Tunnel;
 use crate::transport::{MaskSource, Output};
 
 /// The connection state as the caller sees it.
@@ -167,6 +168,11 @@ pub struct Client {
     /// `commit_input` is processing a window: the bound on undelivered messages was
     /// checked when the window was lent.
     committing: bool,
+    /// The tunnel through a proxy: socket bytes go through it first, and output
+    /// through it last. `None` without a proxy.
+    tunnel: Option<Box<Tunnel>>,
+    /// Where the caller's socket connects: the proxy, or the URL's host and port.
+    connect: (String, u16),
 }
 
 /// What `input_window` lent.
@@ -214,7 +220,26 @@ impl Client {
             stage: Vec::new(),
             window: None,
             committing: false,
+            tunnel: None,
+            connect: (target.host.clone(), target.port),
         };
+        if client.settings.proxy.url.is_some() {
+            let proxy = &client.settings.proxy;
+            let proxy_tls = match proxy.url.as_ref().map(|u| u.kind()) {
+                Some(crate::proxy::ProxyKind::Https) => Some(config.proxy_tls_config()?),
+                _ => None,
+            };
+            let t = Tunnel::new(
+                proxy,
+                &target.host,
+                target.port,
+                proxy_tls,
+                client.settings.limits.max_header_size,
+            )?;
+            let (host, port) = t.address();
+            client.connect = (host.to_string(), port);
+            client.tunnel = Some(Box::new(t));
+        }
         if target.tls {
             let name = client.settings.server_name.clone().unwrap_or(target.host);
             let server_name =
@@ -253,7 +278,7 @@ impl Client {
             Phase::WsHandshaking => State::WsHandshaking,
             Phase::Open if self.close_sent || self.close_received => State::Closing,
             Phase::Open => State::Open,
-            Phase::Done if self.out.len() > 0 => State::Closing,
+            Phase::Done if self.pending_output() > 0 => State::Closing,
             Phase::Done => State::Closed,
         }
     }
@@ -280,9 +305,23 @@ impl Client {
         self.last_error.rejected(e.message());
     }
 
-    /// The HTTP status of the upgrade response, once it has been received.
+    /// The HTTP status of the upgrade response, once it has been received; or the
+    /// proxy's status when it refused the tunnel (407, 403, ...).
     pub fn http_status(&self) -> Option<u16> {
         self.http_status
+    }
+
+    /// Where the caller's socket must connect: the proxy's host and port when the
+    /// config has a proxy, the URL's (default port 443 or 80) otherwise. The host is a
+    /// name or an IP address without brackets.
+    pub fn connect_address(&self) -> (&str, u16) {
+        (&self.connect.0, self.connect.1)
+    }
+
+    /// The `Proxy-Authenticate` challenges of a proxy's 407 answer, in order
+    /// (for example `Basic realm="corp"`, `NTLM`); empty otherwise.
+    pub fn proxy_challenges(&self) -> &[String] {
+        self.tunnel.as_ref().map_or(&[], |t| t.challenges())
     }
 
     /// The subprotocol the server selected.
@@ -354,6 +393,9 @@ impl Client {
             }
         }
         self.out.trim(TRIM_TO);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.trim(TRIM_TO);
+        }
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
         self.stage = Vec::new();
@@ -381,6 +423,7 @@ impl Client {
     #[doc(hidden)]
     pub fn retained_capacity(&self) -> usize {
         self.out.capacity()
+            + self.tunnel.as_ref().map_or(0, |t| t.capacity())
             + self.scratch.capacity()
             + self.zbuf.capacity()
             + self.stage.capacity()
@@ -421,12 +464,48 @@ impl Client {
                 None => Ok(0),
             };
         }
-        let result = if self.tls.is_some() {
+        let result = match self.tunnel.as_ref() {
+            Some(t) if !t.is_transparent() => self.input_tunnel(data),
+            _ => self.input_inner(data),
+        };
+        self.after_input(result, data.len())
+    }
+
+    /// Input for the TLS and WebSocket layers (after the tunnel, if any).
+    fn input_inner(&mut self, data: &[u8]) -> Result<usize> {
+        if self.tls.is_some() {
             self.input_tls(data)
         } else {
             self.input_plain(data)
+        }
+    }
+
+    /// Socket input through the proxy tunnel: its answer, then the server's bytes.
+    fn input_tunnel(&mut self, data: &[u8]) -> Result<usize> {
+        let mut t = self.tunnel.take().expect("tunnel");
+        let committing = self.committing;
+        let max_queued = self.settings.limits.max_queued_messages;
+        let result = {
+            let this = &mut *self;
+            // The bound on undelivered messages is checked between the proxy's TLS
+            // records (`more`); what one record holds is decoded whole.
+            let queue = std::cell::Cell::new(this.queue.len());
+            let mut more = || committing || queue.get() < max_queued;
+            t.input(data, &mut more, &mut |b| {
+                this.committing = true;
+                let r = this.input_inner(b);
+                this.committing = committing;
+                queue.set(this.queue.len());
+                r
+            })
         };
-        self.after_input(result, data.len())
+        self.http_status = t.status().or(self.http_status);
+        self.tunnel = Some(t);
+        let fed = result?;
+        if fed.eof {
+            self.on_eof();
+        }
+        Ok(fed.used)
     }
 
     /// Sends automatic replies and applies the outcome of processing `offered` bytes.
@@ -488,6 +567,7 @@ impl Client {
             return Ok(&mut []);
         }
         let direct = self.tls.is_none()
+            && self.tunnel.as_ref().is_none_or(|t| t.is_transparent())
             && self.phase == Phase::Open
             && !self.close_received
             && self.pending_failure.is_none()
@@ -739,6 +819,11 @@ impl Client {
     }
 
     fn on_eof(&mut self) {
+        if let Some(t) = self.tunnel.as_ref().filter(|t| !t.is_open()) {
+            let e = t.eof_error();
+            self.fail(e);
+            return;
+        }
         match self.phase {
             Phase::TlsHandshaking | Phase::WsHandshaking => {
                 self.fail(Error::new(
@@ -897,16 +982,29 @@ impl Client {
 
     // ----- output ------------------------------------------------------------------
 
-    /// Bytes waiting to be written to the socket.
+    /// Bytes waiting to be written to the socket. Through an `https://` proxy, bytes
+    /// not yet encrypted for it count without the TLS overhead.
     pub fn pending_output(&self) -> usize {
-        self.out.len()
+        match self.tunnel.as_ref() {
+            Some(t) if !t.is_open() => t.pending(),
+            Some(t) => t.pending() + self.out.len(),
+            None => self.out.len(),
+        }
+    }
+
+    /// The output the socket sends: ours, or through the proxy tunnel.
+    fn wire(&mut self) -> &mut Output {
+        match self.tunnel.as_mut() {
+            Some(t) => t.output(&mut self.out),
+            None => &mut self.out,
+        }
     }
 
     /// Copies bytes to write to the socket into `buf`; returns how many (0 when
     /// nothing is pending). Pending bytes are handed out even after a failure, so the
     /// peer learns why; once they are gone a failed client returns its failure.
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let n = self.out.read(buf);
+        let n = self.wire().read(buf);
         self.tx_bytes += n as u64;
         if n == 0 {
             if let Some(e) = &self.failure {
@@ -921,23 +1019,21 @@ impl Client {
     /// The zero-copy alternative to [`Client::read_output`]. It shows all pending
     /// output, so once that is consumed nothing is pending until the next call that
     /// produces output.
-    pub fn peek_output(&self) -> &[u8] {
-        self.out.peek()
+    pub fn peek_output(&mut self) -> &[u8] {
+        self.wire().peek()
     }
 
     /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are
     /// waiting is [`ErrorKind::InvalidArgument`] and nothing is consumed.
     pub fn consume_output(&mut self, n: usize) -> Result<()> {
-        if n > self.out.len() {
+        let out = self.wire();
+        if n > out.len() {
             return err(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "consume_output({n}) with only {} bytes waiting",
-                    self.out.len()
-                ),
+                format!("consume_output({n}) with only {} bytes waiting", out.len()),
             );
         }
-        self.out.consume(n);
+        out.consume(n);
         self.tx_bytes += n as u64;
         Ok(())
     }
@@ -1046,7 +1142,8 @@ impl Client {
         }
         let max = self.settings.limits.max_pending_output;
         let need = frame::encoded_len(len);
-        if self.out.len().saturating_add(need) > max {
+        // pending_output counts what waits in the proxy tunnel too.
+        if self.pending_output().saturating_add(need) > max {
             return err(
                 ErrorKind::OutputFull,
                 format!("queueing {need} more bytes would exceed the pending-output limit of {max}; drain read_output first"),

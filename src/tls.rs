@@ -20,8 +20,18 @@ use rustls::{
 use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Builds the rustls client configuration for `config`.
-pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+/// Builds the rustls client configuration for `config`; `for_proxy` leaves out the
+/// pins and the client certificate (they are for the server, not an HTTPS proxy).
+pub(crate) fn build_client_config(
+    config: &Config,
+    for_proxy: bool,
+) -> Result<Arc<rustls::ClientConfig>> {
+    let pins: &[[u8; 32]] = if for_proxy { &[] } else { &config.pins };
+    let client_auth = if for_proxy {
+        None
+    } else {
+        config.client_auth.as_ref()
+    };
     let mut roots = RootCertStore::empty();
     if config.builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -40,7 +50,7 @@ pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientC
         .with_protocol_versions(versions)
         .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("TLS versions: {e}")))?;
     let insecure = config.settings.insecure;
-    let builder = if config.pins.is_empty() && !insecure {
+    let builder = if pins.is_empty() && !insecure {
         if roots.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -60,18 +70,14 @@ pub(crate) fn build_client_config(config: &Config) -> Result<Arc<rustls::ClientC
         };
         let verifier = Verifier {
             webpki,
-            pins: if insecure {
-                Vec::new()
-            } else {
-                config.pins.clone()
-            },
+            pins: if insecure { Vec::new() } else { pins.to_vec() },
             algorithms: provider.signature_verification_algorithms,
         };
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
     };
-    let mut tls = match &config.client_auth {
+    let mut tls = match client_auth {
         Some(auth) => builder
             .with_client_auth_cert(auth.chain.clone(), auth.key.clone_key())
             .map_err(|e| {

@@ -513,3 +513,107 @@ fn probe_through_the_c_abi() {
     assert_eq!(ws_client_free(c), OK);
     assert_eq!(ws_config_free(cfg), OK);
 }
+
+#[test]
+fn proxy_exports() {
+    let cfg = new_config();
+    let bad = CString::new("ftp://alice:s3cret@proxy:1").unwrap();
+    assert_eq!(
+        unsafe { ws_config_set_proxy(cfg, bad.as_ptr()) },
+        ws_result::WS_INVALID_URL
+    );
+    let mut len = 0;
+    let mut buf = [0u8; 256];
+    unsafe { ws_last_error(buf.as_mut_ptr().cast(), buf.len(), &mut len) };
+    let msg = String::from_utf8_lossy(&buf[..len]).to_string();
+    assert!(
+        msg.contains("proxy URL") && !msg.contains("s3cret"),
+        "{msg}"
+    );
+
+    // Without a proxy the connect address is the URL's.
+    let c = new_client(cfg, "wss://game.example:8443/ws");
+    let (mut host, mut port) = ([0u8; 64], 0u16);
+    assert_eq!(
+        unsafe { ws_client_connect_address(c, host.as_mut_ptr().cast(), 64, &mut len, &mut port) },
+        OK
+    );
+    assert_eq!((&host[..len], port), (&b"game.example"[..], 8443));
+    assert_eq!(host[len], 0, "NUL-terminated");
+    ws_client_free(c);
+
+    let good = CString::new("socks5://alice:s3cret@[::1]:1080").unwrap();
+    assert_eq!(unsafe { ws_config_set_proxy(cfg, good.as_ptr()) }, OK);
+    let c = new_client(cfg, "wss://game.example/ws");
+    // Too small: the length needed, the port untouched.
+    let mut port = 7u16;
+    assert_eq!(
+        unsafe { ws_client_connect_address(c, host.as_mut_ptr().cast(), 3, &mut len, &mut port) },
+        ws_result::WS_BUFFER_TOO_SMALL
+    );
+    assert_eq!((len, port), (3, 7));
+    assert_eq!(
+        unsafe { ws_client_connect_address(c, host.as_mut_ptr().cast(), 64, &mut len, &mut port) },
+        OK
+    );
+    assert_eq!((&host[..len], port), (&b"::1"[..], 1080));
+    // NULL out-parameters are refused, a stale handle too.
+    assert_eq!(
+        unsafe { ws_client_connect_address(c, host.as_mut_ptr().cast(), 64, &mut len, null_mut()) },
+        ws_result::WS_NULL_POINTER
+    );
+    assert_eq!(
+        unsafe { ws_client_connect_address(c, null_mut(), 64, &mut len, &mut port) },
+        ws_result::WS_NULL_POINTER
+    );
+    assert_eq!(
+        unsafe { ws_client_proxy_challenges(c, null_mut(), 0, &mut len) },
+        OK
+    );
+    assert_eq!(len, 0, "no challenges before a 407");
+    ws_client_free(c);
+    assert_eq!(
+        unsafe { ws_client_proxy_challenges(c, null_mut(), 0, &mut len) },
+        ws_result::WS_INVALID_HANDLE
+    );
+
+    // A 407 through the exports: status, code, challenges.
+    let http = CString::new("http://alice:s3cret@proxy.test:3128").unwrap();
+    assert_eq!(unsafe { ws_config_set_proxy(cfg, http.as_ptr()) }, OK);
+    let c = new_client(cfg, "wss://game.example/ws");
+    let mut out = [0u8; 4096];
+    let mut n = 0;
+    assert_eq!(
+        unsafe { ws_read_output(c, out.as_mut_ptr(), out.len(), &mut n) },
+        OK
+    );
+    assert!(out[..n].starts_with(b"CONNECT game.example:443 HTTP/1.1\r\n"));
+    let answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n";
+    let mut used = 0;
+    assert_eq!(
+        unsafe { ws_offer_input(c, answer.as_ptr(), answer.len(), &mut used) },
+        ws_result::WS_PROXY_AUTH_REQUIRED
+    );
+    let mut status = 0;
+    assert_eq!(unsafe { ws_client_http_status(c, &mut status) }, OK);
+    assert_eq!(status, 407);
+    assert_eq!(
+        unsafe { ws_client_proxy_challenges(c, buf.as_mut_ptr().cast(), buf.len(), &mut len) },
+        OK
+    );
+    assert_eq!(&buf[..len], b"NTLM\nBasic realm=\"x\"");
+    assert!(!last_error(c).contains("s3cret"));
+    let auth = CString::new("NTLM TlRMTVNTUAAB").unwrap();
+    assert_eq!(
+        unsafe { ws_config_set_proxy_authorization(cfg, auth.as_ptr()) },
+        OK
+    );
+    let crlf = CString::new("x\r\ny").unwrap();
+    assert_eq!(
+        unsafe { ws_config_set_proxy_authorization(cfg, crlf.as_ptr()) },
+        ws_result::WS_INVALID_CONFIG
+    );
+    assert_eq!(unsafe { ws_config_set_proxy(cfg, null()) }, OK);
+    ws_client_free(c);
+    ws_config_free(cfg);
+}

@@ -312,13 +312,14 @@ pub unsafe extern "C" fn ws_peek_output(
         let (out_data, out) = unsafe { (out_ptr(out_data)?, out_ptr(out_len)?) };
         let (ptr, len) = with_client(c, |client| {
             let view = client.peek_output();
+            let (ptr, len) = (view.as_ptr(), view.len());
             match client.failure() {
-                Some(e) if view.is_empty() => {
+                Some(e) if len == 0 => {
                     // Documented exception: *out_len is 0 after a failure.
                     out.write(0);
                     Err(e.clone())
                 }
-                _ => Ok((view.as_ptr(), view.len())),
+                _ => Ok((ptr, len)),
             }
         })?;
         out_data.write(if len == 0 { EMPTY.as_ptr() } else { ptr });
@@ -726,6 +727,71 @@ pub unsafe extern "C" fn ws_client_subprotocol(
         let out = unsafe { StrOut::new(buf, cap, out_len) }?;
         with_client(c, |client| {
             out.write(client.subprotocol().unwrap_or(""));
+            Ok(())
+        })?;
+        Ok(WS_OK)
+    })
+}
+
+/// Where the caller's socket must connect: the proxy's host and port when the config
+/// has a proxy (`ws_config_set_proxy`), else the URL's host and port (443 for `wss://`
+/// and 80 for `ws://` by default). The host is a name or an IP address, without IPv6
+/// brackets; resolve and connect it, then drive the client as usual.
+///
+/// Writes the host like `ws_client_last_error` does (at most `cap - 1` bytes plus a
+/// NUL; `*out_len` = its full length) and the port to `*out_port`. When the host does
+/// not fit, returns `WS_BUFFER_TOO_SMALL` with `*out_len` set and `*out_port` untouched
+/// (a cut host name is no use). Works in every state. Returns `WS_OK`,
+/// `WS_BUFFER_TOO_SMALL`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_connect_address(
+    c: ws_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    out_port: *mut u16,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf, a writable size_t and a
+        // writable uint16_t (NULLs are refused here).
+        let (out, port_out) = unsafe { (StrOut::new(buf, cap, out_len)?, out_ptr(out_port)?) };
+        let (host, port) = with_client(c, |client| {
+            let (host, port) = client.connect_address();
+            Ok((host.to_string(), port))
+        })?;
+        if host.len() >= cap {
+            out.write_len(host.len());
+            return Err(Fail::new(
+                WS_BUFFER_TOO_SMALL,
+                "the buffer is too small for the connect host; *out_len has its length",
+            ));
+        }
+        out.write(&host);
+        port_out.write(port);
+        Ok(WS_OK)
+    })
+}
+
+/// Copies the `Proxy-Authenticate` challenges of a proxy's 407 answer (the client
+/// failed with `WS_PROXY_AUTH_REQUIRED`), one per line, separated by `\n`, in the
+/// proxy's order (for example `Basic realm="corp"` and `NTLM`). Compute a
+/// `Proxy-Authorization` value from them, set it with
+/// `ws_config_set_proxy_authorization` and connect again with a new client.
+///
+/// Same buffer conventions as `ws_client_last_error`; `*out_len` is 0 when there were
+/// none. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_proxy_challenges(
+    c: ws_client,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes cap writable bytes at buf and a writable size_t.
+        let out = unsafe { StrOut::new(buf, cap, out_len) }?;
+        with_client(c, |client| {
+            out.write(&client.proxy_challenges().join("\n"));
             Ok(())
         })?;
         Ok(WS_OK)

@@ -360,6 +360,55 @@ pub unsafe extern "C" fn ws_config_set_server_name(
     })
 }
 
+/// Sends every connection made with this config through a proxy. `url` is
+/// `http://[user:pass@]host:port` (HTTP CONNECT), `https://[user:pass@]host:port`
+/// (CONNECT inside TLS to the proxy; the server's TLS runs inside that) or
+/// `socks5://[user:pass@]host:port` (the proxy resolves the server's host name, like
+/// curl's `socks5h://`). User and password may be %-encoded; for HTTP proxies they are
+/// sent as `Proxy-Authorization: Basic` on the first request. NULL or `""` clears it.
+///
+/// The caller's socket then connects to the proxy: ask `ws_client_connect_address`.
+/// SNI, certificate verification and `Host` still use the URL's host. An `https://`
+/// proxy's certificate is verified with this config's roots and TLS settings; pins,
+/// the pin mode and the client certificate apply to the server only.
+///
+/// Returns `WS_OK`; `WS_INVALID_URL` for a malformed URL (the previous setting stays;
+/// the message from `ws_last_error` never repeats the URL, which may hold a password),
+/// `WS_INVALID_ARGUMENT` (not UTF-8) or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `url` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_set_proxy(cfg: ws_config, url: *const c_char) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let url = unsafe { in_opt_str(url) }?;
+        with_config(cfg, |c| c.set_proxy(url))?;
+        Ok(WS_OK)
+    })
+}
+
+/// Sends `value` as the `Proxy-Authorization` header of the CONNECT request (for
+/// example `Basic dXNlcjpwYXNz`, or an NTLM/Negotiate token the caller computed after
+/// a 407), instead of Basic credentials from the proxy URL. NULL or `""` clears it.
+/// SOCKS5 proxies ignore it. Returns `WS_OK`, `WS_INVALID_CONFIG` (CR, LF or NUL),
+/// `WS_INVALID_ARGUMENT` (not UTF-8) or `WS_INVALID_HANDLE`.
+///
+/// # Safety
+/// `value` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_set_proxy_authorization(
+    cfg: ws_config,
+    value: *const c_char,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let value = unsafe { in_opt_str(value) }?;
+        with_config(cfg, |c| c.set_proxy_authorization(value))?;
+        Ok(WS_OK)
+    })
+}
+
 /// Sets the lowest TLS version: `WS_TLS_VERSION_1_2` (12, the default) or `WS_TLS_VERSION_1_3` (13).
 /// Returns `WS_OK`, `WS_INVALID_ARGUMENT` or `WS_INVALID_HANDLE`.
 #[no_mangle]

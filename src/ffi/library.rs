@@ -56,6 +56,10 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
         500 => cstr!("connection already closed"),
         501 => cstr!("connection lost during the handshake"),
         502 => cstr!("timeout"),
+        600 => cstr!("the proxy requires authentication (407)"),
+        601 => cstr!("the proxy refused the tunnel"),
+        602 => cstr!("malformed answer from the proxy"),
+        603 => cstr!("the proxy closed the connection before the tunnel was open"),
         900 => cstr!("internal error (panic)"),
         _ => cstr!("unknown result code"),
     }

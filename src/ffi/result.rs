@@ -8,7 +8,8 @@ use crate::error::{Error, ErrorKind};
 /// Result codes: every function returns one, as a ws_result (a uint32_t in C). The
 /// numbers are stable and never reused; they fall in blocks: 0-99 statuses that are
 /// not errors, 100-199 caller errors, 200-299 TLS, 300-399 opening handshake,
-/// 400-499 WebSocket protocol and capacity, 500-599 connection ended, 900 panic.
+/// 400-499 WebSocket protocol and capacity, 500-599 connection ended, 600-699 proxy,
+/// 900 panic.
 /// Functions that take a code (ws_result_str) take it as a uint32_t.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +95,19 @@ pub enum ws_result {
     /// A handshake or idle (dead-peer) timeout expired.
     WS_TIMEOUT = 502,
 
+    /// The proxy wants credentials: HTTP 407 (`ws_client_http_status` returns 407,
+    /// `ws_client_proxy_challenges` gives its `Proxy-Authenticate` challenges; retry on
+    /// a new connection with `ws_config_set_proxy_authorization`), or a SOCKS5 proxy
+    /// rejected the user name and password (or wants some).
+    WS_PROXY_AUTH_REQUIRED = 600,
+    /// The proxy refused the tunnel: an HTTP status other than 2xx and 407 (read it
+    /// with `ws_client_http_status`), or a SOCKS5 reply code; the last error names it.
+    WS_PROXY_REFUSED = 601,
+    /// The proxy's answer is not valid HTTP or SOCKS5, or exceeds the header size limit.
+    WS_PROXY_BAD_RESPONSE = 602,
+    /// The proxy closed the connection before the tunnel to the server was open.
+    WS_PROXY_CLOSED = 603,
+
     /// An internal error (a caught panic). The handle is poisoned; others still work.
     WS_PANIC = 900,
 }
@@ -132,6 +146,10 @@ impl From<ErrorKind> for ws_result {
             K::FrameTooBig => WS_FRAME_TOO_BIG,
             K::Timeout => WS_TIMEOUT,
             K::ConnectionLost => WS_CONNECTION_LOST,
+            K::ProxyAuthRequired => WS_PROXY_AUTH_REQUIRED,
+            K::ProxyRefused => WS_PROXY_REFUSED,
+            K::ProxyBadResponse => WS_PROXY_BAD_RESPONSE,
+            K::ProxyClosed => WS_PROXY_CLOSED,
             K::Panic => WS_PANIC,
         }
     }

@@ -124,6 +124,11 @@ impl StrOut {
         Ok(StrOut { buf, cap, out_len })
     }
 
+    /// Writes only the length, for `WS_BUFFER_TOO_SMALL` (the size needed).
+    pub(crate) fn write_len(&self, len: usize) {
+        self.out_len.write(len);
+    }
+
     /// Copies `s` out.
     pub(crate) fn write(&self, s: &str) {
         if self.cap > 0 {

@@ -13,6 +13,8 @@
  * ws_prepare_input and ws_commit_input), ws_poll_message until WS_NEED_INPUT (echo),
  * ws_client_tick with a monotonic clock, ws_read_output until empty, write it all.
  * One line per case: case number, end state, close code, time.
+ * WSMACHINE_AUTOBAHN_PROXY=URL sends every connection through that proxy
+ * (ws_config_set_proxy); the socket always connects to ws_client_connect_address.
  *
  * Exit status: 0 when every connection ran (whatever the case outcomes; the
  * server's report judges them), 1 on setup errors (bad arguments, no server,
@@ -112,7 +114,7 @@ static int is_failure(uint32_t code) { return code >= 100; }
 /* ---------------------------------------------------------------- base URL */
 
 static char g_base[512]; /* BASE_URL without a trailing '/' */
-static char g_host[256]; /* for getaddrinfo (no brackets) */
+static char g_host[256]; /* BASE_URL's host, checked (the socket connects to ws_client_connect_address) */
 static char g_port[16];
 static int g_window; /* WSMACHINE_AUTOBAHN_WINDOW=1: receive through ws_prepare_input */
 
@@ -157,16 +159,25 @@ static void parse_base(const char *url) {
     strcpy(g_port, port);
 }
 
-static int tcp_connect(void) {
+/* Connects to where the client says (the URL's host and port, or the proxy's). */
+static int tcp_connect(ws_client c) {
     struct addrinfo hints, *res, *ai;
     int fd = -1, rc, one = 1;
+    char host[256], port[8];
+    size_t host_len = 0;
+    uint16_t port_num = 0;
 
+    if (ws_client_connect_address(c, host, sizeof host, &host_len, &port_num) != WS_OK) {
+        fprintf(stderr, "autobahn_client: ws_client_connect_address failed\n");
+        return -1;
+    }
+    snprintf(port, sizeof port, "%u", (unsigned)port_num);
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    rc = getaddrinfo(g_host, g_port, &hints, &res);
+    rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        fprintf(stderr, "autobahn_client: getaddrinfo %s:%s: %s\n", g_host, g_port, gai_strerror(rc));
+        fprintf(stderr, "autobahn_client: getaddrinfo %s:%s: %s\n", host, port, gai_strerror(rc));
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -178,7 +189,7 @@ static int tcp_connect(void) {
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        fprintf(stderr, "autobahn_client: connect %s:%s: %s\n", g_host, g_port, strerror(errno));
+        fprintf(stderr, "autobahn_client: connect %s:%s: %s\n", host, port, strerror(errno));
         return -1;
     }
     /* Echo latency matters in 9.7/9.8 (round-trip timing). */
@@ -337,14 +348,17 @@ static void run_connection(ws_config cfg, const char *url, struct conn_result *r
     res->close_code = -1;
     res->end = END_SOCKET;
 
-    fd = tcp_connect();
-    if (fd < 0) return;
     rc = ws_client_new(cfg, url, &c);
     if (rc != WS_OK) {
         char buf[256];
         size_t n;
         ws_last_error(buf, sizeof buf, &n);
         die("ws_client_new(%s): %s: %s", url, result_name(rc), buf);
+    }
+    fd = tcp_connect(c);
+    if (fd < 0) {
+        ws_client_free(c);
+        return;
     }
 
     for (;;) {
@@ -539,6 +553,11 @@ int main(int argc, char **argv) {
     const char *deflate = getenv("WSMACHINE_AUTOBAHN_DEFLATE");
     if (deflate && strcmp(deflate, "1") == 0) {
         check(ws_config_set_deflate(cfg, 1), "ws_config_set_deflate");
+    }
+    const char *proxy = getenv("WSMACHINE_AUTOBAHN_PROXY");
+    if (proxy && *proxy) {
+        check(ws_config_set_proxy(cfg, proxy), "ws_config_set_proxy");
+        printf("through the proxy %s\n", proxy);
     }
     const char *window = getenv("WSMACHINE_AUTOBAHN_WINDOW");
     g_window = window && strcmp(window, "1") == 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Expected C struct layout, read from the C# bindings, as -D flags for layout_check.c.
 
-    csharp_layout.py --ptr 8 [--cs bindings/csharp/src/NativeMethods.cs]
+    csharp_layout.py --ptr 8 [--cs bindings/csharp/Runtime/NativeMethods.cs]
                      [--header include/wsmachine.h] [--table]
 
 Reads every `[StructLayout(...)] struct` in the C# file whose <summary> names a C
@@ -140,7 +140,7 @@ def layout(st, ptr):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ptr", type=int, required=True, choices=(4, 8), help="pointer width in bytes")
-    ap.add_argument("--cs", default="bindings/csharp/src/NativeMethods.cs")
+    ap.add_argument("--cs", default="bindings/csharp/Runtime/NativeMethods.cs")
     ap.add_argument("--header", default="include/wsmachine.h")
     ap.add_argument("--table", action="store_true", help="print a table instead of -D flags")
     args = ap.parse_args()

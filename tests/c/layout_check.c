@@ -2,7 +2,7 @@
  * layout_check: do the C# bindings and this C compiler agree on the structs of
  * include/wsmachine.h, for the target being compiled for?
  *
- * The C# side (bindings/csharp/src/NativeMethods.cs) declares ws_message and
+ * The C# side (bindings/csharp/Runtime/NativeMethods.cs) declares ws_message and
  * ws_deflate_info as blittable [StructLayout(LayoutKind.Sequential)] structs, and
  * Mono/IL2CPP lay them out by their own rules. tests/c/csharp_layout.py reads that
  * file, applies those rules for one pointer width and passes the result as -D flags:

@@ -184,6 +184,10 @@ static const code_entry ALL_CODES[] = {
     RC(WS_ALREADY_CLOSED),
     RC(WS_CONNECTION_LOST),
     RC(WS_TIMEOUT),
+    RC(WS_PROXY_AUTH_REQUIRED),
+    RC(WS_PROXY_REFUSED),
+    RC(WS_PROXY_BAD_RESPONSE),
+    RC(WS_PROXY_CLOSED),
     RC(WS_PANIC),
 };
 #undef RC
@@ -340,41 +344,18 @@ static inline uint8_t *read_file(const char *path, size_t *out_len)
 
 /* ------------------------------------------------------------------ URLs, sockets */
 
-/* Splits "ws[s]://host[:port]/..." into host and port (default 80/443). IPv6
- * literals are not needed by these tests. */
-static inline int url_host_port(const char *url, char *host, size_t host_cap, char *port, size_t port_cap)
-{
-    int tls = strncmp(url, "wss://", 6) == 0;
-    if (!tls && strncmp(url, "ws://", 5) != 0) {
-        return -1;
-    }
-    const char *h = url + (tls ? 6 : 5);
-    size_t hl = strcspn(h, ":/?");
-    if (hl == 0 || hl >= host_cap) {
-        return -1;
-    }
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    if (h[hl] == ':') {
-        size_t pl = strcspn(h + hl + 1, "/?");
-        if (pl == 0 || pl >= port_cap) {
-            return -1;
-        }
-        memcpy(port, h + hl + 1, pl);
-        port[pl] = 0;
-    } else {
-        snprintf(port, port_cap, "%s", tls ? "443" : "80");
-    }
-    return 0;
-}
-
-/* A non-blocking TCP connection to the URL's host and port; -1 on failure. */
-static inline int tcp_connect(const char *url)
+/* A non-blocking TCP connection to where the client must connect (the URL's host
+ * and port, or the proxy's): ws_client_connect_address, so no URL parsing here.
+ * -1 on failure. */
+static inline int tcp_connect(ws_client c)
 {
     char host[256], port[16];
-    if (url_host_port(url, host, sizeof host, port, sizeof port) != 0) {
+    size_t host_len = 0;
+    uint16_t port_num = 0;
+    if (ws_client_connect_address(c, host, sizeof host, &host_len, &port_num) != WS_OK) {
         return -1;
     }
+    snprintf(port, sizeof port, "%u", (unsigned)port_num);
     if (sock_init() != 0) {
         return -1;
     }
@@ -644,7 +625,7 @@ static inline uint32_t conn_open(conn *k, ws_config cfg, const char *url)
         return rc;
     }
     observe_state(k);
-    k->fd = tcp_connect(url);
+    k->fd = tcp_connect(k->c);
     return WS_OK;
 }
 

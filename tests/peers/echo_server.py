@@ -2,7 +2,7 @@
 """Loopback WebSocket echo server for wsmachine tests (Python `websockets` 17.x, asyncio API).
 
     python3 tests/peers/echo_server.py --port 0 [--tls-cert server.pem --tls-key server.key]
-                                       [--tls13-only] [--max-size BYTES] [--no-compression]
+                                       [--tls12-only | --tls13-only] [--max-size BYTES] [--no-compression]
 
 Binds 127.0.0.1 (``--host`` to change), prints exactly one line ``PORT <n>`` to stdout once
 it listens, then serves until SIGTERM/SIGINT and exits 0.
@@ -37,6 +37,7 @@ def parse_args(argv=None):
     p.add_argument("--tls-cert", help="PEM certificate (chain) file: enables wss://")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
     p.add_argument("--tls13-only", action="store_true", help="refuse TLS versions below 1.3")
+    p.add_argument("--tls12-only", action="store_true", help="speak TLS 1.2 only")
     p.add_argument("--max-size", type=int, default=64 * 1024 * 1024,
                    help="max incoming message size in bytes, 0 = unlimited (default 64 MiB)")
     p.add_argument("--compression", action=argparse.BooleanOptionalAction, default=True,
@@ -45,7 +46,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")
-    if a.tls13_only and not a.tls_cert:
+    if (a.tls13_only or a.tls12_only) and not a.tls_cert:
         p.error("--tls13-only needs --tls-cert/--tls-key")
     return a
 
@@ -56,6 +57,8 @@ def make_ssl_context(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.tls_cert, args.tls_key)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if args.tls13_only else ssl.TLSVersion.TLSv1_2
+    if args.tls12_only:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 
 

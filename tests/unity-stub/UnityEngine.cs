@@ -1,7 +1,7 @@
 // TEST STUB -- NOT UNITY. A minimal stand-in for the few UnityEngine types that
-// unity-sample/Samples~/EchoSample/EchoSample.cs uses, so that scripts/test-csharp.sh can
-// compile the sample with mcs and keep it from rotting. Nothing here behaves like Unity;
-// only the signatures matter. Add a member here when the sample starts using it.
+// unity-sample/Assets/EchoSample.cs uses, so that scripts/test-csharp.sh can compile the
+// sample with mcs and drive it (EchoSampleTests.cs). Nothing here behaves like Unity beyond
+// holding values; only the signatures matter. Add a member here when the sample uses it.
 
 using System;
 
@@ -25,14 +25,25 @@ namespace UnityEngine
 
     public class TextAsset : Object
     {
+        private readonly string _text;
+
+        public TextAsset() : this(string.Empty)
+        {
+        }
+
+        public TextAsset(string text)
+        {
+            _text = text;
+        }
+
         public byte[] bytes
         {
-            get { return new byte[0]; }
+            get { return System.Text.Encoding.UTF8.GetBytes(_text); }
         }
 
         public string text
         {
-            get { return string.Empty; }
+            get { return _text; }
         }
     }
 
