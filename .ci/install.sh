@@ -14,10 +14,13 @@
 #          squid-openssl tinyproxy dante-server apache2-utils  (scripts/test-proxy.sh: real
 #          proxies, started unprivileged by the test on ephemeral ports; their system services
 #          are stopped and disabled here so that they hold no ports)
-#          gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+#          cmake pkgconf  (C++ wrapper and example, CMake package and pkg-config tests: scripts/test-native.sh)
+#          gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
+#   apt    emscripten chromium   (WebGL jslib tests: emcc builds the test page, headless Chromium runs it)
+#   npm    playwright-core (tests/webgl, npm ci; drives /usr/bin/chromium, downloads no browser)
 #   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
 #   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
 #   Autobahn|Testsuite 25.10.1 (pinned, Python 2.7, /opt/autobahn-py2) via
@@ -27,8 +30,8 @@ set -euo pipefail
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
 
-APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils"
-APT_OPTIONAL="gcc-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils cmake pkgconf"
+APT_OPTIONAL="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
 
 log() { printf '[install] %s\n' "$*"; }
@@ -166,6 +169,29 @@ else
   command -v npm >/dev/null || die "npm not found (Node.js is needed for tests/peers/node)"
   log "npm: npm ci in tests/peers/node"
   (cd "$REPO/tests/peers/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ------------------------------------------------------------------ WebGL (scripts/test-webgl.sh)
+# Debian's emscripten (emcc compiles the jslib into a test page) and Debian's Chromium
+# (runs it headless), driven by playwright-core pinned in tests/webgl/package-lock.json.
+# PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: we use /usr/bin/chromium, never a downloaded browser.
+WEBGL_APT="emscripten chromium"
+missing_webgl=""
+for p in $WEBGL_APT; do is_installed "$p" || missing_webgl="$missing_webgl $p"; done
+if [ -z "$missing_webgl" ]; then
+  log "apt: $WEBGL_APT present"
+else
+  log "apt: installing$missing_webgl (apt-get update first)"
+  as_root apt-get update -q >/dev/null || log "WARNING: apt-get update reported errors"
+  as_root apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 $missing_webgl >/tmp/wsm-apt.log 2>&1 \
+    || { tail -n 30 /tmp/wsm-apt.log >&2; die "apt-get install$missing_webgl failed"; }
+fi
+command -v emcc >/dev/null && [ -x /usr/bin/chromium ] || die "emcc or /usr/bin/chromium missing after apt install"
+if [ -d "$REPO/tests/webgl/node_modules/playwright-core" ]; then
+  log "npm: tests/webgl already installed"
+else
+  log "npm: npm ci in tests/webgl"
+  (cd "$REPO/tests/webgl" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # ------------------------------------------------------------------ Autobahn

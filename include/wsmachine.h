@@ -37,9 +37,11 @@
  *
  * Names: verbs on bytes and messages read ws_<verb>_<noun> (ws_offer_input,
  * ws_prepare_input, ws_commit_input, ws_read_output, ws_peek_output,
- * ws_consume_output, ws_poll_message, ws_send_text, ws_close); everything else
- * reads ws_config_<x> or ws_client_<x> after the object it acts on; library-wide
- * functions read ws_<x> (ws_version, ws_result_str, ws_last_error). Each enum's
+ * ws_consume_output, ws_poll_message, ws_send_text, ws_close, and for the TLS
+ * object ws_tls_offer_input, ws_tls_read_output, ws_tls_write, ws_tls_read);
+ * everything else reads ws_config_<x>, ws_client_<x> or ws_tls_<x> after the object
+ * it acts on; library-wide functions read ws_<x> (ws_version, ws_result_str,
+ * ws_last_error). Each enum's
  * constants carry the enum's name (WS_STATE_OPEN, WS_TLS_VERSION_1_3); result codes
  * carry just WS_.
  *
@@ -57,7 +59,34 @@
  * the server why.
  *
  * The header reads: result codes and types, then the library-wide functions, then
- * ws_config, then ws_client. ws_handle_count is a test hook, not part of the API.
+ * ws_config, then ws_client, then ws_tls. ws_handle_count is a test hook, not part of
+ * the API.
+ *
+ * TLS without WebSocket (ws_tls_*, any protocol over TCP: the SSLEngine .NET lacks).
+ * The same config gives trust, pins, client certificate, minimum version, handshake
+ * timeout, pending-output limit and session resumption. The event loop:
+ *
+ *   ws_tls t;      ws_tls_new(cfg, "db.example", &t);  // ClientHello is ready
+ *   for (;;) {
+ *       n = recv(sock, rx, sizeof rx, 0);                  // 1. feed (n == 0: EOF)
+ *       for (off = 0; off < n || n == 0; off += used) {
+ *           if (ws_tls_offer_input(t, rx + off, n - off, &used) != WS_OK) goto failed;
+ *           while (ws_tls_read(t, plain, sizeof plain, &got) == WS_OK)
+ *               handle(plain, got);                        // 2. read until WS_NEED_INPUT
+ *           if (n == 0) break;                             //    (then WS_CLOSED, or
+ *       }                                                  //    WS_TLS_TRUNCATED: no close_notify)
+ *       ws_tls_write(t, data, len, &taken);                // 3. plaintext; keep data+taken
+ *       ws_tls_tick(t, now_ms());                          // 4. handshake timeout
+ *       while (ws_tls_read_output(t, tx, sizeof tx, &k) == WS_OK && k > 0)
+ *           send_all(sock, tx, k);                         // 5. drain output until empty
+ *   }
+ *   ws_tls_close(t); then drain output (5.): close_notify.
+ *
+ * Plaintext written before the handshake completes is buffered (within the
+ * pending-output limit) and sent once it completes. ws_tls_offer_input takes fewer
+ * bytes than offered only while 16 KiB of plaintext wait unread: read, then offer
+ * the rest. ws_tls_write takes fewer when the pending-output limit is reached: drain
+ * the output, then write the rest.
  */
 
 #ifndef WSMACHINE_H
@@ -120,6 +149,19 @@
  * Default dead-peer timeout (no bytes at all from the peer): 60 s.
  */
 #define WS_DEFAULT_IDLE_TIMEOUT_MS 60000
+
+/**
+ * Decrypted plaintext that may wait unread before `offer_input` stops taking input
+ * (rustls's own bound on received plaintext).
+ */
+#define MAX_UNREAD_PLAINTEXT (16 << 10)
+
+/**
+ * The ABI version of this header: it changes whenever a function signature, a struct
+ * layout or the meaning of a result code changes incompatibly (and the Linux SONAME
+ * libwsmachine.so.N with it). Additions (new functions, new codes) do not change it.
+ */
+#define WS_ABI_VERSION 1
 
 /**
  * Result codes: every function returns one, as a ws_result (a uint32_t in C). The
@@ -221,6 +263,12 @@ enum ws_result
    * The server sent bytes that are not valid TLS.
    */
   WS_TLS_CORRUPT = 209,
+  /**
+   * `ws_tls_read`: the peer's stream ended without close_notify, after everything
+   * before the end was read. What arrived may be cut short (a truncation attack
+   * looks the same); many servers end this way after a complete answer.
+   */
+  WS_TLS_TRUNCATED = 210,
   /**
    * The opening handshake failed without a more specific code.
    */
@@ -507,6 +555,11 @@ typedef struct ws_deflate_info {
   uint32_t server_no_context_takeover;
 } ws_deflate_info;
 
+/**
+ * A TLS object handle: a generation-counted uint64_t; 0 is never valid.
+ */
+typedef uint64_t ws_tls;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -524,6 +577,16 @@ const char *ws_result_str(uint32_t code);
  * the library; never free it.
  */
 const char *ws_version(void);
+
+/**
+ * The ABI version of the loaded library: the WS_ABI_VERSION of the header it was
+ * built with. A program compares it with the WS_ABI_VERSION it was compiled against
+ * before anything else and refuses a different one; the C# bindings do so on their
+ * first call. Unlike the other functions it returns the value itself, not a
+ * ws_result: it takes nothing, cannot fail and never panics, and may be called
+ * before any other function.
+ */
+uint32_t ws_abi_version(void);
 
 /**
  * Copies the detailed message of the most recent failed call on this thread (any
@@ -1113,6 +1176,170 @@ ws_result ws_client_connect_address(ws_client c,
  * none. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
 ws_result ws_client_proxy_challenges(ws_client c, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Creates a TLS client connection to `server_name`: a DNS host name or an IP
+ * literal, UTF-8 and NUL-terminated; SNI and certificate verification use it. It
+ * uses the config's trust settings (roots, pins, pin mode, client certificate,
+ * minimum version, the dangerous no-verification switch), its handshake timeout and
+ * pending-output limit, and its TLS session store: a second connection of one config
+ * to the same name resumes the session. No ALPN protocol is offered. The config's
+ * settings are copied; the config may be freed afterwards. The ClientHello is ready
+ * in `ws_tls_read_output` at once.
+ *
+ * Ownership: free the object with `ws_tls_free`.
+ * Returns `WS_OK` and writes `*out_tls`; `WS_INVALID_ARGUMENT` (not a valid name, or
+ * not UTF-8), `WS_INVALID_HANDLE` (config), `WS_NULL_POINTER`, `WS_INVALID_CONFIG`,
+ * or `WS_INVALID_STATE` when 4,194,304 handles are already live.
+ */
+ws_result ws_tls_new(ws_config cfg, const char *server_name, ws_tls *out_tls);
+
+/**
+ * Frees a TLS object. It sends nothing: `ws_tls_close` and drain the output first
+ * for a clean shutdown. Freeing 0, a stale handle, or freeing twice does nothing.
+ * Returns `WS_OK`.
+ */
+ws_result ws_tls_free(ws_tls t);
+
+/**
+ * Offers `data[0..len]`, ciphertext received from the socket; `len == 0` means the
+ * peer's stream ended (EOF). The bytes are processed at once (handshake messages
+ * answered into the output, records decrypted) and not referenced after the call.
+ *
+ * `*out_consumed` is written on success and is less than `len` only while 16 KiB of
+ * decrypted plaintext wait unread: `ws_tls_read` them, then offer the rest. Input
+ * after the peer's close_notify is taken and discarded. EOF is not a failure once the
+ * handshake completed: `ws_tls_read` reports it (`WS_CLOSED` or `WS_TLS_TRUNCATED`).
+ *
+ * Returns `WS_OK`; on failure the failure code (a certificate code such as
+ * `WS_CERT_UNTRUSTED`, `WS_TLS_ALERT`, `WS_TLS_CORRUPT`, `WS_CONNECTION_LOST` for EOF
+ * or close_notify during the handshake; sticky: every later call returns it, and the
+ * alert telling the peer why waits in `ws_tls_read_output`); `WS_NULL_POINTER`;
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_offer_input(ws_tls t, const uint8_t *data, size_t len, size_t *out_consumed);
+
+/**
+ * Copies up to `cap` bytes of ciphertext that must be written to the socket into
+ * `buf`: handshake messages, records of written plaintext, alerts, close_notify. Call
+ * until `*out_len` is 0; the caller must send every byte, in order.
+ *
+ * Returns `WS_OK` with `*out_len == 0` when nothing is pending (also when `cap` is 0;
+ * `ws_tls_wants_write` tells whether anything is). After a failure the pending alert
+ * is still handed out with `WS_OK`; once it is gone the failure code is returned with
+ * `*out_len = 0`. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_read_output(ws_tls t, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Queues plaintext `data[0..len]` to be encrypted and sent; its records leave
+ * through `ws_tls_read_output`. The bytes are copied. `*out_consumed` says how many
+ * were taken: fewer than `len` (even 0) when the pending-output limit
+ * (`ws_config_set_max_pending_output`, default 128 MiB) is reached; drain
+ * `ws_tls_read_output`, then write the rest. Before the handshake completes,
+ * plaintext is buffered (within the same limit) and encrypted once it completes.
+ *
+ * Returns `WS_OK`; `WS_ALREADY_CLOSED` after `ws_tls_close`; the failure code;
+ * `WS_NULL_POINTER`; `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_write(ws_tls t, const uint8_t *data, size_t len, size_t *out_consumed);
+
+/**
+ * Copies decrypted plaintext into `buf[0..cap]` and writes the count to `*out_len`.
+ * Never blocks.
+ *
+ * Returns `WS_OK` with `*out_len > 0` (or 0 when `cap` is 0); `WS_NEED_INPUT` when no
+ * plaintext is waiting (not an error); `WS_CLOSED` once the peer sent close_notify
+ * and everything before it was read; `WS_TLS_TRUNCATED` once the peer's stream ended
+ * without close_notify and everything before it was read (the data may be cut short;
+ * the state is not failed). Plaintext that arrived before a failure is still
+ * delivered, then the failure code is returned. Also `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_read(ws_tls t, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Sends close_notify after the plaintext already written; it leaves through
+ * `ws_tls_read_output`. Nothing more can be written; reading goes on until the
+ * peer's close_notify (`WS_CLOSED`) or EOF. The state becomes `WS_STATE_CLOSED` once
+ * the peer ended too and the output is drained. Closing twice does nothing.
+ *
+ * Returns `WS_OK`; `WS_INVALID_STATE` before the handshake completed (free the
+ * object instead); the failure code; `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_close(ws_tls t);
+
+/**
+ * Tells the object the time, in milliseconds of any monotonic clock of the caller's.
+ * The first call starts the handshake clock; a handshake still running after the
+ * config's handshake timeout (`ws_config_set_handshake_timeout`, default 15 s) fails
+ * with `WS_TIMEOUT`. The other timeouts of the config do not apply to a TLS object
+ * (the protocol on top decides what idle means).
+ *
+ * Returns `WS_OK`, `WS_TIMEOUT`, the failure code or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_tick(ws_tls t, uint64_t now_ms);
+
+/**
+ * Writes when `ws_tls_tick` should next be called (caller-clock ms) to
+ * `*out_deadline_ms`: 0 before the first tick, `WS_NO_DEADLINE` (`UINT64_MAX`) once
+ * the handshake completed or when no timer runs.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_next_deadline(ws_tls t, uint64_t *out_deadline_ms);
+
+/**
+ * Writes 1 to `*out_wants` when ciphertext waits for `ws_tls_read_output` (wait for
+ * the socket to be writable), else 0. Returns `WS_OK`, `WS_NULL_POINTER` or
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_wants_write(ws_tls t, uint32_t *out_wants);
+
+/**
+ * Writes the state to `*out_state`, with the client's `WS_STATE_*` values:
+ * `WS_STATE_TLS_HANDSHAKING`, `WS_STATE_OPEN`, `WS_STATE_CLOSING` (close_notify sent
+ * or received, EOF, or final bytes still in the output), `WS_STATE_CLOSED` (both
+ * sides ended and the output is drained), `WS_STATE_FAILED`. Works in every state.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_state(ws_tls t, ws_state *out_state);
+
+/**
+ * Copies the detailed last error of this object: the failure if it failed, else the
+ * last failed call on it, else a stream that ended without close_notify. Same
+ * copy-out convention as `ws_client_last_error` (`*out_len` = full length, 0 = none).
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_last_error(ws_tls t, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Writes the negotiated TLS version to `*out_version`: 12 or 13
+ * (`ws_tls_version` values), or 0 before the handshake completed.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_protocol_version(ws_tls t, ws_tls_version *out_version);
+
+/**
+ * Copies the negotiated cipher suite's name (for example
+ * "TLS13_AES_128_GCM_SHA256"; empty before the handshake completed), with the
+ * `ws_client_last_error` copy-out convention.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_cipher_suite(ws_tls t, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Writes 1 to `*out_resumed` when the session was resumed from an earlier
+ * connection of the same config (TLS 1.3 ticket or TLS 1.2 session), else 0.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_is_resumed(ws_tls t, uint32_t *out_resumed);
+
+/**
+ * Writes 1 to `*out_insecure` when certificate verification is off for this object
+ * (its config used `ws_config_dangerous_disable_certificate_verification`), else 0.
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_tls_is_insecure(ws_tls t, uint32_t *out_insecure);
 
 #ifdef __cplusplus
 }  // extern "C"

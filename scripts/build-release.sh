@@ -38,8 +38,14 @@
 #       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
 #       Android/arm64-v8a/libwsmachine.so     Android/armeabi-v7a/libwsmachine.so
 #       iOS/libwsmachine.a
-#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a); for Windows the
-#                      import library libwsmachine.dll.a and wsmachine.def
+#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a; on Linux only the ws_*
+#                      symbols are global, see scripts/lib-native.sh); on Linux
+#                      libwsmachine.so.0.1.0 with the .so.0 (SONAME) and .so symlinks;
+#                      for Windows the import library libwsmachine.dll.a and
+#                      wsmachine.def; pkgconfig/wsmachine{,-static}.pc
+#   include/wsmachine.hpp  the C++17 wrapper
+#   lib/cmake/wsmachine/   wsmachineConfig.cmake (+ version file): find_package(wsmachine)
+#   lib/pkgconfig/     wsmachine.pc and wsmachine-static.pc for Linux x86_64
 #   com.wsmachine.websocket-<version>.tgz
 #                      the Unity package with every binary in Plugins/ above and only
 #                      their .meta files, plus the Echo sample (scripts/pack-unity.sh;
@@ -131,6 +137,11 @@ cargo_build() {
 
 want() { [[ " $WANT " == *" $1 "* ]]; }
 
+# C and C++ packaging (clean static libraries, SONAME links, CMake, pkg-config).
+# shellcheck source=scripts/lib-native.sh
+. scripts/lib-native.sh
+WSM_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
 rm -rf "$DIST"
 mkdir -p "$DIST/include" "$DIST/Plugins" "$DIST/lib"
 cp include/wsmachine.h "$DIST/include/"
@@ -145,7 +156,7 @@ if want linux-x86_64; then
     skipped $P "host is $HOST_TRIPLE (build on Linux x86_64, or add a cross linker)"
   elif cargo_build $P host; then
     install_artifact $P target/release/libwsmachine.so "$DIST/Plugins/Linux/x86_64/libwsmachine.so" strip
-    install_artifact $P target/release/libwsmachine.a "$DIST/lib/x86_64-unknown-linux-gnu/libwsmachine.a" strip
+    native_install_linux $P x86_64-unknown-linux-gnu "" target/release
   fi
 fi
 
@@ -158,6 +169,7 @@ if want windows-x86_64; then
     O=target/$T/release
     install_artifact $P $O/wsmachine.dll "$DIST/Plugins/Windows/x86_64/wsmachine.dll" x86_64-w64-mingw32-strip
     install_artifact $P $O/libwsmachine.dll.a "$DIST/lib/$T/libwsmachine.dll.a"
+    native_install_windows $P $T $O
     # A module-definition file from the DLL's export table: MSVC users make an import
     # library from it with `lib /def:wsmachine.def /machine:x64 /out:wsmachine.lib`.
     def="$DIST/lib/$T/wsmachine.def"
@@ -182,7 +194,7 @@ if want linux-arm64; then
           CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar; then
     O=target/$T/release
     install_artifact $P $O/libwsmachine.so "$DIST/Plugins/Linux/arm64/libwsmachine.so" aarch64-linux-gnu-strip
-    install_artifact $P $O/libwsmachine.a "$DIST/lib/$T/libwsmachine.a" aarch64-linux-gnu-strip
+    native_install_linux $P $T aarch64-linux-gnu- $O
   fi
 fi
 
@@ -258,6 +270,9 @@ if want windows-arm64; then
     install_artifact $P target/$T/release/libwsmachine.dll.a "$DIST/lib/$T/libwsmachine.dll.a"
   fi
 fi
+
+# ------------------------------------------------------------------ C/C++ packages
+native_finish
 
 # ------------------------------------------------------------------ Unity package tarball
 # Every binary built above, with its import settings (scripts/pack-unity.sh).

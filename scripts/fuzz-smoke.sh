@@ -22,7 +22,7 @@ secs=${FUZZ_SECONDS:-30}
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
-  targets=(handshake_response frames tls_records api_sequence proxy_reply)
+  targets=(handshake_response frames tls_records api_sequence proxy_reply tls_object)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

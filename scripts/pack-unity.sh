@@ -11,6 +11,7 @@
 #   Plugins/...        every binary of dist/Plugins with its .meta from bindings/csharp/Plugins
 #                      (and the .meta of each folder above it); nothing else, so there is
 #                      no .meta without its binary. A binary without a .meta is an error.
+#   Plugins/WebGL/     the WebGL plugin (wsmachine.jslib), a committed source, as it is
 #   Samples~/EchoSample   unity-sample/Assets (the script and its scene), copied at pack time
 # The files come from `git ls-files` when this is a git checkout (so stray local files do
 # not ship), else from the folder. Entries are sorted, owned by 0:0 and dated by the last
@@ -35,9 +36,11 @@ mkdir -p "$STAGE" "$DIST"
 
 # ---------------------------------------------------------------- package files (not Plugins/)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t FILES < <(git ls-files -- "$PKG" | sed "s|^$PKG/||" | grep -v '^Plugins/' | grep -v '^Plugins\.meta$')
+  mapfile -t FILES < <(git ls-files -- "$PKG" | sed "s|^$PKG/||" | awk '!/^Plugins\// || /^Plugins\/WebGL(\/|\.meta$)/' \
+    | grep -v '^Plugins\.meta$')
 else
-  mapfile -t FILES < <(cd "$PKG" && find . -type f -not -path './Plugins/*' -not -name 'Plugins.meta' | sed 's|^\./||' | sort)
+  mapfile -t FILES < <(cd "$PKG" && find . -type f \( -not -path './Plugins/*' -o -path './Plugins/WebGL*' \) \
+    -not -name 'Plugins.meta' | sed 's|^\./||' | sort)
 fi
 [ "${#FILES[@]}" -gt 0 ] || die "no package files found in $PKG"
 for f in "${FILES[@]}"; do
@@ -65,9 +68,10 @@ if [ -d "$DIST/Plugins" ]; then
     n_bin=$((n_bin + 1))
   done < <(cd "$DIST/Plugins" && find . -type f | sed 's|^\./||' | sort)
 fi
-if [ "$n_bin" -gt 0 ]; then
+if [ "$n_bin" -gt 0 ] || [ -d "$STAGE/Plugins" ]; then
   cp "$PKG/Plugins.meta" "$STAGE/Plugins.meta"
-else
+fi
+if [ "$n_bin" -eq 0 ]; then
   echo "pack-unity.sh: WARNING: no binaries in dist/Plugins: the package has no native library" >&2
 fi
 

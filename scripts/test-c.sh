@@ -15,7 +15,8 @@
 #      C++ program linked against the static library (extern "C" names)
 #   4. ffi_misuse_test, echo_test (wss:// and ws://, each with ws_offer_input and with
 #      the input window) and tls_errors_test, built with ASan+UBSan against
-#      target/release/libwsmachine.a
+#      target/release/libwsmachine.a; examples/tls_echo.c (the TLS object without
+#      WebSocket) against two Python ssl echo servers (TLS 1.3 and 1.2)
 #   5. echo_test again, built against libwsmachine.so without sanitizers, under
 #      valgrind --leak-check=full: wss:// with undefined-value errors off (ring's
 #      assembly makes Memcheck report its AES-GCM/SHA output as uninitialised), and
@@ -120,6 +121,16 @@ start_server expired --tls-cert "$C/expired.pem" --tls-key "$C/expired.key"
 start_server wronghost --tls-cert "$C/wronghost.pem" --tls-key "$C/wronghost.key"
 start_server tls13 --tls13-only --tls-cert "$C/server.pem" --tls-key "$C/server.key"
 start_server plain
+# The TLS object's example (examples/tls_echo.c) talks to a Python ssl echo server.
+start_tls() { # NAME ARGS...
+  local name=$1; shift
+  python3 tests/peers/tls_echo_server.py --port 0 --cert "$C/server.pem" --key "$C/server.key" "$@" \
+    >"$TMP/srv-$name.port" 2>"$TMP/srv-$name.log" &
+  SERVER_PIDS+=("$!")
+  eval "PID_$name=$!"
+}
+start_tls tlsecho13 --mode echo --tls13-only
+start_tls tlsecho12 --mode echo --tls12-only
 
 # ------------------------------------------------------------------ 3. header (servers start meanwhile)
 step "header alone compiles as C11 (-pedantic)" \
@@ -158,6 +169,10 @@ for prog in ffi_misuse_test echo_test tls_errors_test; do
     BUILT+=("$prog")
   fi
 done
+if step "build examples/tls_echo.c (ASan+UBSan, static)" gcc "${CFLAGS_COMMON[@]}" "${SAN[@]}" examples/tls_echo.c \
+     target/release/libwsmachine.a "${LIBS[@]}" -o "$TMP/tls_echo"; then
+  BUILT+=(tls_echo)
+fi
 built() { [[ " ${BUILT[*]} " == *" $1 "* ]]; }
 
 built ffi_misuse_test && run_prog "ffi_misuse_test (ASan)" "$TMP/ffi_misuse_test"
@@ -173,27 +188,35 @@ built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
 
+wait_port tlsecho13; wait_port tlsecho12
+for size in 1 100000 8388608; do
+  built tls_echo && run_prog "tls_echo (TLS object, TLS 1.3, $size bytes, ASan)" "$TMP/tls_echo" localhost "$PORT_tlsecho13" "$C/ca.pem" "$size"
+done
+built tls_echo && run_prog "tls_echo (TLS object, TLS 1.2, 1 MiB, ASan)" "$TMP/tls_echo" 127.0.0.1 "$PORT_tlsecho12" "$C/ca.pem"
+
 # ------------------------------------------------------------------ 5. valgrind on the .so
 if [ "${WSM_VALGRIND:-1}" != 0 ]; then
   if step "build echo_test (no sanitizers, libwsmachine.so)" gcc "${CFLAGS_COMMON[@]}" -O1 tests/c/echo_test.c \
        -Ltarget/release -lwsmachine "${LIBS[@]}" -o "$TMP/echo_test_so"; then
+    # The .so's SONAME is libwsmachine.so.0, which the program records: the usual symlink.
+    mkdir -p "$TMP/lib" && ln -sf "$PWD/target/release/libwsmachine.so" "$TMP/lib/libwsmachine.so.0"
     VG=(valgrind -q --leak-check=full --error-exitcode=1 --suppressions=tests/c/valgrind.supp)
     run_prog "echo_test $WSS/ (valgrind, .so, leaks + invalid accesses)" \
-      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 \
+      env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=150 \
       "${VG[@]}" --undef-value-errors=no "$TMP/echo_test_so" "$WSS/" "$C/ca.pem"
     run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks)" \
-      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 \
+      env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=150 \
       "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
     # The direct window lends the message buffer: no read of memory nobody wrote.
     run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks, input window)" \
-      env LD_LIBRARY_PATH=target/release WSM_TEST_TIMEOUT_S=150 WSM_INPUT_WINDOW=1 \
+      env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=150 WSM_INPUT_WINDOW=1 \
       "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
   fi
 fi
 
 # ------------------------------------------------------------------ summary
 if [ -n "$FILTER" ] && [ "$RUNS" -eq 0 ]; then not_ok "some program run matches the filter '$FILTER'"; fi
-for name in good expired wronghost tls13 plain; do
+for name in good expired wronghost tls13 plain tlsecho13 tlsecho12; do
   if grep -qiE 'Traceback|ERROR' "$TMP/srv-$name.log" 2>/dev/null; then
     echo "# echo server '$name' logged:"; diag_file "$TMP/srv-$name.log" 20
   fi

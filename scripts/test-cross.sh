@@ -26,7 +26,7 @@
 #      bcryptprimitives.dll, which Rust's std imports: the test directory then gets
 #      tests/c/wine/bcryptprimitives_shim.c (test-only; never shipped).
 #   6. ARM64: the same programs built with aarch64-linux-gnu-gcc against dist's
-#      static library, and echo_test against dist's .so, run under
+#      static library, and echo_test against dist's libwsmachine.so.0 (lib/<triple>/), run under
 #      qemu-aarch64 -L /usr/aarch64-linux-gnu (this runs ring's AArch64 assembly).
 #
 # A part whose tool is missing prints "SKIPPED: <what>: <reason>" and is counted in
@@ -283,7 +283,7 @@ if [ "$ARM_OK" = 1 ]; then
     fi
   done
   step "build echo_test_so (aarch64-linux-gnu-gcc, dist libwsmachine.so)" aarch64-linux-gnu-gcc "${CFLAGS[@]}" \
-    tests/c/echo_test.c -L"$(dirname "$DIST_ARM_SO")" -lwsmachine -lpthread -ldl -lm -o "$A/echo_test_so" \
+    tests/c/echo_test.c -Ldist/lib/aarch64-unknown-linux-gnu -lwsmachine -lpthread -ldl -lm -o "$A/echo_test_so" \
     && ARM_BUILT+=(echo_test_so)
   [ "$LAYOUT_OK" = 1 ] && step "build layout_check (aarch64-linux-gnu-gcc)" aarch64-linux-gnu-gcc "${CFLAGS[@]}" \
     -pedantic "${EXP64[@]}" tests/c/layout_check.c -o "$A/layout_check" && ARM_BUILT+=(layout_check)
@@ -320,7 +320,7 @@ if [ "$ARM_OK" = 1 ]; then
   built_arm echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (aarch64 static, qemu)" \
     "${QEMU[@]}" "$A/echo_test" "ws://127.0.0.1:$PORT_plain/"
   built_arm echo_test_so && run_prog "echo_test $WSS/ (aarch64 libwsmachine.so, qemu)" \
-    env LD_LIBRARY_PATH="$PWD/$(dirname "$DIST_ARM_SO")" "${QEMU[@]}" "$A/echo_test_so" "$WSS/" "$C/ca.pem"
+    env LD_LIBRARY_PATH="$PWD/dist/lib/aarch64-unknown-linux-gnu" "${QEMU[@]}" "$A/echo_test_so" "$WSS/" "$C/ca.pem"
   built_arm tls_errors_test && run_prog "tls_errors_test (aarch64, qemu)" "${QEMU[@]}" "$A/tls_errors_test" "${TLS_ARGS[@]}"
 fi
 

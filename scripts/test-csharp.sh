@@ -16,7 +16,8 @@
 # (unity-sample/Assets/EchoSample.cs) against tests/unity-stub, compile the NUnit tests
 # (bindings/csharp/Tests/Runtime and tests/unity-stub/EchoSampleTests.cs), make the test
 # PKI, start four echo servers (wss, wss TLS 1.3 only, wss with an expired certificate,
-# plain ws; port 0, "PORT n" read back), run nunit-console, and count the results from
+# plain ws) and four Python ssl servers for the TLS object (echo, HTTP over TLS 1.3
+# only, close_notify, EOF without it; port 0, "PORT n" read back), run nunit-console, and count the results from
 # TestResult.xml. Build output: target/csharp/.
 # After the native build, the script runs itself again inside a private user+network+
 # mount namespace (unshare -rnm, scripts/netns-blackhole.sh) that holds a real black
@@ -139,6 +140,31 @@ start_server wss --tls-cert "$C/server.pem" --tls-key "$C/server.key" >/dev/null
 start_server wss13 --tls-cert "$C/server.pem" --tls-key "$C/server.key" --tls13-only >/dev/null || fail "TLS 1.3 server did not start"
 start_server expired --tls-cert "$C/expired.pem" --tls-key "$C/expired.key" >/dev/null || fail "expired server did not start"
 start_server ws >/dev/null || fail "ws server did not start"
+start_tls() {  # NAME ARGS... -> a tests/peers/tls_echo_server.py; prints the port
+  local name="$1"; shift
+  : >"$OUT/$name.port"
+  python3 "$ROOT/tests/peers/tls_echo_server.py" --port 0 --cert "$C/server.pem" --key "$C/server.key" "$@" \
+    >"$OUT/$name.port" 2>"$OUT/$name.log" &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 100); do
+    if grep -q '^PORT ' "$OUT/$name.port" 2>/dev/null; then
+      awk '/^PORT /{print $2; exit}' "$OUT/$name.port"; return 0
+    fi
+    sleep 0.1
+  done
+  cat "$OUT/$name.log" >&2
+  return 1
+}
+# Not in $(...): the server's PID must reach PIDS in this shell, for the cleanup.
+start_tls tls_echo --mode echo --tls13-only >/dev/null || fail "TLS echo server did not start"
+start_tls tls_http13 --mode http --tls13-only >/dev/null || fail "TLS 1.3 HTTP server did not start"
+start_tls tls_notify --mode greet-notify >/dev/null || fail "TLS close_notify server did not start"
+start_tls tls_eof --mode greet-eof >/dev/null || fail "TLS EOF server did not start"
+export WSM_TLS_ECHO_PORT; WSM_TLS_ECHO_PORT=$(awk '/^PORT /{print $2}' "$OUT/tls_echo.port")
+export WSM_TLS_HTTP13_PORT; WSM_TLS_HTTP13_PORT=$(awk '/^PORT /{print $2}' "$OUT/tls_http13.port")
+export WSM_TLS_NOTIFY_PORT; WSM_TLS_NOTIFY_PORT=$(awk '/^PORT /{print $2}' "$OUT/tls_notify.port")
+export WSM_TLS_EOF_PORT; WSM_TLS_EOF_PORT=$(awk '/^PORT /{print $2}' "$OUT/tls_eof.port")
 export WSM_WSS_PORT; WSM_WSS_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss.port")
 export WSM_WSS13_PORT; WSM_WSS13_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss13.port")
 export WSM_WSS_EXPIRED_PORT; WSM_WSS_EXPIRED_PORT=$(awk '/^PORT /{print $2}' "$OUT/expired.port")
@@ -159,7 +185,7 @@ SQUID_GROUP=$!; PIDS+=($!)
 export WSM_SQUID_AUTH_LOG="$OUT/squid/access.log"
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null && break; sleep 0.1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$WSM_SQUID_AUTH_PORT") 2>/dev/null || { cat "$OUT/squid.log" >&2; fail "squid did not start"; }
-echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT squid(auth):$WSM_SQUID_AUTH_PORT"
+echo "wss:$WSM_WSS_PORT wss13:$WSM_WSS13_PORT expired:$WSM_WSS_EXPIRED_PORT ws:$WSM_WS_PORT squid(auth):$WSM_SQUID_AUTH_PORT tls:$WSM_TLS_ECHO_PORT,$WSM_TLS_HTTP13_PORT,$WSM_TLS_NOTIFY_PORT,$WSM_TLS_EOF_PORT"
 
 step "nunit-console"
 rm -f "$OUT/TestResult.xml"

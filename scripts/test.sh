@@ -92,10 +92,15 @@ finished() { # PID LOG: waits for a background run, prints its log, returns its 
 # The 301 non-deflate cases once more, every connection through squid (HTTP CONNECT): ~1 min.
 step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PROXY=squid bash scripts/autobahn.sh wss
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
+[ -f scripts/test-webgl.sh ] && step "WebGL: jslib in headless Chromium, C# WebGL build" bash scripts/test-webgl.sh
+# Sections 1-10 through the jslib in Chromium, about 4 minutes (docs/CONFORMANCE.md, webgl).
+[ -f scripts/autobahn-webgl.sh ] && step "autobahn webgl (1-10, jslib in Chromium)" bash scripts/autobahn-webgl.sh
+# Before test-cross.sh: its build-release.sh run lays out dist/ anew (the Unity tarball too).
+[ -f scripts/test-native.sh ] && step "native packages: C++ wrapper, CMake, pkg-config, clean static lib, ABI check" bash scripts/test-native.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 # After test-cross.sh, whose build-release.sh run packed the tarball.
 [ -f scripts/test-unity-package.sh ] && step "Unity package tarball (dist/*.tgz)" bash scripts/test-unity-package.sh
-[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (5 targets x 30 s)" bash scripts/fuzz-smoke.sh
+[ -f scripts/fuzz-smoke.sh ] && step "fuzz smoke (6 targets x 30 s)" bash scripts/fuzz-smoke.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -154,6 +154,8 @@ pub struct Config {
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
     proxy_tls: OnceCell<Arc<rustls::ClientConfig>>,
+    /// The same without ALPN, for the TLS object.
+    plain_tls: OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Config {
@@ -186,12 +188,14 @@ impl Config {
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
             proxy_tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 
     fn changed(&mut self) {
         self.tls = OnceCell::new();
         self.proxy_tls = OnceCell::new();
+        self.plain_tls = OnceCell::new();
     }
 
     /// Trusts the certificates in `pem` (one or a bundle) as roots, in addition to
@@ -500,7 +504,7 @@ impl Config {
     /// The rustls configuration, built once and cached until a TLS setting changes.
     pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
         self.tls
-            .get_or_try_init(|| crate::tls::build_client_config(self, false))
+            .get_or_try_init(|| crate::tls::build_client_config(self, false, &[b"http/1.1"]))
             .cloned()
     }
 
@@ -508,7 +512,14 @@ impl Config {
     /// versions and verification switch, without pins and client certificate.
     pub(crate) fn proxy_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
         self.proxy_tls
-            .get_or_try_init(|| crate::tls::build_client_config(self, true))
+            .get_or_try_init(|| crate::tls::build_client_config(self, true, &[b"http/1.1"]))
+            .cloned()
+    }
+
+    /// The rustls configuration of the TLS object (no ALPN), built once and cached.
+    pub(crate) fn plain_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        self.plain_tls
+            .get_or_try_init(|| crate::tls_stream::build(self))
             .cloned()
     }
 }
@@ -533,6 +544,7 @@ impl Config {
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),
             proxy_tls: OnceCell::new(),
+            plain_tls: OnceCell::new(),
         }
     }
 }

@@ -40,9 +40,15 @@
 //! connect the socket to [`Client::connect_address`] instead of the URL's host; the
 //! CONNECT or SOCKS5 exchange runs inside the same loop ([`proxy`]).
 //!
+//! TLS without WebSocket, for any protocol over TCP: [`TlsClient`] (C: `ws_tls_*`),
+//! made from the same [`Config`], with ciphertext in and out through the caller's
+//! buffers and plaintext through [`TlsClient::write`] and [`TlsClient::read`]; see
+//! [`tls_stream`] for its event loop.
+//!
 //! Layers: [`config`] (trust, limits, timeouts), [`proxy`] (the tunnel below TLS), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
-//! state machine) and `ffi` (the C ABI: handles, result codes, panic boundary).
+//! state machine), [`tls_stream`] (the TLS object) and `ffi` (the C ABI: handles,
+//! result codes, panic boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod config;
@@ -53,6 +59,7 @@ mod handshake;
 pub mod proxy;
 pub mod session;
 mod tls;
+pub mod tls_stream;
 mod transport;
 
 pub mod ffi;
@@ -63,3 +70,4 @@ pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;
 pub use proxy::{ProxyKind, ProxyUrl};
 pub use session::{Client, Message, Poll, PollInto, State};
+pub use tls_stream::{TlsClient, TlsRead, TlsState};

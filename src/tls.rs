@@ -20,11 +20,13 @@ use rustls::{
 use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Builds the rustls client configuration for `config`; `for_proxy` leaves out the
-/// pins and the client certificate (they are for the server, not an HTTPS proxy).
+/// Builds the rustls client configuration for `config`, offering the `alpn` protocols;
+/// `for_proxy` leaves out the pins and the client certificate (they are for the server,
+/// not an HTTPS proxy).
 pub(crate) fn build_client_config(
     config: &Config,
     for_proxy: bool,
+    alpn: &[&[u8]],
 ) -> Result<Arc<rustls::ClientConfig>> {
     let pins: &[[u8; 32]] = if for_proxy { &[] } else { &config.pins };
     let client_auth = if for_proxy {
@@ -85,7 +87,7 @@ pub(crate) fn build_client_config(
             })?,
         None => builder.with_no_client_auth(),
     };
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tls.resumption = Resumption::store(config.session_store.clone());
     Ok(Arc::new(tls))
 }

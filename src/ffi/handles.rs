@@ -1,4 +1,4 @@
-//! Generation-counted handles for configs and clients.
+//! Generation-counted handles for configs, clients and TLS objects.
 //!
 //! A handle is `generation << 32 | index`. Slots live in segments of 1,024 that are
 //! made on first use and never freed, so looking a handle up takes no table-wide lock:
@@ -21,11 +21,13 @@ use parking_lot::Mutex;
 use super::result::{ws_result, Fail};
 use crate::config::Config;
 use crate::session::Client;
+use crate::tls_stream::TlsClient;
 
 #[derive(Debug)]
 pub(crate) enum Object {
     Config(Box<Config>),
     Client(Box<Client>),
+    Tls(Box<TlsClient>),
 }
 
 const SEG_SHIFT: u32 = 10;
@@ -275,7 +277,7 @@ pub(crate) fn insert_or_fail(obj: Object) -> Result<u64, Fail> {
     })
 }
 
-/// Live handles (configs and clients), for leak checks.
+/// Live handles (configs, clients and TLS objects), for leak checks.
 pub(crate) fn count() -> usize {
     ALLOC.lock().live
 }

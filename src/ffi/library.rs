@@ -42,6 +42,7 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
         207 => cstr!("TLS alert received from the server"),
         208 => cstr!("no TLS version or cipher suite in common"),
         209 => cstr!("server sent invalid TLS data"),
+        210 => cstr!("the peer ended the stream without close_notify (possible truncation)"),
         300 => cstr!("WebSocket handshake failed"),
         301 => cstr!("server answered the upgrade with a non-101 HTTP status"),
         302 => cstr!("Sec-WebSocket-Accept mismatch"),
@@ -71,6 +72,46 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn ws_version() -> *const c_char {
     cstr!(env!("CARGO_PKG_VERSION"))
+}
+
+/// The ABI version of this header: it changes whenever a function signature, a struct
+/// layout or the meaning of a result code changes incompatibly (and the Linux SONAME
+/// libwsmachine.so.N with it). Additions (new functions, new codes) do not change it.
+pub const WS_ABI_VERSION: u32 = 1;
+
+/// What ws_abi_version returns: WS_ABI_VERSION, except in a library built with
+/// WSMACHINE_TEST_ABI_VERSION=<n> in the environment (a test hook that checks that
+/// bindings refuse a mismatched library; never set it for a release).
+const BUILT_ABI_VERSION: u32 = match option_env!("WSMACHINE_TEST_ABI_VERSION") {
+    Some(s) => parse_u32(s),
+    None => WS_ABI_VERSION,
+};
+
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    assert!(!b.is_empty(), "WSMACHINE_TEST_ABI_VERSION is empty");
+    let mut i = 0;
+    let mut n: u32 = 0;
+    while i < b.len() {
+        assert!(
+            b[i].is_ascii_digit(),
+            "WSMACHINE_TEST_ABI_VERSION must be decimal digits"
+        );
+        n = n * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
+
+/// The ABI version of the loaded library: the WS_ABI_VERSION of the header it was
+/// built with. A program compares it with the WS_ABI_VERSION it was compiled against
+/// before anything else and refuses a different one; the C# bindings do so on their
+/// first call. Unlike the other functions it returns the value itself, not a
+/// ws_result: it takes nothing, cannot fail and never panics, and may be called
+/// before any other function.
+#[no_mangle]
+pub extern "C" fn ws_abi_version() -> u32 {
+    BUILT_ABI_VERSION
 }
 
 /// Copies the detailed message of the most recent failed call on this thread (any

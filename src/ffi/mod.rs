@@ -16,7 +16,8 @@
 //!
 //! Modules: `result` (the codes and `Fail`), `last_error` (the thread's last error),
 //! `panic` (the boundary), `util` (pointer checks), `handles` (the handle table), then
-//! one module per part of the header, in its order: `library`, `config`, `client`.
+//! one module per part of the header, in its order: `library`, `config`, `client`,
+//! `tls`.
 //!
 //! The doc comments of the exports are the C reference: cbindgen copies them into the
 //! header, so they are written for C readers. Each says what its pointers must point
@@ -35,7 +36,10 @@ mod config;
 
 mod client;
 
+mod tls;
+
 pub use client::*;
 pub use config::*;
 pub use library::*;
 pub use result::ws_result;
+pub use tls::*;

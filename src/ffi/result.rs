@@ -61,6 +61,10 @@ pub enum ws_result {
     WS_TLS_VERSION = 208,
     /// The server sent bytes that are not valid TLS.
     WS_TLS_CORRUPT = 209,
+    /// `ws_tls_read`: the peer's stream ended without close_notify, after everything
+    /// before the end was read. What arrived may be cut short (a truncation attack
+    /// looks the same); many servers end this way after a complete answer.
+    WS_TLS_TRUNCATED = 210,
 
     /// The opening handshake failed without a more specific code.
     WS_HANDSHAKE_ERROR = 300,

@@ -208,7 +208,7 @@ static void test_result_str(void)
         }
     }
     check(all_distinct, "ws_result_str: every code has its own description");
-    static const uint32_t unknown[] = {3, 99, 108, 199, 210, 299, 307, 399, 404, 499, 503, 899, 901, 0x7fffffffu,
+    static const uint32_t unknown[] = {3, 99, 108, 199, 211, 299, 307, 399, 404, 499, 503, 899, 901, 0x7fffffffu,
                                        0xffffffffu};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = ws_result_str(unknown[i]);
@@ -881,6 +881,114 @@ static void test_open_client(ws_config cfg)
     ws_client_free(c);
 }
 
+/* The TLS object (ws_tls_*): bad handles of every kind, NULLs, bad names, calls that
+ * do not fit the state, garbage from the "server", and no out-parameter written on
+ * failure. */
+static void check_bad_tls_handle(ws_tls h, const char *what)
+{
+    uint8_t data[8] = "abc";
+    char cbuf[8];
+    size_t n = 4242;
+    uint32_t u = SENTINEL_U32;
+    ws_state st = (ws_state)SENTINEL_U32;
+    ws_tls_version v = (ws_tls_version)SENTINEL_U32;
+    uint64_t u64 = 4242;
+#define BAD(call, fname) check_code(call, WS_INVALID_HANDLE, "%s with %s -> WS_INVALID_HANDLE", fname, what)
+    BAD(ws_tls_offer_input(h, data, 3, &n), "ws_tls_offer_input");
+    BAD(ws_tls_read_output(h, data, sizeof data, &n), "ws_tls_read_output");
+    BAD(ws_tls_write(h, data, 3, &n), "ws_tls_write");
+    BAD(ws_tls_read(h, data, sizeof data, &n), "ws_tls_read");
+    BAD(ws_tls_close(h), "ws_tls_close");
+    BAD(ws_tls_tick(h, 1000), "ws_tls_tick");
+    BAD(ws_tls_next_deadline(h, &u64), "ws_tls_next_deadline");
+    BAD(ws_tls_wants_write(h, &u), "ws_tls_wants_write");
+    BAD(ws_tls_state(h, &st), "ws_tls_state");
+    BAD(ws_tls_last_error(h, cbuf, sizeof cbuf, &n), "ws_tls_last_error");
+    BAD(ws_tls_protocol_version(h, &v), "ws_tls_protocol_version");
+    BAD(ws_tls_cipher_suite(h, cbuf, sizeof cbuf, &n), "ws_tls_cipher_suite");
+    BAD(ws_tls_is_resumed(h, &u), "ws_tls_is_resumed");
+    BAD(ws_tls_is_insecure(h, &u), "ws_tls_is_insecure");
+#undef BAD
+    check(n == 4242 && u == SENTINEL_U32 && (uint32_t)st == SENTINEL_U32 && (uint32_t)v == SENTINEL_U32 && u64 == 4242,
+          "no ws_tls out-parameter written for %s", what);
+    size_t count0 = 0, count1 = 0;
+    ws_handle_count(&count0);
+    check_code(ws_tls_free(h), WS_OK, "ws_tls_free(%s) -> WS_OK (no-op)", what);
+    ws_handle_count(&count1);
+    check(count0 == count1, "ws_tls_free(%s) freed nothing (%zu -> %zu handles)", what, count0, count1);
+}
+
+static void test_tls_object(ws_config cfg)
+{
+    ws_tls t = 4242;
+    check_code(ws_tls_new(cfg, NULL, &t), WS_NULL_POINTER, "ws_tls_new(NULL name) -> WS_NULL_POINTER");
+    check_code(ws_tls_new(cfg, "localhost", NULL), WS_NULL_POINTER, "ws_tls_new(NULL out) -> WS_NULL_POINTER");
+    check_code(ws_tls_new(cfg, "not a host", &t), WS_INVALID_ARGUMENT, "ws_tls_new(\"not a host\") -> WS_INVALID_ARGUMENT");
+    check_code(ws_tls_new(cfg, "\xff", &t), WS_INVALID_ARGUMENT, "ws_tls_new(invalid UTF-8) -> WS_INVALID_ARGUMENT");
+    check_code(ws_tls_new(0, "localhost", &t), WS_INVALID_HANDLE, "ws_tls_new(config 0) -> WS_INVALID_HANDLE");
+    check(t == 4242, "ws_tls_new leaves *out_tls untouched on failure");
+
+    ws_client c = 0;
+    ws_client_new(cfg, "wss://localhost/", &c);
+    check_bad_tls_handle(0, "handle 0");
+    check_bad_tls_handle(cfg, "a config handle");
+    check_bad_tls_handle(c, "a client handle");
+    check_bad_tls_handle(0xdeadbeefcafef00dull, "a garbage handle");
+
+    check_code(ws_tls_new(cfg, "127.0.0.1", &t), WS_OK, "ws_tls_new(IP literal)");
+    ws_state st = WS_STATE_FAILED;
+    check_code(ws_tls_state(t, &st), WS_OK, "ws_tls_state");
+    check(st == WS_STATE_TLS_HANDSHAKING, "a new TLS object is handshaking");
+    ws_state cst = WS_STATE_OPEN;
+    check_code(ws_client_state(t, &cst), WS_INVALID_HANDLE, "ws_client_state(a TLS handle) -> WS_INVALID_HANDLE");
+    check_code(ws_client_free(t), WS_OK, "ws_client_free(a TLS handle) -> WS_OK (no-op)");
+    check_code(ws_tls_state(t, &st), WS_OK, "the TLS object survived ws_client_free of its handle");
+
+    size_t n = 4242;
+    uint8_t buf[4096];
+    check_code(ws_tls_read_output(t, NULL, 10, &n), WS_NULL_POINTER, "ws_tls_read_output(NULL, 10) -> WS_NULL_POINTER");
+    check_code(ws_tls_read_output(t, buf, sizeof buf, NULL), WS_NULL_POINTER, "ws_tls_read_output(out NULL) -> WS_NULL_POINTER");
+    check_code(ws_tls_write(t, NULL, 3, &n), WS_NULL_POINTER, "ws_tls_write(NULL, 3) -> WS_NULL_POINTER");
+    check_code(ws_tls_read(t, buf, sizeof buf, NULL), WS_NULL_POINTER, "ws_tls_read(out NULL) -> WS_NULL_POINTER");
+    check_code(ws_tls_state(t, NULL), WS_NULL_POINTER, "ws_tls_state(NULL) -> WS_NULL_POINTER");
+    check(n == 4242, "no out-parameter written by the NULL calls");
+    check_code(ws_tls_read(t, buf, sizeof buf, &n), WS_NEED_INPUT, "ws_tls_read before the handshake -> WS_NEED_INPUT");
+    check_code(ws_tls_close(t), WS_INVALID_STATE, "ws_tls_close before the handshake -> WS_INVALID_STATE");
+    check_code(ws_tls_write(t, (const uint8_t *)"early", 5, &n), WS_OK, "ws_tls_write before the handshake");
+    check(n == 5, "plaintext before the handshake is buffered (%zu of 5)", n);
+    check_code(ws_tls_read_output(t, buf, sizeof buf, &n), WS_OK, "ws_tls_read_output: the ClientHello");
+    check(n > 0 && buf[0] == 0x16, "the output is a TLS handshake record (%zu bytes)", n);
+
+    /* Not TLS from the "server": a specific, sticky failure; the alert comes out first. */
+    static const char http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    size_t used = 4242;
+    check_code(ws_tls_offer_input(t, (const uint8_t *)http, sizeof http - 1, &used), WS_TLS_CORRUPT,
+               "HTTP instead of TLS -> WS_TLS_CORRUPT");
+    check(used == 4242, "*out_consumed untouched on failure");
+    check_code(ws_tls_read_output(t, buf, sizeof buf, &n), WS_OK, "the alert is handed out");
+    check(n > 0 && buf[0] == 0x15, "the output is a TLS alert record");
+    check_code(ws_tls_read_output(t, buf, sizeof buf, &n), WS_TLS_CORRUPT, "then the failure, sticky");
+    check(n == 0, "*out_len is 0 after the failure");
+    check_code(ws_tls_write(t, buf, 1, &n), WS_TLS_CORRUPT, "ws_tls_write after the failure -> the failure");
+    check_code(ws_tls_tick(t, 0), WS_TLS_CORRUPT, "ws_tls_tick after the failure -> the failure");
+    check_code(ws_tls_state(t, &st), WS_OK, "ws_tls_state works after the failure");
+    check(st == WS_STATE_FAILED, "state FAILED");
+    char msg[256];
+    size_t mlen = 0;
+    check_code(ws_tls_last_error(t, msg, sizeof msg, &mlen), WS_OK, "ws_tls_last_error");
+    check(mlen > 0 && strstr(msg, "TLS") != NULL, "last error explains: %s", msg);
+
+    check_code(ws_tls_free(t), WS_OK, "ws_tls_free");
+    check_bad_tls_handle(t, "a freed TLS handle");
+    check_code(ws_tls_free(t), WS_OK, "ws_tls_free twice -> WS_OK");
+
+    /* EOF during the handshake. */
+    check_code(ws_tls_new(cfg, "localhost", &t), WS_OK, "ws_tls_new");
+    check_code(ws_tls_offer_input(t, NULL, 0, &used), WS_CONNECTION_LOST, "EOF during the handshake -> WS_CONNECTION_LOST");
+    ws_tls_free(t);
+    ws_client_free(c);
+}
+
 int main(void)
 {
     start_deadline(60);
@@ -905,6 +1013,7 @@ int main(void)
     test_config_validation();
     test_fresh_client(cfg);
     test_open_client(cfg);
+    test_tls_object(cfg);
     ws_config_free(cfg);
 
     count = 99;

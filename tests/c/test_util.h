@@ -170,6 +170,7 @@ static const code_entry ALL_CODES[] = {
     RC(WS_TLS_ALERT),
     RC(WS_TLS_VERSION),
     RC(WS_TLS_CORRUPT),
+    RC(WS_TLS_TRUNCATED),
     RC(WS_HANDSHAKE_ERROR),
     RC(WS_HTTP_STATUS),
     RC(WS_BAD_ACCEPT),

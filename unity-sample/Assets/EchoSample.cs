@@ -38,12 +38,14 @@ public class EchoSample : MonoBehaviour
         try
         {
             _config = new WsConfig();
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // in a WebGL build the browser decides trust and proxies (these make Connect throw there)
             if (caCertificate != null)
             {
                 _config.AddRootPem(caCertificate.bytes); // trust a private CA besides the built-in roots
             }
             // Behind a proxy, the socket connects to the proxy and the tunnel runs inside Pump.
             _config.Proxy = string.IsNullOrEmpty(proxy) ? WsProxy.ForUrl(url) : proxy;
+#endif
             _connection = new WsSocketConnection();
             _connection.Connect(url, _config); // returns at once: DNS, TCP and TLS finish inside Pump
             _reconnector = new WsReconnector(_connection);
@@ -123,7 +125,7 @@ public class EchoSample : MonoBehaviour
         // later, and a stale handle is harmless by design.
         if (_connection != null)
         {
-            _connection.Close(1001, "going away");
+            _connection.Close(1000, "bye"); // 1000 or 3000-4999: the codes a browser lets a page send
             _connection.Dispose();
             _connection = null;
             _reconnector = null;

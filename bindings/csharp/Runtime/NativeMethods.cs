@@ -7,11 +7,13 @@
 // The test NativeMethodsMatchHeader checks this file against the header.
 //
 // Layer 2 (Ensure) turns result codes into exceptions, layer 3 (WsConfig, WsClient)
-// owns handles, layer 4 (WsSocketConnection) drives a socket.
+// owns handles, layer 4 (WsSocketConnection) drives a socket. The TLS object follows
+// the same layers: WsTls (layer 3) and WsTlsStream (layer 4, a blocking Stream).
 
 using System;
 using System.Runtime.InteropServices;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WebGLNative.cs
 namespace WsMachine
 {
     /// <summary>The <c>ws_message</c> struct of the C API (a borrowed view).</summary>
@@ -153,6 +155,56 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_handle_count(UIntPtr* out_count);
 
+        // ----- ws_tls ----------------------------------------------------------------
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_new(ulong cfg, byte* server_name, ulong* out_tls);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_free(ulong t);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_offer_input(ulong t, byte* data, UIntPtr len, UIntPtr* out_consumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_read_output(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_write(ulong t, byte* data, UIntPtr len, UIntPtr* out_consumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_read(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_close(ulong t);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_tick(ulong t, ulong now_ms);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_next_deadline(ulong t, ulong* out_deadline_ms);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_wants_write(ulong t, uint* out_wants);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_state(ulong t, uint* out_state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_last_error(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_protocol_version(ulong t, uint* out_version);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_cipher_suite(ulong t, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_is_resumed(ulong t, uint* out_resumed);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_tls_is_insecure(ulong t, uint* out_insecure);
+
         // ----- ws_config -------------------------------------------------------------
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -249,7 +301,15 @@ namespace WsMachine
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern byte* ws_version();
 
+        /// <summary><c>WS_ABI_VERSION</c> of the header these declarations follow; see <see cref="AbiCheck"/>.</summary>
+        internal const uint WS_ABI_VERSION = 1;
+
+        // Returns the value itself (not a result code); called once, by AbiCheck.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_abi_version();
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_last_error(byte* buf, UIntPtr cap, UIntPtr* out_len);
     }
 }
+#endif

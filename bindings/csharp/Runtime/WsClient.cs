@@ -12,6 +12,7 @@ using System.Text;
 
 namespace WsMachine
 {
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library (WsClient is the native engine)
     /// <summary>
     /// One WebSocket client connection as a sans-IO state machine: bytes go in with
     /// <see cref="OfferInput(byte[], int, int)"/>, messages come out with
@@ -651,6 +652,8 @@ namespace WsMachine
             if (_handle == 0) throw new ObjectDisposedException(typeof(WsClient).Name);
         }
     }
+
+#endif
 
     /// <summary>What permessage-deflate negotiated for a connection.</summary>
     public struct WsDeflateInfo

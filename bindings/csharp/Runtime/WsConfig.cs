@@ -3,6 +3,7 @@
 using System;
 using System.Text;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WsConfig.WebGL.cs
 namespace WsMachine
 {
     /// <summary>
@@ -26,6 +27,7 @@ namespace WsMachine
         public WsConfig()
         {
             ulong h;
+            AbiCheck.Ensure();
             Ensure.Success(NativeMethods.ws_config_new(&h));
             _handle = h;
         }
@@ -451,7 +453,11 @@ namespace WsMachine
         /// <summary>The native library version, for example "0.1.0" (<c>ws_version</c>).</summary>
         public static string Version
         {
-            get { return Ensure.FromCString(NativeMethods.ws_version()); }
+            get
+            {
+                AbiCheck.Ensure();
+                return Ensure.FromCString(NativeMethods.ws_version());
+            }
         }
 
         /// <summary>The static description of a result code (<c>ws_result_str</c>).</summary>
@@ -459,6 +465,7 @@ namespace WsMachine
         /// <returns>A short English description.</returns>
         public static string Describe(WsResult result)
         {
+            AbiCheck.Ensure();
             return Ensure.ResultString((uint)result);
         }
 
@@ -474,9 +481,11 @@ namespace WsMachine
             get
             {
                 UIntPtr n;
+                AbiCheck.Ensure();
                 Ensure.Success(NativeMethods.ws_handle_count(&n));
                 return (long)n.ToUInt64();
             }
         }
     }
 }
+#endif

@@ -56,6 +56,8 @@ namespace WsMachine
         TlsVersion = 208,
         /// <summary>The server sent bytes that are not valid TLS.</summary>
         TlsCorrupt = 209,
+        /// <summary>The peer's stream ended without close_notify (<see cref="WsTls.Read(byte[], int, int, out int)"/>): what arrived may be cut short.</summary>
+        TlsTruncated = 210,
         /// <summary>The opening handshake failed without a more specific code.</summary>
         HandshakeError = 300,
         /// <summary>The server answered the upgrade with an HTTP status other than 101.</summary>

@@ -26,6 +26,60 @@ namespace WsMachine
         public WsResult Result { get; private set; }
     }
 
+    /// <summary>
+    /// The native plugin has a different ABI version than these bindings were written for
+    /// (an old or new wsmachine library next to these C# files). Thrown by the first call
+    /// into the library, before any call whose signature or struct layout could differ.
+    /// </summary>
+    public class WsAbiMismatchException : Exception
+    {
+        /// <summary>Creates the exception.</summary>
+        /// <param name="pluginVersion">What the library reports (<c>ws_abi_version</c>); 0 when it has no such function.</param>
+        /// <param name="expectedVersion">The <c>WS_ABI_VERSION</c> the bindings expect.</param>
+        /// <param name="message">The message.</param>
+        public WsAbiMismatchException(uint pluginVersion, uint expectedVersion, string message) : base(message)
+        {
+            PluginVersion = pluginVersion;
+            ExpectedVersion = expectedVersion;
+        }
+
+        /// <summary>The ABI version of the loaded native library (0: too old to say).</summary>
+        public uint PluginVersion { get; private set; }
+
+        /// <summary>The ABI version these bindings expect.</summary>
+        public uint ExpectedVersion { get; private set; }
+    }
+
+    /// <summary>The one-time check of the native library's ABI version.</summary>
+    internal static class AbiCheck
+    {
+        private static volatile bool _checked;
+
+        /// <summary>Throws <see cref="WsAbiMismatchException"/> unless the loaded library has our ABI; cheap after the first success.</summary>
+        internal static void Ensure()
+        {
+            if (_checked) return;
+            uint plugin;
+            try
+            {
+                plugin = NativeMethods.ws_abi_version();
+            }
+            catch (EntryPointNotFoundException)
+            {
+                throw new WsAbiMismatchException(0, NativeMethods.WS_ABI_VERSION,
+                    "wsmachine ABI mismatch: plugin is older than ABI 1 (no ws_abi_version), bindings expect " +
+                    NativeMethods.WS_ABI_VERSION + "; use the native library built with these C# files");
+            }
+            if (plugin != NativeMethods.WS_ABI_VERSION)
+            {
+                throw new WsAbiMismatchException(plugin, NativeMethods.WS_ABI_VERSION,
+                    "wsmachine ABI mismatch: plugin is " + plugin + ", bindings expect " + NativeMethods.WS_ABI_VERSION +
+                    "; use the native library built with these C# files");
+            }
+            _checked = true;
+        }
+    }
+
     /// <summary>A caller error (codes 100-199): bad argument, wrong state, invalid handle, bad URL or config.</summary>
     public class WsMisuseException : WsException
     {
@@ -150,6 +204,7 @@ namespace WsMachine
     /// <summary>Maps native result codes to exceptions (the checking layer).</summary>
     internal static unsafe class Ensure
     {
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: no native last error
         /// <summary>Throws unless <paramref name="code"/> is WS_OK. Details come from the client's last error.</summary>
         internal static void ClientSuccess(uint code, ulong client)
         {
@@ -201,26 +256,61 @@ namespace WsMachine
         /// <summary>The <c>Proxy-Authenticate</c> challenges of a client (<c>ws_client_proxy_challenges</c>), one per element.</summary>
         internal static string[] ProxyChallenges(ulong client)
         {
-            UIntPtr len;
-            if (NativeMethods.ws_client_proxy_challenges(client, null, UIntPtr.Zero, &len) != 0)
+            string all = CopyOut((byte* b, UIntPtr c, UIntPtr* l) => NativeMethods.ws_client_proxy_challenges(client, b, c, l));
+            return all == null ? new string[0] : all.Split('\n');
+        }
+
+        /// <summary>Throws unless <paramref name="code"/> is WS_OK. Details come from the TLS object's last error.</summary>
+        internal static void TlsSuccess(uint code, ulong tls)
+        {
+            if (code != 0)
             {
-                return new string[0];
+                throw ForTls(code, tls);
+            }
+        }
+
+        /// <summary>Builds the exception for a failed call on a TLS object handle (not thrown here).</summary>
+        internal static WsException ForTls(uint code, ulong tls)
+        {
+            string detail = null;
+            if (tls != 0 && code != (uint)WsResult.InvalidHandle)
+            {
+                detail = CopyOut((byte* b, UIntPtr c, UIntPtr* l) => NativeMethods.ws_tls_last_error(tls, b, c, l));
+            }
+            if (string.IsNullOrEmpty(detail))
+            {
+                detail = ThreadLastError();
+            }
+            return Create(code, detail, 0);
+        }
+
+        /// <summary>A copy-out call of the <c>ws_client_last_error</c> convention.</summary>
+        internal delegate uint CopyOutCall(byte* buf, UIntPtr cap, UIntPtr* outLen);
+
+        /// <summary>Runs a copy-out call twice (size, then text); null on failure or when empty.</summary>
+        internal static string CopyOut(CopyOutCall call)
+        {
+            UIntPtr len;
+            if (call(null, UIntPtr.Zero, &len) != 0)
+            {
+                return null;
             }
             int n = (int)len.ToUInt64();
             if (n == 0)
             {
-                return new string[0];
+                return null;
             }
             byte[] buf = new byte[n + 1];
             fixed (byte* p = buf)
             {
-                if (NativeMethods.ws_client_proxy_challenges(client, p, (UIntPtr)buf.Length, &len) != 0)
+                if (call(p, (UIntPtr)buf.Length, &len) != 0)
                 {
-                    return new string[0];
+                    return null;
                 }
-                return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64())).Split('\n');
+                return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64()));
             }
         }
+#endif
 
         /// <summary>Maps a code block to its exception type.</summary>
         internal static WsException Create(uint code, string detail, int httpStatus)
@@ -244,11 +334,16 @@ namespace WsMachine
             string name = Enum.IsDefined(typeof(WsResult), code) ? ((WsResult)code).ToString() : "code";
             if (string.IsNullOrEmpty(detail))
             {
+#if !(UNITY_WEBGL && !UNITY_EDITOR)
                 detail = ResultString(code);
+#else
+                detail = name;
+#endif
             }
             return detail + " (" + name + " " + code + ")";
         }
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: no native strings
         /// <summary>The static description of a code (<c>ws_result_str</c>).</summary>
         internal static string ResultString(uint code)
         {
@@ -317,6 +412,8 @@ namespace WsMachine
             }
             return Encoding.UTF8.GetString(s, n);
         }
+
+#endif
 
         /// <summary>Encodes a string as NUL-terminated UTF-8 (null stays null).</summary>
         internal static byte[] ToCString(string s)

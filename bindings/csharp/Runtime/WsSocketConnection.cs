@@ -21,6 +21,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no sockets and no native library: see WebGL/WsSocketConnection.WebGL.cs
 namespace WsMachine
 {
     /// <summary>
@@ -1500,3 +1501,4 @@ namespace WsMachine
         }
     }
 }
+#endif

@@ -133,7 +133,7 @@ namespace WsMachine.Tests
             string t;
             switch (core)
             {
-                case "uint64_t": case "ws_config": case "ws_client": t = "UInt64"; break;
+                case "uint64_t": case "ws_config": case "ws_client": case "ws_tls": t = "UInt64"; break;
                 // The enum typedefs are uint32_t in C; NativeMethods keeps them as uint.
                 case "uint32_t": case "ws_result": case "ws_state": case "ws_message_kind":
                 case "ws_tls_version": case "ws_pin_mode": t = "UInt32"; break;

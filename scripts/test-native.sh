@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Tests for native C and C++ users (issue 15): the packages in dist/ and the C++ wrapper.
+#
+#   scripts/test-native.sh      # ~1-2 min when the release builds are current
+#
+# Steps:
+#   1. scripts/build-release.sh linux-x86_64 windows-x86_64 (no-ops when current).
+#   2. the shared library: SONAME libwsmachine.so.0, the .so.0.1.0/.so.0/.so chain in
+#      dist/lib/x86_64-unknown-linux-gnu/.
+#   3. the clean static library: only ws_* symbols global (nm), as many as the header
+#      declares; linked into one C program together with a second Rust static library
+#      (tests/native/otherlib) with --whole-archive for both (as Xcode's -all_load or
+#      CMake's WHOLE_ARCHIVE do), run; and the control: cargo's own libwsmachine.a in
+#      the same link fails with "multiple definition".
+#   4. two Python echo servers on 127.0.0.1 (ws:// and wss://; killed on exit).
+#   5. tests/cpp/wrapper_test.cpp (include/wsmachine.hpp), -std=c++17
+#      -fno-exceptions -fno-rtti -Wall -Wextra -Werror, ASan+UBSan, against the clean
+#      static library: ws://, wss:// with the test CA, wss:// without it.
+#   6. examples/cpp with CMake and find_package(wsmachine) against dist/: shared
+#      (NEEDED libwsmachine.so.0) and static (-DWSMACHINE_STATIC=ON, no NEEDED), each
+#      run against both servers; then built with `pkg-config --cflags --libs
+#      wsmachine` and `wsmachine-static` and run.
+#   7. Windows: examples/cpp with CMake and the mingw-w64 compilers
+#      (CMAKE_SYSTEM_NAME=Windows) against dist/, shared (wsmachine.dll) and static,
+#      run under wine against the ws:// server.
+#   8. the ABI check of the C# bindings on Mono: a library built with
+#      WSMACHINE_TEST_ABI_VERSION=9999 (target/abi-mismatch/, a debug build) must make
+#      the bindings throw "plugin is 9999, bindings expect 1"; the real one must not.
+#
+# Output: "ok - " / "not ok - " lines, "SKIPPED: <what>: <reason>" for a missing tool
+# (wine, mingw, mono), and as the LAST line "N passed, N failed". Exit status 0 only
+# when nothing failed. KEEP_TMP=1 keeps the temp directory.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+export PATH="$HOME/.cargo/bin:$PATH"
+T_START=$(date +%s%N)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-native.XXXXXX")
+SERVER_PIDS=()
+
+cleanup() {
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASSED=0 FAILED=0 RUNS=0
+ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
+skip() { echo "SKIPPED: $1: $2"; }
+diag_file() { sed 's/^/#   /' "$1" | tail -n "${2:-40}"; }
+step() { # DESCRIPTION CMD...: one check line; the command's output only on failure
+  local desc=$1; shift
+  if "$@" >"$TMP/step.log" 2>&1; then ok "$desc"; return 0; fi
+  not_ok "$desc"; diag_file "$TMP/step.log"; return 1
+}
+# run_prog NAME CMD...: a TAP-printing program; its checks counted, non-zero exit fails it.
+run_prog() {
+  local name=$1; shift
+  RUNS=$((RUNS + 1))
+  local out="$TMP/run$RUNS.out" err="$TMP/run$RUNS.err" rc p f
+  echo "# --- $name"
+  timeout -k 5 120 "$@" >"$out.raw" 2>"$err"; rc=$?
+  tr -d '\r' <"$out.raw" >"$out"
+  cat "$out"
+  p=$(grep -c '^ok - ' "$out" || true)
+  f=$(grep -c '^not ok - ' "$out" || true)
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  if [ -s "$err" ]; then echo "# $name stderr:"; diag_file "$err" 30; fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then not_ok "$name exited with status $rc"; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then not_ok "$name printed no checks"; fi
+}
+# run_echo NAME CMD...: the example client; passes when it exits 0 after a clean close
+# with every echo ("closed cleanly after N echoes").
+run_echo() {
+  local name=$1; shift
+  RUNS=$((RUNS + 1))
+  local out="$TMP/run$RUNS.out"
+  if timeout -k 5 60 "$@" >"$out" 2>&1 && tr -d '\r' <"$out" | grep -q '^closed cleanly after 3 echoes$' \
+     && tr -d '\r' <"$out" | grep -qxF "echo: ${MSGS[0]}"; then
+    ok "$name"
+  else
+    not_ok "$name"; diag_file "$out" 20
+  fi
+}
+
+DIST=dist
+LIBDIR=$DIST/lib/x86_64-unknown-linux-gnu
+MSGS=("héllo C++" "two words" "3")
+
+# ------------------------------------------------------------------ 1. dist/
+echo "# scripts/build-release.sh linux-x86_64 windows-x86_64"
+if bash scripts/build-release.sh linux-x86_64 windows-x86_64 >"$TMP/build.log" 2>&1; then
+  ok "scripts/build-release.sh linux-x86_64 windows-x86_64"
+else
+  not_ok "scripts/build-release.sh linux-x86_64 windows-x86_64"; diag_file "$TMP/build.log"
+fi
+sed -n '/^PLATFORM/,$p' "$TMP/build.log" | sed 's/^/# /'
+
+# ------------------------------------------------------------------ 2. SONAME
+soname=$(readelf -d "$LIBDIR/libwsmachine.so.0.1.0" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[ "$soname" = libwsmachine.so.0 ] && ok "SONAME is libwsmachine.so.0" || not_ok "SONAME is libwsmachine.so.0 (got '$soname')"
+if [ "$(readlink "$LIBDIR/libwsmachine.so")" = libwsmachine.so.0 ] \
+   && [ "$(readlink "$LIBDIR/libwsmachine.so.0")" = libwsmachine.so.0.1.0 ] && [ -f "$LIBDIR/libwsmachine.so.0.1.0" ]; then
+  ok "dist: libwsmachine.so -> libwsmachine.so.0 -> libwsmachine.so.0.1.0"
+else
+  not_ok "dist: libwsmachine.so -> libwsmachine.so.0 -> libwsmachine.so.0.1.0"; ls -la "$LIBDIR" | sed 's/^/#   /'
+fi
+readelf -d "$DIST/Plugins/Linux/x86_64/libwsmachine.so" | grep -q 'SONAME' \
+  && ok "Plugins/Linux/x86_64/libwsmachine.so (Unity) is the same library" || not_ok "Unity plugin has the SONAME"
+
+# ------------------------------------------------------------------ 3. clean static library
+n_header=$(grep -cE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h)
+nm -g --defined-only "$LIBDIR/libwsmachine.a" 2>"$TMP/nm.err" | awk 'NF == 3 { print $3 }' >"$TMP/globals.txt"
+n_ws=$(grep -c '^ws_' "$TMP/globals.txt")
+others=$(grep -v '^ws_' "$TMP/globals.txt" | head -n 5 | tr '\n' ' ')
+if [ -s "$TMP/globals.txt" ] && [ -z "$others" ] && [ ! -s "$TMP/nm.err" ]; then
+  ok "clean libwsmachine.a: only ws_* symbols are global ($n_ws)"
+else
+  not_ok "clean libwsmachine.a: only ws_* symbols are global (others: ${others:-none}; nm: $(head -c 200 "$TMP/nm.err"))"
+fi
+# The header's functions, minus ws_handle_count while it still is in the header but a test hook
+[ "$n_ws" -eq "$n_header" ] && ok "its ws_* globals are the header's $n_header functions" \
+  || not_ok "its ws_* globals are the header's functions ($n_ws vs $n_header)"
+n_rust=$(nm -g --defined-only target/release/libwsmachine.a 2>/dev/null | awk 'NF == 3 && $3 !~ /^ws_/' | wc -l)
+echo "# for comparison, cargo's libwsmachine.a has $n_rust other global symbols"
+
+OTHER=target/otherlib/release/libotherlib.a
+if step "build tests/native/otherlib (a second Rust static library)" \
+     env CARGO_TARGET_DIR="$PWD/target/otherlib" cargo build --release --quiet \
+     --manifest-path tests/native/otherlib/Cargo.toml; then
+  WA=(-Wl,--whole-archive "$LIBDIR/libwsmachine.a" "$OTHER" -Wl,--no-whole-archive)
+  if step "link clean libwsmachine.a + libotherlib.a (--whole-archive both) into one C program" \
+       gcc -std=c11 -Wall -Wextra -Werror -Iinclude tests/native/two_rust_libs.c "${WA[@]}" \
+       -lpthread -ldl -lm -o "$TMP/two_rust_libs"; then
+    run_prog "two_rust_libs" "$TMP/two_rust_libs"
+  fi
+  if gcc -std=c11 -Iinclude tests/native/two_rust_libs.c -Wl,--whole-archive target/release/libwsmachine.a "$OTHER" \
+       -Wl,--no-whole-archive -lpthread -ldl -lm -o "$TMP/two_unclean" >"$TMP/unclean.log" 2>&1; then
+    not_ok "control: cargo's libwsmachine.a + libotherlib.a fails to link (it linked: the test cannot tell)"
+  elif grep -q 'multiple definition of' "$TMP/unclean.log"; then
+    ok "control: cargo's libwsmachine.a + libotherlib.a fails ($(grep -c 'multiple definition of' "$TMP/unclean.log") multiple definitions)"
+  else
+    not_ok "control: the unclean link failed for another reason"; diag_file "$TMP/unclean.log" 10
+  fi
+fi
+
+# ------------------------------------------------------------------ 4. servers
+step "test certificates (tests/peers/make_certs.sh)" bash tests/peers/make_certs.sh "$TMP/certs"
+C="$TMP/certs"
+start_server() { # NAME ARGS...
+  python3 tests/peers/echo_server.py --port 0 "${@:2}" >"$TMP/srv-$1.port" 2>"$TMP/srv-$1.log" &
+  SERVER_PIDS+=("$!")
+}
+wait_port() { # NAME -> echo port
+  local i word port
+  for i in $(seq 1 150); do
+    if read -r word port <"$TMP/srv-$1.port" 2>/dev/null && [ "$word" = PORT ]; then echo "$port"; return 0; fi
+    sleep 0.1
+  done
+  echo 1
+}
+start_server plain
+start_server tls --tls-cert "$C/server.pem" --tls-key "$C/server.key"
+P_PLAIN=$(wait_port plain); P_TLS=$(wait_port tls)
+[ "$P_PLAIN" != 1 ] && [ "$P_TLS" != 1 ] && ok "echo servers on 127.0.0.1:$P_PLAIN (ws) and :$P_TLS (wss)" \
+  || { not_ok "echo servers started"; diag_file "$TMP/srv-plain.log"; diag_file "$TMP/srv-tls.log"; }
+WS="ws://127.0.0.1:$P_PLAIN/"
+WSS="wss://localhost:$P_TLS/"
+
+# ------------------------------------------------------------------ 5. C++ wrapper test
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+CXXFLAGS=(-std=c++17 -Wall -Wextra -Werror -pedantic -Wshadow -fno-exceptions -fno-rtti -g -I"$DIST/include")
+if step "build wrapper_test (-fno-exceptions -fno-rtti, ASan+UBSan, clean static library)" \
+     g++ "${CXXFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer tests/cpp/wrapper_test.cpp \
+     "$LIBDIR/libwsmachine.a" -lpthread -ldl -lm -o "$TMP/wrapper_test"; then
+  run_prog "wrapper_test $WS (ASan)" "$TMP/wrapper_test" "$WS"
+  run_prog "wrapper_test $WSS + CA (ASan)" "$TMP/wrapper_test" "$WSS" "$C/ca.pem"
+  run_prog "wrapper_test $WSS without the CA (ASan)" "$TMP/wrapper_test" "$WSS"
+fi
+codes=$(sed -n '/^enum ws_result$/,/^};/p' include/wsmachine.h | grep -oE '^ +WS_[A-Z0-9_]+ = ' | tr -d ' =')
+missing=""
+for c in $codes; do grep -q "= $c,\$" include/wsmachine.hpp || missing="$missing $c"; done
+if [ -n "$codes" ] && [ -z "$missing" ]; then
+  ok "wsm::result in wsmachine.hpp has every ws_result code of the header ($(echo "$codes" | wc -l))"
+else
+  not_ok "wsm::result in wsmachine.hpp has every ws_result code of the header (missing:${missing:- could not parse the enum})"
+fi
+n_c=$(grep -cE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h)
+unwrapped=""
+for f in $(sed -nE 's/^(uint32_t |const char \*|ws_result )(ws_[a-z0-9_]+)\(.*/\2/p' include/wsmachine.h); do
+  [ "$f" = ws_handle_count ] && continue # test hook
+  grep -qw "$f" include/wsmachine.hpp || unwrapped="$unwrapped $f"
+done
+[ -z "$unwrapped" ] && ok "wsmachine.hpp calls every function of the header ($n_c, ws_handle_count aside)" \
+  || not_ok "wsmachine.hpp calls every function of the header (not:$unwrapped)"
+step "wsmachine.hpp without wsmachine.h first, twice (include guard), C++17 -pedantic" \
+  bash -c 'printf "#include \"wsmachine.hpp\"\n#include \"wsmachine.hpp\"\nint main(){return wsm::abi_compatible()?0:1;}\n" >"$1/inc.cpp" &&
+           g++ -std=c++17 -Wall -Wextra -Werror -pedantic -fno-exceptions -fno-rtti -Iinclude "$1/inc.cpp" -fsyntax-only' _ "$TMP"
+if g++ -std=c++14 -Iinclude -x c++ -fsyntax-only include/wsmachine.hpp >"$TMP/cxx14.log" 2>&1; then
+  not_ok "wsmachine.hpp refuses C++14 with a clear error"
+else
+  grep -q 'needs C++17' "$TMP/cxx14.log" && ok "wsmachine.hpp refuses C++14 with a clear error" \
+    || { not_ok "wsmachine.hpp refuses C++14 with a clear error"; diag_file "$TMP/cxx14.log" 5; }
+fi
+
+# ------------------------------------------------------------------ 6. CMake and pkg-config (Linux)
+if command -v cmake >/dev/null; then
+  for kind in shared static; do
+    B="$TMP/cmake-$kind"
+    if step "cmake: examples/cpp with find_package(wsmachine) against dist/ ($kind)" \
+         bash -c 'cmake -S examples/cpp -B "$1" -DCMAKE_PREFIX_PATH="$PWD/dist" -DWSMACHINE_STATIC=$2 \
+                    -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror -fno-exceptions -fno-rtti" && cmake --build "$1"' \
+         _ "$B" "$([ $kind = static ] && echo ON || echo OFF)"; then
+      needed=$(readelf -d "$B/echo_client" | grep -c 'NEEDED.*libwsmachine' || true)
+      if [ $kind = shared ]; then
+        readelf -d "$B/echo_client" | grep -q 'NEEDED.*\[libwsmachine.so.0\]' \
+          && ok "cmake shared: echo_client needs libwsmachine.so.0" || not_ok "cmake shared: echo_client needs libwsmachine.so.0"
+      else
+        [ "$needed" -eq 0 ] && ok "cmake static: echo_client needs no libwsmachine shared library" \
+          || not_ok "cmake static: echo_client needs no libwsmachine shared library"
+      fi
+      run_echo "cmake $kind: echo_client $WS" "$B/echo_client" "$WS" "${MSGS[@]}"
+      run_echo "cmake $kind: echo_client $WSS" "$B/echo_client" "$WSS" "$C/ca.pem" "${MSGS[@]}"
+    fi
+  done
+  step "find_package(wsmachine 0.2) rejects 0.1.0 (version file)" \
+    bash -c '! cmake -S "$1" -B "$1/b" -DCMAKE_PREFIX_PATH="$PWD/dist" >"$1/log" 2>&1 && grep -q "0.1.0" "$1/log"' \
+    _ "$(mkdir -p "$TMP/cmv" && printf 'cmake_minimum_required(VERSION 3.13)\nproject(v CXX)\nfind_package(wsmachine 0.2 REQUIRED)\n' >"$TMP/cmv/CMakeLists.txt" && echo "$TMP/cmv")"
+else
+  not_ok "cmake not found (apt-get install cmake; .ci/install.sh)"
+fi
+if command -v pkg-config >/dev/null; then
+  export PKG_CONFIG_PATH="$PWD/$DIST/lib/pkgconfig"
+  for pc in wsmachine wsmachine-static; do
+    flags=$(pkg-config --cflags --libs "$pc" 2>"$TMP/pc.err")
+    echo "# pkg-config --cflags --libs $pc: $flags"
+    # shellcheck disable=SC2086
+    if step "pkg-config: build examples/cpp/echo_client.cpp with $pc" \
+         g++ -std=c++17 -Wall -Wextra -Werror examples/cpp/echo_client.cpp $flags -o "$TMP/echo_$pc"; then
+      run_echo "pkg-config $pc: echo_client $WSS" env LD_LIBRARY_PATH="$PWD/$LIBDIR" "$TMP/echo_$pc" "$WSS" "$C/ca.pem" "${MSGS[@]}"
+    fi
+  done
+  [ "$(pkg-config --modversion wsmachine)" = "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)" ] \
+    && ok "pkg-config --modversion wsmachine is the crate version" || not_ok "pkg-config --modversion"
+else
+  not_ok "pkg-config not found (apt-get install pkgconf; .ci/install.sh)"
+fi
+
+# ------------------------------------------------------------------ 7. Windows (mingw + wine)
+WINE=""
+for w in ${WSM_WINE:-wine64 /usr/lib/wine/wine64 wine}; do
+  if command -v "$w" >/dev/null 2>&1; then WINE=$(command -v "$w"); break; fi
+done
+if ! command -v x86_64-w64-mingw32-g++ >/dev/null || ! command -v cmake >/dev/null; then
+  skip "Windows CMake build" "x86_64-w64-mingw32-g++ or cmake missing"
+elif [ ! -f "$DIST/Plugins/Windows/x86_64/wsmachine.dll" ]; then
+  not_ok "dist has the Windows build"
+else
+  export WINEDEBUG="${WINEDEBUG:--all}" WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
+  for kind in shared static; do
+    B="$TMP/cmake-win-$kind"
+    if step "cmake (mingw-w64, CMAKE_SYSTEM_NAME=Windows): examples/cpp against dist/ ($kind)" \
+         bash -c 'cmake -S examples/cpp -B "$1" -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_SYSTEM_PROCESSOR=x86_64 \
+                    -DCMAKE_CXX_COMPILER=x86_64-w64-mingw32-g++ -DCMAKE_RC_COMPILER=x86_64-w64-mingw32-windres \
+                    -DCMAKE_FIND_ROOT_PATH="$PWD/dist" -DCMAKE_PREFIX_PATH="$PWD/dist" \
+                    -DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=BOTH \
+                    -DCMAKE_EXE_LINKER_FLAGS="-static-libgcc -static-libstdc++ -static" -DWSMACHINE_STATIC=$2 \
+                    -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" && cmake --build "$1"' \
+         _ "$B" "$([ $kind = static ] && echo ON || echo OFF)"; then
+      imports=$(x86_64-w64-mingw32-objdump -p "$B/echo_client.exe" | sed -n 's/^\s*DLL Name: //p' | tr '\n' ' ')
+      if [ $kind = shared ]; then
+        [[ "$imports" == *wsmachine.dll* ]] && ok "mingw shared: echo_client.exe imports wsmachine.dll" \
+          || not_ok "mingw shared: echo_client.exe imports wsmachine.dll ($imports)"
+        cp "$DIST/Plugins/Windows/x86_64/wsmachine.dll" "$B/"
+      else
+        [[ "$imports" != *wsmachine* ]] && ok "mingw static: echo_client.exe imports no wsmachine.dll ($imports)" \
+          || not_ok "mingw static: echo_client.exe imports no wsmachine.dll ($imports)"
+      fi
+      if [ -z "$WINE" ]; then
+        skip "run echo_client.exe" "wine not found"
+      else
+        wine_ver=$("$WINE" --version 2>/dev/null | sed -n 's/^wine-\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+        read -r wmaj wmin <<<"${wine_ver:-0 0}"
+        if [ "$wmaj" -lt 8 ] || { [ "$wmaj" -eq 8 ] && [ "$wmin" -lt 13 ]; }; then
+          # Test-only: wine < 8.13 lacks bcryptprimitives.dll (see scripts/test-cross.sh).
+          x86_64-w64-mingw32-gcc -O2 -shared tests/c/wine/bcryptprimitives_shim.c -lbcrypt -o "$B/bcryptprimitives.dll"
+        fi
+        # ASCII only: Windows passes argv in the ANSI code page, not UTF-8.
+        saved=("${MSGS[@]}"); MSGS=("hello C++" "two words" "3")
+        run_echo "mingw $kind: echo_client.exe $WS (wine)" env -C "$B" "$WINE" ./echo_client.exe "$WS" "${MSGS[@]}"
+        MSGS=("${saved[@]}")
+      fi
+    fi
+  done
+fi
+
+# ------------------------------------------------------------------ 8. C# ABI check (Mono)
+if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
+  skip "C# ABI check" "mcs/mono missing"
+else
+  # Seeded from the debug build of `cargo test` when there is one: only wsmachine rebuilds.
+  if [ ! -d target/abi-mismatch/debug ] && [ -d target/debug/deps ]; then
+    mkdir -p target/abi-mismatch && cp -a target/debug target/abi-mismatch/ && rm -rf target/abi-mismatch/debug/incremental
+  fi
+fi
+if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
+  :
+elif step "library with WSMACHINE_TEST_ABI_VERSION=9999 (target/abi-mismatch, debug)" \
+       env CARGO_TARGET_DIR="$PWD/target/abi-mismatch" WSMACHINE_TEST_ABI_VERSION=9999 cargo build --lib --quiet; then
+  if step "compile the C# bindings (bindings/csharp/Runtime) and tests/native/AbiCheck.cs (mcs)" \
+       mcs -langversion:7.2 -nologo -unsafe -target:exe -out:"$TMP/AbiCheck.exe" \
+       -recurse:'bindings/csharp/Runtime/*.cs' tests/native/AbiCheck.cs; then
+    mkdir -p "$TMP/abi-good" "$TMP/abi-bad"
+    cp target/release/libwsmachine.so "$TMP/abi-good/"
+    cp target/abi-mismatch/debug/libwsmachine.so "$TMP/abi-bad/"
+    run_prog "AbiCheck (Mono) against the real library" env LD_LIBRARY_PATH="$TMP/abi-good" mono "$TMP/AbiCheck.exe" 1
+    run_prog "AbiCheck (Mono) against the ABI 9999 library" env LD_LIBRARY_PATH="$TMP/abi-bad" mono "$TMP/AbiCheck.exe" 9999
+  fi
+fi
+
+echo "# took $(( ($(date +%s%N) - T_START) / 1000000 )) ms"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
