@@ -101,32 +101,44 @@ impl From<State> for ws_state {
 /// Runs `f` on the client behind `c`. An error is recorded on the client (for
 /// `ws_client_last_error`) and returned as a `Fail` (for the code and `ws_last_error`).
 /// A panic poisons this client only: it fails with `WS_PANIC` from then on.
+#[inline(always)]
 pub(crate) fn with_client<T>(
     c: ws_client,
     f: impl FnOnce(&mut Client) -> Result<T, Error>,
 ) -> Result<T, Fail> {
     let mut obj = handles::lock(c);
     let Some(Object::Client(client)) = obj.as_deref_mut() else {
-        return Err(Fail::new(
-            WS_INVALID_HANDLE,
-            "invalid, stale or wrong-type client handle",
-        ));
+        return Err(not_a_client());
     };
     match catch_unwind(AssertUnwindSafe(|| f(client))) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
-            client.note_rejected(&e);
-            Err(e.into())
-        }
-        Err(payload) => {
-            let what = describe(&*payload);
-            client.poison(&what);
-            Err(Fail::new(
-                WS_PANIC,
-                format!("internal error (panic): {what}"),
-            ))
-        }
+        Ok(Err(e)) => Err(rejected(client, e)),
+        Err(payload) => Err(poisoned(client, payload)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_client() -> Fail {
+    Fail::new(
+        WS_INVALID_HANDLE,
+        "invalid, stale or wrong-type client handle",
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn rejected(client: &mut Client, e: Error) -> Fail {
+    client.note_rejected(&e);
+    e.into()
+}
+
+#[cold]
+#[inline(never)]
+fn poisoned(client: &mut Client, payload: Box<dyn std::any::Any + Send>) -> Fail {
+    let what = describe(&*payload);
+    client.poison(&what);
+    Fail::new(WS_PANIC, format!("internal error (panic): {what}"))
 }
 
 /// Creates a client for `url`: `ws://` or `wss://host[:port]/path?query`, UTF-8 and
