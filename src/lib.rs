@@ -67,6 +67,7 @@ mod handshake;
 pub mod platform;
 pub mod proxy;
 pub mod session;
+mod timers;
 mod tls;
 pub mod tls_stream;
 mod transport;
