@@ -8,7 +8,8 @@
 //! record), append payload straight into the message being assembled, validate UTF-8
 //! fragment by fragment, and hand replies to the session to send. So this module
 //! decodes frames with tungstenite's public frame types ([`OpCode`], [`CloseCode`]) and
-//! encodes with [`FrameHeader::format`], while keeping message assembly here. The
+//! encodes headers by hand (checked against `FrameHeader::format` in the tests), while
+//! keeping message assembly here. The
 //! opening handshake also stays with tungstenite's request types (see `handshake`).
 
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -530,6 +531,8 @@ pub(crate) enum SendKind {
 }
 
 impl SendKind {
+    /// The opcode as tungstenite names it (the tests check our header against its encoder).
+    #[cfg(test)]
     fn opcode(self) -> OpCode {
         match self {
             SendKind::Text => OpCode::Data(Data::Text),
@@ -589,7 +592,10 @@ pub(crate) fn mask_at(mask: [u8; 4], offset: usize) -> [u8; 4] {
     ]
 }
 
-/// Appends the header of a masked, final frame carrying `len` payload bytes.
+/// Appends the header of a masked, final frame carrying `len` payload bytes (RFC 6455
+/// section 5.2: FIN, RSV1, opcode; MASK and the shortest length encoding; the key).
+/// Written by hand: tungstenite's `FrameHeader::format` went through `io::Write` and
+/// cost about 70 instructions per small frame (see BENCHMARKS.md, issue 18).
 pub(crate) fn encode_header(
     out: &mut Vec<u8>,
     kind: SendKind,
@@ -597,14 +603,29 @@ pub(crate) fn encode_header(
     len: usize,
     mask: [u8; 4],
 ) {
-    let hdr = FrameHeader {
-        opcode: kind.opcode(),
-        rsv1: compressed,
-        mask: Some(mask),
-        ..FrameHeader::default()
+    let opcode: u8 = match kind {
+        SendKind::Text => 0x1,
+        SendKind::Binary => 0x2,
+        SendKind::Close => 0x8,
+        SendKind::Ping => 0x9,
+        SendKind::Pong => 0xA,
     };
-    hdr.format(len as u64, out)
-        .expect("writing to a Vec cannot fail");
+    let mut h = [0u8; 14];
+    h[0] = 0x80 | if compressed { 0x40 } else { 0 } | opcode;
+    let at = if len < 126 {
+        h[1] = 0x80 | len as u8;
+        2
+    } else if len <= u16::MAX as usize {
+        h[1] = 0x80 | 126;
+        h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        4
+    } else {
+        h[1] = 0x80 | 127;
+        h[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    };
+    h[at..at + 4].copy_from_slice(&mask);
+    out.extend_from_slice(&h[..at + 4]);
 }
 
 /// The reference for [`extend_masked`] in the tests.
@@ -640,25 +661,37 @@ pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], mask: [u8; 4]) {
     let dst = out.spare_capacity_mut()[..src.len()]
         .as_mut_ptr()
         .cast::<u8>();
-    let mut m = [0u8; BLOCK];
-    for (i, b) in m.iter_mut().enumerate() {
-        *b = mask[i & 3];
-    }
+    let m4 = u32::from_ne_bytes(mask);
     // Fixed-size blocks: the XOR over an array compiles to vector instructions.
     let blocks = src.chunks_exact(BLOCK);
     let tail = blocks.remainder();
+    let m8 = u64::from(m4) | (u64::from(m4) << 32);
     for (i, block) in blocks.enumerate() {
-        let mut x: [u8; BLOCK] = block.try_into().expect("a whole block");
-        for (b, k) in x.iter_mut().zip(m) {
-            *b ^= k;
+        let mut x = [0u64; BLOCK / 8];
+        for (j, w) in x.iter_mut().enumerate() {
+            let b: [u8; 8] = block[j * 8..j * 8 + 8].try_into().expect("8 bytes");
+            *w = u64::from_ne_bytes(b) ^ m8;
         }
         // SAFETY: block `i` lies inside the `src.len()` bytes of spare capacity
         // reserved above; an unaligned write needs no alignment.
-        unsafe { dst.add(i * BLOCK).cast::<[u8; BLOCK]>().write_unaligned(x) };
+        unsafe {
+            dst.add(i * BLOCK)
+                .cast::<[u64; BLOCK / 8]>()
+                .write_unaligned(x)
+        };
     }
-    // Blocks are a multiple of 4 bytes: the tail starts at mask[0] again.
+    // Blocks are a multiple of 4 bytes: the tail starts at mask[0] again, and so do
+    // its whole 4-byte words.
     let done = src.len() - tail.len();
-    for (i, b) in tail.iter().enumerate() {
+    let words = tail.chunks_exact(4);
+    let rest = words.remainder();
+    for (i, w) in words.enumerate() {
+        let x = u32::from_ne_bytes(w.try_into().expect("4 bytes")) ^ m4;
+        // SAFETY: inside the reserved spare capacity, as above.
+        unsafe { dst.add(done + i * 4).cast::<u32>().write_unaligned(x) };
+    }
+    let done = src.len() - rest.len();
+    for (i, b) in rest.iter().enumerate() {
         // SAFETY: inside the reserved spare capacity, as above.
         unsafe { dst.add(done + i).write(b ^ mask[i & 3]) };
     }
@@ -670,6 +703,46 @@ pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], mask: [u8; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_header_equals_tungstenites_format() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        let kinds = [
+            SendKind::Text,
+            SendKind::Binary,
+            SendKind::Ping,
+            SendKind::Pong,
+            SendKind::Close,
+        ];
+        for kind in kinds {
+            for compressed in [false, true] {
+                for len in [
+                    0usize,
+                    1,
+                    125,
+                    126,
+                    127,
+                    65535,
+                    65536,
+                    1 << 20,
+                    u32::MAX as usize + 7,
+                ] {
+                    let mut ours = Vec::new();
+                    encode_header(&mut ours, kind, compressed, len, mask);
+                    let hdr = FrameHeader {
+                        opcode: kind.opcode(),
+                        rsv1: compressed,
+                        mask: Some(mask),
+                        ..FrameHeader::default()
+                    };
+                    let mut theirs = Vec::new();
+                    hdr.format(len as u64, &mut theirs).unwrap();
+                    assert_eq!(ours, theirs, "{kind:?} compressed={compressed} len={len}");
+                    assert_eq!(ours.len() + len, encoded_len(len));
+                }
+            }
+        }
+    }
 
     #[test]
     fn extend_masked_equals_copy_then_mask() {
