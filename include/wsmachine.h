@@ -33,11 +33,15 @@
  *
  * Without the copies: recv() into the window of ws_prepare_input and pass the count
  * to ws_commit_input (instead of 1.), and send from ws_peek_output, then
- * ws_consume_output what the socket took (instead of 4.).
+ * ws_consume_output what the socket took (instead of 4.). To cross into the library
+ * once per read, keep the window between reads: ws_prepare_input once, then
+ * ws_commit_prepare_input(c, n, &buf, &cap) after each recv() into buf, which
+ * commits n bytes and lends the next window (cap 0: poll messages, then
+ * ws_prepare_input again).
  *
  * Names: verbs on bytes and messages read ws_<verb>_<noun> (ws_offer_input,
- * ws_prepare_input, ws_commit_input, ws_read_output, ws_peek_output,
- * ws_consume_output, ws_poll_message, ws_send_text, ws_close, and for the TLS
+ * ws_prepare_input, ws_commit_input, ws_commit_prepare_input, ws_read_output,
+ * ws_peek_output, ws_consume_output, ws_poll_message, ws_send_text, ws_close, and for the TLS
  * object ws_tls_offer_input, ws_tls_read_output, ws_tls_write, ws_tls_read);
  * everything else reads ws_config_<x>, ws_client_<x> or ws_tls_<x> after the object
  * it acts on; library-wide functions read ws_<x> (ws_version, ws_result_str,
@@ -62,9 +66,9 @@
  * CLOSE message with code 1006, then WS_CLOSED; nothing comes after a CLOSE message.
  *
  * Lent memory: a polled message's data and the ws_peek_output view are valid until
- * the next call on the client. The ws_prepare_input window is valid until
- * ws_commit_input, ws_offer_input, ws_prepare_input, ws_client_trim or
- * ws_client_free; no other call (polls, sends, ticks, output) moves it. Passing
+ * the next call on the client. The window of ws_prepare_input (and of
+ * ws_commit_prepare_input) is valid until ws_commit_input, ws_commit_prepare_input,
+ * ws_offer_input, ws_prepare_input, ws_client_trim or ws_client_free; no other call (polls, sends, ticks, output) moves it. Passing
  * memory the client lent back to ws_offer_input returns WS_INVALID_ARGUMENT.
  *
  * The header reads: result codes and types, then the library-wide functions, then
@@ -1029,8 +1033,9 @@ ws_result ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *o
  * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
  * record) once a commit fills it, until the idle trim.
  *
- * The window stays valid until `ws_commit_input`, `ws_offer_input`, the next
- * `ws_prepare_input`, `ws_client_trim` or `ws_client_free`; no other call moves it
+ * The window stays valid until `ws_commit_input` (or `ws_commit_prepare_input`),
+ * `ws_offer_input`, the next `ws_prepare_input`, `ws_client_trim` or
+ * `ws_client_free`; no other call moves it
  * (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
  * itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
  * while the undelivered messages are at `max_queued_messages` or
@@ -1054,6 +1059,23 @@ ws_result ws_prepare_input(ws_client c, uint8_t **out_buf, size_t *out_cap);
  * `WS_INVALID_HANDLE`.
  */
 ws_result ws_commit_input(ws_client c, size_t n);
+
+/**
+ * `ws_commit_input(c, n)`, then `ws_prepare_input(c, out_buf, out_cap)`, in one
+ * call: processes the first `n` bytes received into the lent window and lends the
+ * next window. A loop that keeps the window between reads (`recv()` into it, pass
+ * the count here, receive into the new window next time) crosses into the library
+ * once per read, as `ws_offer_input` does, without its copy. The new window follows
+ * the rules of `ws_prepare_input`: valid until `ws_commit_input`,
+ * `ws_commit_prepare_input`, `ws_offer_input`, `ws_prepare_input`, `ws_client_trim`
+ * or `ws_client_free`; `*out_cap` is 0 while the undelivered messages are at a bound
+ * (poll messages, then call `ws_prepare_input`). A lent window is never trimmed by
+ * `ws_client_tick`: `ws_client_trim` releases it when the connection goes quiet.
+ *
+ * Returns `WS_OK`, or what `ws_commit_input` returns (the out-parameters are then
+ * not written and no window is lent), `WS_NULL_POINTER` (nothing is committed).
+ */
+ws_result ws_commit_prepare_input(ws_client c, size_t n, uint8_t **out_buf, size_t *out_cap);
 
 /**
  * Copies up to `cap` bytes that must be written to the socket into `buf`: TLS

@@ -337,6 +337,10 @@ public:
     /** ws_prepare_input: a library buffer to receive into, then commit_input(n). */
     result prepare_input(uint8_t *&buf, size_t &cap) noexcept { return result(ws_prepare_input(h_, &buf, &cap)); }
     result commit_input(size_t n) noexcept { return result(ws_commit_input(h_, n)); }
+    /** ws_commit_prepare_input: commit n bytes of the window and lend the next one. */
+    result commit_prepare_input(size_t n, uint8_t *&buf, size_t &cap) noexcept {
+        return result(ws_commit_prepare_input(h_, n, &buf, &cap));
+    }
 
     // ----- bytes out
     result read_output(void *buf, size_t cap, size_t &len) noexcept {

@@ -185,6 +185,10 @@ built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP
 built echo_test && run_prog "echo_test $WSS/ (ASan, input window)" env WSM_INPUT_WINDOW=1 "$TMP/echo_test" "$WSS/" "$C/ca.pem"
 built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan, input window)" env WSM_INPUT_WINDOW=1 \
   "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
+built echo_test && run_prog "echo_test $WSS/ (ASan, window kept between reads)" env WSM_INPUT_WINDOW=2 \
+  "$TMP/echo_test" "$WSS/" "$C/ca.pem"
+built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan, window kept between reads)" \
+  env WSM_INPUT_WINDOW=2 "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
 built lent_memory_test && run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP/lent_memory_test" \
   "ws://127.0.0.1:$PORT_plain/"
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \

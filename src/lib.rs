@@ -35,6 +35,7 @@
 //! Without the copies in steps 1 and 4: read the socket straight into
 //! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
 //! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
+//! [`Client::commit_and_window`] commits and lends the next window in one call.
 //!
 //! Trust: the built-in Mozilla roots by default; [`Config::add_root_pem`], pins,
 //! [`Config::set_system_roots`] (the operating system's store, read in the call), and

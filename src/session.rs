@@ -485,6 +485,12 @@ impl Client {
             }
             self.input.close();
         }
+        self.feed(data)
+    }
+
+    /// `offer_input` after its checks of the caller's memory (a commit skips them: its
+    /// bytes are the library's own window).
+    fn feed(&mut self, data: &[u8]) -> Result<usize> {
         if self.phase == Phase::Done {
             return Ok(data.len());
         }
@@ -656,7 +662,8 @@ impl Client {
         let result = match window {
             Window::Stage(_) => {
                 let stage = self.input.take_stage();
-                let taken = self.offer_input(&stage[..n]);
+                // What `offer_input` does, minus the checks already made here.
+                let taken = self.feed(&stage[..n]);
                 self.input.restore_stage(stage, n);
                 taken.map(|_| ())
             }
@@ -671,6 +678,15 @@ impl Client {
         };
         self.committing = false;
         result
+    }
+
+    /// [`Client::commit_input`], then [`Client::input_window`]: processes `n` bytes of
+    /// the lent window and lends the next one, so a caller that keeps a window lent
+    /// between reads crosses into the library once per read (as with `offer_input`),
+    /// without its copy. If the commit fails, no window is lent.
+    pub fn commit_and_window(&mut self, n: usize) -> Result<&mut [u8]> {
+        self.commit_input(n)?;
+        self.input_window()
     }
 
     fn commit_direct(&mut self, n: usize) -> Result<()> {

@@ -38,21 +38,25 @@ pub(crate) struct Input {
 
 impl Input {
     /// Whether a window is lent.
+    #[inline]
     pub(crate) fn is_lent(&self) -> bool {
         self.lent.is_some()
     }
 
     /// Ends the lent window, if any (its memory stays where it is).
+    #[inline]
     pub(crate) fn close(&mut self) {
         self.lent = None;
     }
 
     /// Records that `n` bytes of the message buffer were lent.
+    #[inline]
     pub(crate) fn lend_direct(&mut self, n: usize) {
         self.lent = Some(Window::Direct(n));
     }
 
     /// Lends the staging buffer (made on first use).
+    #[inline]
     pub(crate) fn lend_stage(&mut self) -> &mut [u8] {
         if self.stage.is_empty() {
             self.stage = vec![0; STAGE_MIN];
@@ -62,12 +66,14 @@ impl Input {
     }
 
     /// Ends the lent window and says what it was (for a commit).
+    #[inline]
     pub(crate) fn take_lent(&mut self) -> Option<Window> {
         self.lent.take()
     }
 
     /// Takes the staging buffer to process a commit from; give it back with
     /// [`Input::restore_stage`].
+    #[inline]
     pub(crate) fn take_stage(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.stage)
     }
@@ -75,6 +81,7 @@ impl Input {
     /// Puts the staging buffer back after a commit of `n` bytes. A full window
     /// suggests more was waiting: it grows, once, until a trim (as the other buffers
     /// do for large messages).
+    #[inline]
     pub(crate) fn restore_stage(&mut self, mut stage: Vec<u8>, n: usize) {
         if n == stage.len() && stage.len() < STAGE_MAX {
             stage = vec![0; STAGE_MAX];

@@ -411,6 +411,85 @@ fn the_lent_window_passed_back_to_offer_input_is_refused() {
     ws_config_free(cfg);
 }
 
+/// Polls every ready message; appends (kind, payload) of the data messages.
+fn poll_data(h: ws_client, got: &mut Vec<Vec<u8>>) {
+    loop {
+        let mut m = empty_message();
+        // SAFETY: valid out-pointer.
+        let code = unsafe { ws_poll_message(h, &mut m) };
+        if code == ws_result::WS_NEED_INPUT {
+            return;
+        }
+        assert_eq!(code, OK);
+        assert_eq!(m.kind, ws_message_kind::WS_MESSAGE_BINARY);
+        let data = if m.len == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: the message's bytes are valid until the next call.
+            unsafe { std::slice::from_raw_parts(m.data, m.len) }.to_vec()
+        };
+        got.push(data);
+    }
+}
+
+#[test]
+fn a_window_kept_between_reads_receives_what_offer_input_would() {
+    // ws_commit_prepare_input commits and lends the next window in one call: through
+    // the staging buffer, through direct windows into the message buffer (large
+    // frames), and across the undelivered-message bound (an empty window: poll,
+    // then ws_prepare_input).
+    let sizes = [0usize, 5, 125, 126, 2000, 5000, 70_000, 300_000, 16, 1];
+    let want: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|j| (i * 7 + j * 31 % 251) as u8).collect())
+        .collect();
+    let mut stream = Vec::new();
+    for w in &want {
+        stream.extend(frame(0x2, true, w));
+    }
+    for max_messages in [1usize, 64] {
+        for step in [1usize, 7, 1000, 4096, 1 << 20] {
+            let cfg = ffi_config();
+            assert_eq!(ws_config_set_max_queued_messages(cfg, max_messages), OK);
+            let h = ffi_open_plain(cfg);
+            let mut got = Vec::new();
+            let (mut p, mut cap) = window(h);
+            let (mut off, mut largest, mut empties) = (0, 0, 0);
+            while off < stream.len() {
+                if cap == 0 {
+                    empties += 1;
+                    poll_data(h, &mut got);
+                    (p, cap) = window(h);
+                    assert!(cap > 0, "the window opens again once polled");
+                    continue;
+                }
+                largest = largest.max(cap);
+                let n = cap.min(step).min(stream.len() - off);
+                // SAFETY: `n <= cap` bytes of the lent window.
+                unsafe { std::ptr::copy_nonoverlapping(stream[off..].as_ptr(), p, n) };
+                off += n;
+                let (mut next, mut next_cap) = (std::ptr::null_mut(), 0);
+                // SAFETY: valid out-pointers.
+                let code = unsafe { ws_commit_prepare_input(h, n, &mut next, &mut next_cap) };
+                assert_eq!(code, OK);
+                (p, cap) = (next, next_cap);
+            }
+            poll_data(h, &mut got);
+            assert_eq!(got, want, "step {step}, max_queued_messages {max_messages}");
+            if step == 1 << 20 {
+                assert!(largest > 16 << 10, "a direct window came back ({largest})");
+            }
+            assert_eq!(empties > 0, max_messages == 1, "step {step}");
+            // The kept window still ends as the others do.
+            assert_eq!(ws_client_trim(h), OK);
+            assert_eq!(ws_commit_input(h, 1), ws_result::WS_INVALID_STATE);
+            ws_client_free(h);
+            ws_config_free(cfg);
+        }
+    }
+}
+
 fn ws_send_binary_slice(h: ws_client, data: &[u8]) -> ws_result {
     // SAFETY: valid pointer and length.
     unsafe { ws_send_binary(h, data.as_ptr(), data.len()) }

@@ -456,6 +456,12 @@ pub struct WsmClient {
     /// with `ws_offer_input` (one more copy) instead of reading into
     /// `ws_prepare_input`.
     offer_input: bool,
+    /// `WSM_WINDOW_EACH_READ` was set: `ws_prepare_input` before and `ws_commit_input`
+    /// after every read (two calls), instead of keeping the window lent between reads
+    /// with `ws_commit_prepare_input` (one call).
+    window_each_read: bool,
+    /// The window `ws_commit_prepare_input` lent last (kept between reads).
+    window: Option<(*mut u8, usize)>,
 }
 
 impl WsmClient {
@@ -477,6 +483,8 @@ impl WsmClient {
             poll,
             read_output: std::env::var_os("WSM_READ_OUTPUT").is_some(),
             offer_input: std::env::var_os("WSM_OFFER_INPUT").is_some(),
+            window_each_read: std::env::var_os("WSM_WINDOW_EACH_READ").is_some(),
+            window: None,
         };
         me.flush();
         me
@@ -627,18 +635,36 @@ impl BenchClient for WsmClient {
             if self.pipe.readable() == 0 {
                 break;
             }
-            let (mut p, mut cap) = (null_mut(), 0usize);
-            check(unsafe { ws_prepare_input(self.c, &mut p, &mut cap) });
+            let (p, cap) = match self.window.take() {
+                Some(w) => w,
+                None => {
+                    let (mut p, mut cap) = (null_mut(), 0usize);
+                    check(unsafe { ws_prepare_input(self.c, &mut p, &mut cap) });
+                    (p, cap)
+                }
+            };
             if cap == 0 {
                 got += self.poll_all(expect_len);
                 continue;
             }
-            // SAFETY: the window is ours until the next call on the handle.
+            // SAFETY: the window stays lent until a commit, ws_offer_input,
+            // ws_prepare_input, ws_client_trim or free; this client makes none of those
+            // calls while it keeps `self.window`.
             let window = unsafe { std::slice::from_raw_parts_mut(p, cap) };
-            match self.pipe.read(window) {
-                Ok(n) => check(ws_commit_input(self.c, n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            let n = match self.pipe.read(window) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.window = Some((p, cap));
+                    break;
+                }
                 Err(e) => panic!("{e}"),
+            };
+            if self.window_each_read {
+                check(ws_commit_input(self.c, n));
+            } else {
+                let (mut next, mut next_cap) = (null_mut(), 0usize);
+                check(unsafe { ws_commit_prepare_input(self.c, n, &mut next, &mut next_cap) });
+                self.window = Some((next, next_cap));
             }
             got += self.poll_all(expect_len);
         }

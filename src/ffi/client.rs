@@ -222,8 +222,9 @@ pub unsafe extern "C" fn ws_offer_input(
 /// again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
 /// record) once a commit fills it, until the idle trim.
 ///
-/// The window stays valid until `ws_commit_input`, `ws_offer_input`, the next
-/// `ws_prepare_input`, `ws_client_trim` or `ws_client_free`; no other call moves it
+/// The window stays valid until `ws_commit_input` (or `ws_commit_prepare_input`),
+/// `ws_offer_input`, the next `ws_prepare_input`, `ws_client_trim` or
+/// `ws_client_free`; no other call moves it
 /// (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
 /// itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
 /// while the undelivered messages are at `max_queued_messages` or
@@ -263,6 +264,40 @@ pub unsafe extern "C" fn ws_prepare_input(
 pub extern "C" fn ws_commit_input(c: ws_client, n: usize) -> ws_result {
     boundary(|| {
         with_client(c, |client| client.commit_input(n))?;
+        Ok(WS_OK)
+    })
+}
+
+/// `ws_commit_input(c, n)`, then `ws_prepare_input(c, out_buf, out_cap)`, in one
+/// call: processes the first `n` bytes received into the lent window and lends the
+/// next window. A loop that keeps the window between reads (`recv()` into it, pass
+/// the count here, receive into the new window next time) crosses into the library
+/// once per read, as `ws_offer_input` does, without its copy. The new window follows
+/// the rules of `ws_prepare_input`: valid until `ws_commit_input`,
+/// `ws_commit_prepare_input`, `ws_offer_input`, `ws_prepare_input`, `ws_client_trim`
+/// or `ws_client_free`; `*out_cap` is 0 while the undelivered messages are at a bound
+/// (poll messages, then call `ws_prepare_input`). A lent window is never trimmed by
+/// `ws_client_tick`: `ws_client_trim` releases it when the connection goes quiet.
+///
+/// Returns `WS_OK`, or what `ws_commit_input` returns (the out-parameters are then
+/// not written and no window is lent), `WS_NULL_POINTER` (nothing is committed).
+#[no_mangle]
+pub unsafe extern "C" fn ws_commit_prepare_input(
+    c: ws_client,
+    n: usize,
+    out_buf: *mut *mut u8,
+    out_cap: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes writable out-parameters.
+        let (out_buf, out_cap) = unsafe { (out_ptr(out_buf)?, out_ptr(out_cap)?) };
+        let (ptr, cap) = with_client(c, |client| {
+            client
+                .commit_and_window(n)
+                .map(|w| (w.as_mut_ptr(), w.len()))
+        })?;
+        out_buf.write(ptr);
+        out_cap.write(cap);
         Ok(WS_OK)
     })
 }

@@ -7,7 +7,8 @@
  * check. One "ok - " / "not ok - " line per check; exit status 1 on any failure.
  * Overall deadline: 60 s (WSM_TEST_TIMEOUT_S overrides, e.g. under valgrind).
  * WSM_INPUT_WINDOW=1 receives with recv() straight into ws_prepare_input instead of
- * offering a buffer of our own with ws_offer_input.
+ * offering a buffer of our own with ws_offer_input; WSM_INPUT_WINDOW=2 keeps the window
+ * lent between reads with ws_commit_prepare_input.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
@@ -137,8 +138,10 @@ int main(int argc, char **argv)
     static conn k; /* large buffers: keep off the stack */
     ws_result rc = conn_open(&k, cfg, url);
     const char *window = getenv("WSM_INPUT_WINDOW");
-    k.use_window = window != NULL && strcmp(window, "1") == 0;
-    diag("input through %s", k.use_window ? "ws_prepare_input/ws_commit_input" : "ws_offer_input");
+    k.use_window = window == NULL ? 0 : strcmp(window, "1") == 0 ? 1 : strcmp(window, "2") == 0 ? 2 : 0;
+    diag("input through %s", k.use_window == 2   ? "ws_commit_prepare_input (window kept between reads)"
+                             : k.use_window == 1 ? "ws_prepare_input/ws_commit_input"
+                                                 : "ws_offer_input");
     check_code(rc, WS_OK, "ws_client_new");
     if (rc != WS_OK || !check(k.fd >= 0, "TCP connect to %s", url)) {
         conn_free(&k);

@@ -353,6 +353,23 @@ static void test_null_pointers(ws_config cfg)
         check_code(ws_commit_input(c, cap + 1), WS_INVALID_ARGUMENT,
                    "ws_commit_input(more than the window) -> WS_INVALID_ARGUMENT");
         check_code(ws_commit_input(c, 0), WS_INVALID_STATE, "the window is gone after a refused commit");
+        check_code(ws_commit_prepare_input(c, 0, &win, &cap), WS_INVALID_STATE,
+                   "ws_commit_prepare_input without a window -> WS_INVALID_STATE");
+        check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input again");
+        check_code(ws_commit_prepare_input(c, 0, NULL, &cap), WS_NULL_POINTER,
+                   "ws_commit_prepare_input(out_buf NULL)");
+        check_code(ws_commit_prepare_input(c, 0, &win, NULL), WS_NULL_POINTER,
+                   "ws_commit_prepare_input(out_cap NULL)");
+        {
+            uint8_t *next = NULL;
+            size_t next_cap = 0;
+            check_code(ws_commit_prepare_input(c, 0, &next, &next_cap), WS_OK,
+                       "ws_commit_prepare_input(0) on the window a NULL out-parameter left lent");
+            check(next != NULL && next_cap > 0, "ws_commit_prepare_input lends the next window");
+            check_code(ws_commit_prepare_input(c, next_cap + 1, &win, &cap), WS_INVALID_ARGUMENT,
+                       "ws_commit_prepare_input(more than the window) -> WS_INVALID_ARGUMENT");
+            check_code(ws_commit_input(c, 0), WS_INVALID_STATE, "no window after a refused ws_commit_prepare_input");
+        }
         ws_state st = 0;
         check(ws_client_state(c, &st) == WS_OK && st == WS_STATE_TLS_HANDSHAKING,
               "caller mistakes leave the client as it was");
@@ -439,6 +456,7 @@ static void check_bad_client_handle(ws_client h, const char *what)
         const uint8_t *view = NULL;
         BAD(ws_prepare_input(h, &win, &n), "ws_prepare_input");
         BAD(ws_commit_input(h, 1), "ws_commit_input");
+        BAD(ws_commit_prepare_input(h, 1, &win, &n), "ws_commit_prepare_input");
         BAD(ws_peek_output(h, &view, &n), "ws_peek_output");
         BAD(ws_consume_output(h, 1), "ws_consume_output");
         BAD(ws_client_trim(h), "ws_client_trim");

@@ -431,7 +431,10 @@ typedef struct {
     ws_state state;     /* last observed state */
     size_t partial_writes;
     size_t pings_seen;  /* server pings (answered by the library) */
-    int use_window;     /* recv() straight into ws_prepare_input, then ws_commit_input */
+    int use_window;     /* 1: recv() straight into ws_prepare_input, then ws_commit_input;
+                           2: keep the window between reads, ws_commit_prepare_input */
+    uint8_t *win;       /* use_window 2: the window lent by the last commit, or NULL */
+    size_t win_cap;
 } conn;
 
 static inline void note_code(conn *k, uint32_t rc)
@@ -499,6 +502,7 @@ static inline void poll_all(conn *k)
 static inline void feed(conn *k, const uint8_t *data, size_t n)
 {
     size_t off = 0;
+    k->win = NULL; /* ws_offer_input ends a lent window */
     for (;;) {
         size_t used = 0;
         ws_result rc = ws_offer_input(k->c, n ? data + off : NULL, n - off, &used);
@@ -570,7 +574,10 @@ static inline void pump(conn *k, int wait_ms)
             for (int i = 0; i < 64; i++) { /* read what is there, then tick and write */
                 uint8_t *into = k->rx;
                 size_t cap = sizeof k->rx;
-                if (k->use_window) {
+                if (k->use_window == 2 && k->win != NULL) {
+                    into = k->win; /* still lent: no call needed */
+                    cap = k->win_cap;
+                } else if (k->use_window) {
                     ws_result rc = ws_prepare_input(k->c, &into, &cap);
                     if (rc != WS_OK) {
                         note_code(k, rc);
@@ -583,6 +590,16 @@ static inline void pump(conn *k, int wait_ms)
                     }
                 }
                 ssize_t n = sock_recv(k->fd, into, cap);
+                if (n > 0 && k->use_window == 2) {
+                    uint8_t *next = NULL;
+                    size_t next_cap = 0;
+                    ws_result rc = ws_commit_prepare_input(k->c, (size_t)n, &next, &next_cap);
+                    note_code(k, rc);
+                    k->win = rc == WS_OK && next_cap > 0 ? next : NULL;
+                    k->win_cap = next_cap;
+                    poll_all(k);
+                    continue;
+                }
                 if (n > 0 && k->use_window) {
                     note_code(k, ws_commit_input(k->c, (size_t)n));
                     poll_all(k);

@@ -80,6 +80,9 @@ namespace WsMachine
         internal static extern uint ws_commit_input(ulong c, UIntPtr n);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_commit_prepare_input(ulong c, UIntPtr n, byte** out_buf, UIntPtr* out_cap);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_read_output(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
