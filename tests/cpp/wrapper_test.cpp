@@ -4,7 +4,8 @@
 // (tests/peers/echo_server.py), built with -fno-exceptions -fno-rtti under ASan and
 // UBSan by scripts/test-native.sh: the enums against the C codes, ownership (move,
 // reset, release; no handle leaks), errors with their detail, and one connection
-// driven through both input paths (offer_input; prepare_input/commit_input) and both
+// driven through both input paths (offer_input; prepare_input/commit_input or
+// commit_prepare_input) and both
 // output paths (read_output; peek_output/consume_output), with text, binary (with
 // NUL bytes), ping/pong, poll_message_copy, the getters and a clean close.
 // For wss:// without CA_PEM_FILE it checks that verification fails (cert_untrusted).
@@ -132,7 +133,17 @@ struct conn {
                 if (n == -2) n = 0, p.revents = 0;
                 if (n < 0) n = 0;
                 eof = n == 0 && p.revents != 0;
-                if ((r = c.commit_input(static_cast<size_t>(n))) != wsm::result::ok) return r;
+                if (round % 4 == 1) {
+                    // The combined call; the next window it lends is left unused (the
+                    // next prepare_input replaces it).
+                    uint8_t *next = nullptr;
+                    size_t next_cap = 0;
+                    r = c.commit_prepare_input(static_cast<size_t>(n), next, next_cap);
+                    if (r == wsm::result::ok && next == nullptr && next_cap > 0) return wsm::result::invalid_state;
+                } else {
+                    r = c.commit_input(static_cast<size_t>(n));
+                }
+                if (r != wsm::result::ok) return r;
             } else {
                 uint8_t rx[4096];
                 long n = net::recv_some(s, rx, sizeof rx);
