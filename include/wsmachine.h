@@ -55,8 +55,17 @@
  * returns, except where a function lends library memory and says how long it stays
  * valid. No callbacks, no threads: sends only queue bytes for ws_read_output. After
  * a failure every call returns the same code (except _free, _state and
- * _last_error); ws_read_output still hands out the alert or close frame that tells
- * the server why.
+ * _last_error), with two exceptions that lose nothing: ws_poll_message first hands
+ * out the messages that arrived before the failure, and ws_read_output (and
+ * ws_peek_output) first hand out the alert or close frame that tells the server why.
+ * A connection that ends without a close handshake (EOF, close timeout) delivers a
+ * CLOSE message with code 1006, then WS_CLOSED; nothing comes after a CLOSE message.
+ *
+ * Lent memory: a polled message's data and the ws_peek_output view are valid until
+ * the next call on the client. The ws_prepare_input window is valid until
+ * ws_commit_input, ws_offer_input, ws_prepare_input, ws_client_trim or
+ * ws_client_free; no other call (polls, sends, ticks, output) moves it. Passing
+ * memory the client lent back to ws_offer_input returns WS_INVALID_ARGUMENT.
  *
  * The header reads: result codes and types, then the library-wide functions, then
  * ws_config, then ws_client, then ws_tls. ws_handle_count is a test hook, not part of
@@ -126,6 +135,12 @@
 #define WS_DEFAULT_MAX_QUEUED_MESSAGES 1024
 
 /**
+ * Default bound on the bytes of decoded messages waiting to be polled before input
+ * is refused: 128 MiB (twice the default message limit).
+ */
+#define WS_DEFAULT_MAX_QUEUED_BYTES (128 << 20)
+
+/**
  * Default bound on bytes waiting in the output (ws_read_output): 128 MiB.
  */
 #define WS_DEFAULT_MAX_PENDING_OUTPUT (128 << 20)
@@ -185,7 +200,8 @@ enum ws_result
    */
   WS_NEED_INPUT = 1,
   /**
-   * Not an error: the connection ended cleanly and every message has been polled.
+   * Not an error: the connection ended and every message has been polled (the last
+   * was a CLOSE message; code 1006 when it ended without a close handshake).
    */
   WS_CLOSED = 2,
   /**
@@ -828,11 +844,21 @@ ws_result ws_config_set_max_header_size(ws_config cfg, size_t bytes);
 
 /**
  * Undelivered messages after which `ws_offer_input` stops taking input (default
- * 1024); poll messages, then offer the rest. Checked between chunks of at most one
- * TLS record (16 KiB), so the queue may briefly exceed it by one record's messages.
+ * 1024); poll messages, then offer the rest. On `ws://` through `ws_offer_input` the
+ * bound is exact; a TLS record (16 KiB of plaintext) or a committed input window is
+ * decoded whole, so the queue may exceed it by the messages of one record or window.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
 ws_result ws_config_set_max_queued_messages(ws_config cfg, size_t count);
+
+/**
+ * Payload bytes of undelivered messages after which `ws_offer_input` stops taking
+ * input (default 128 MiB, twice the default message limit); poll messages, then offer
+ * the rest, exactly as for `ws_config_set_max_queued_messages`. The message that
+ * crosses the bound is still queued, so at most `bytes` plus one message wait.
+ * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_config_set_max_queued_bytes(ws_config cfg, size_t bytes);
 
 /**
  * Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default
@@ -894,12 +920,16 @@ ws_result ws_client_free(ws_client c);
  * frames decoded into messages, automatic pongs and close replies queued to the
  * output) and are not referenced after the call.
  *
- * `*out_consumed` is written on success and is less than `len` only when the bound
- * on undelivered messages was reached: poll messages, then offer the rest. Input
- * after the connection ended is taken and discarded.
+ * `*out_consumed` is written on success and is less than `len` only when a bound on
+ * undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
+ * poll messages, then offer the rest. Input after the connection ended is taken and
+ * discarded. Ending without a close frame delivers a CLOSE message with code 1006.
  *
  * Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
- * every later call returns it), `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ * every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
+ * client owns (the window of `ws_prepare_input`, a message buffer, the pending
+ * output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
  */
 ws_result ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *out_consumed);
 
@@ -911,9 +941,14 @@ ws_result ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *o
  * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
  * record) once a commit fills it, until the idle trim.
  *
- * The window is valid until the next call on this client. `*out_cap` is 0 while
- * `max_queued_messages` are undelivered: poll messages first. The end of the stream
- * is still reported with `ws_offer_input(c, NULL, 0, ...)`.
+ * The window stays valid until `ws_commit_input`, `ws_offer_input`, the next
+ * `ws_prepare_input`, `ws_client_trim` or `ws_client_free`; no other call moves it
+ * (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
+ * itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
+ * while the undelivered messages are at `max_queued_messages` or
+ * `max_queued_bytes`: poll messages first. If the connection ends while a window is
+ * lent, the commit takes its bytes and discards them. The end of the stream is still
+ * reported with `ws_offer_input(c, NULL, 0, ...)`.
  *
  * Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
@@ -925,8 +960,8 @@ ws_result ws_prepare_input(ws_client c, uint8_t **out_buf, size_t *out_cap);
  * does nothing.
  *
  * Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
- * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input` or
- * `ws_client_trim` came in between),
+ * `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
+ * `ws_client_trim` or another `ws_prepare_input` came in between),
  * `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
  * `WS_INVALID_HANDLE`.
  */
@@ -993,9 +1028,11 @@ ws_result ws_client_pending_output(ws_client c, size_t *out_len);
  * its data stays valid). Never blocks.
  *
  * Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
- * `WS_CLOSED` when the connection ended cleanly and every message has been taken.
- * Messages that arrived before a close or a failure come out first; after a failure
- * it then returns the failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ * `WS_CLOSED` when the connection ended and every message has been taken (the last
+ * message was a CLOSE: the server's code, or 1006 when it ended without a close
+ * handshake). Nothing is delivered after a CLOSE message. Messages that arrived
+ * before a close or a failure come out first; after a failure it then returns the
+ * failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
  */
 ws_result ws_poll_message(ws_client c, struct ws_message *out_msg);
 

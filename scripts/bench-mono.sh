@@ -150,6 +150,22 @@ print("machine: %s, %d cores; load average before %s, after $LOAD_AFTER; %d s" %
 print("mono: $(mono --version | head -1 | sed 's/ (.*//')")
 print("runs: $REPS interleaved rounds x ${SECONDS_RUN} s (after ${WARMUP} s warm-up); median [min-max]")
 print()
+# The headline (issue 18): client CPU per message, and the latency from bytes arriving (the
+# wake-up that found them) to the message being available, for the round-trip cases.
+print("| round trips | client | client CPU per round trip (us) | bytes arrived -> message available (us, median) |")
+print("| --- | --- | ---: | ---: |")
+for mode, size, key, title in cases:
+    if mode != "rt":
+        continue
+    for lab in labels:
+        per = [float(r["client_cpu"]) / float(r[key]) * 1e6 for r in rows
+               if r["label"] == lab and r["mode"] == mode and r["size"] == size and float(r[key]) > 0]
+        if not per:
+            continue
+        av = med(lab, mode, size, "avail_us") if all("avail_us" in r for r in rows) else None
+        print("| %s B | %s | %.1f | %s |" % (size, names[lab], st.median(per),
+              "%.1f" % av[0] if av else "-"))
+print()
 print("| metric | client | median | min-max | vs ClientWebSocket (TLS 1.2) | client CPU (cores) | CPU per op | server CPU (cores) | machine busy (cores) |")
 print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 for mode, size, key, title in cases:

@@ -14,7 +14,7 @@
 #   3. the header alone as C11 and as C++11 (-Wall -Wextra -Werror -pedantic), plus a
 #      C++ program linked against the static library (extern "C" names)
 #   4. ffi_misuse_test, echo_test (wss:// and ws://, each with ws_offer_input and with
-#      the input window) and tls_errors_test, built with ASan+UBSan against
+#      the input window), lent_memory_test (ws://) and tls_errors_test, built with ASan+UBSan against
 #      target/release/libwsmachine.a; examples/tls_echo.c (the TLS object without
 #      WebSocket) against two Python ssl echo servers (TLS 1.3 and 1.2)
 #   5. echo_test again, built against libwsmachine.so without sanitizers, under
@@ -22,7 +22,8 @@
 #      assembly makes Memcheck report its AES-GCM/SHA output as uninitialised), and
 #      ws:// with them on, so every byte wsmachine itself produces is checked
 #      (tests/c/valgrind.supp: one third-party entry, see there); ws:// once more through
-#      the input window (the message buffer lent to recv()). WSM_VALGRIND=0 skips.
+#      the input window (the message buffer lent to recv()); lent_memory_test on ws://
+#      (a window lent across an idle tick, and passed back). WSM_VALGRIND=0 skips.
 #
 # Output: every check line of every program ("ok - ..." / "not ok - ..."), the
 # script's own checks in the same form, and as the LAST line "N passed, N failed".
@@ -163,7 +164,7 @@ fi
 
 # ------------------------------------------------------------------ 4. ASan + UBSan programs
 BUILT=()
-for prog in ffi_misuse_test echo_test tls_errors_test; do
+for prog in ffi_misuse_test echo_test tls_errors_test lent_memory_test; do
   if step "build $prog (ASan+UBSan, static)" gcc "${CFLAGS_COMMON[@]}" "${SAN[@]}" "tests/c/$prog.c" \
        target/release/libwsmachine.a "${LIBS[@]}" -o "$TMP/$prog"; then
     BUILT+=("$prog")
@@ -184,6 +185,8 @@ built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP
 built echo_test && run_prog "echo_test $WSS/ (ASan, input window)" env WSM_INPUT_WINDOW=1 "$TMP/echo_test" "$WSS/" "$C/ca.pem"
 built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan, input window)" env WSM_INPUT_WINDOW=1 \
   "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
+built lent_memory_test && run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP/lent_memory_test" \
+  "ws://127.0.0.1:$PORT_plain/"
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
@@ -196,11 +199,11 @@ built tls_echo && run_prog "tls_echo (TLS object, TLS 1.2, 1 MiB, ASan)" "$TMP/t
 
 # ------------------------------------------------------------------ 5. valgrind on the .so
 if [ "${WSM_VALGRIND:-1}" != 0 ]; then
+  VG=(valgrind -q --leak-check=full --error-exitcode=1 --suppressions=tests/c/valgrind.supp)
+  # The .so's SONAME is libwsmachine.so.0, which the programs record: the usual symlink.
+  mkdir -p "$TMP/lib" && ln -sf "$PWD/target/release/libwsmachine.so" "$TMP/lib/libwsmachine.so.0"
   if step "build echo_test (no sanitizers, libwsmachine.so)" gcc "${CFLAGS_COMMON[@]}" -O1 tests/c/echo_test.c \
        -Ltarget/release -lwsmachine "${LIBS[@]}" -o "$TMP/echo_test_so"; then
-    # The .so's SONAME is libwsmachine.so.0, which the program records: the usual symlink.
-    mkdir -p "$TMP/lib" && ln -sf "$PWD/target/release/libwsmachine.so" "$TMP/lib/libwsmachine.so.0"
-    VG=(valgrind -q --leak-check=full --error-exitcode=1 --suppressions=tests/c/valgrind.supp)
     run_prog "echo_test $WSS/ (valgrind, .so, leaks + invalid accesses)" \
       env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=150 \
       "${VG[@]}" --undef-value-errors=no "$TMP/echo_test_so" "$WSS/" "$C/ca.pem"
@@ -211,6 +214,13 @@ if [ "${WSM_VALGRIND:-1}" != 0 ]; then
     run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks, input window)" \
       env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=150 WSM_INPUT_WINDOW=1 \
       "${VG[@]}" "$TMP/echo_test_so" "ws://127.0.0.1:$PORT_plain/"
+  fi
+  # Lent memory across an idle tick, and the window passed back (issue #19).
+  if step "build lent_memory_test (no sanitizers, libwsmachine.so)" gcc "${CFLAGS_COMMON[@]}" -O1 \
+       tests/c/lent_memory_test.c -Ltarget/release -lwsmachine "${LIBS[@]}" -o "$TMP/lent_memory_test_so"; then
+    run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks)" \
+      env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=60 \
+      "${VG[@]}" "$TMP/lent_memory_test_so" "ws://127.0.0.1:$PORT_plain/"
   fi
 fi
 

@@ -58,6 +58,7 @@ step "docs build" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo
 step "release build" cargo build --release
+step "hostile peers: memory bounds over loopback (tests/hostile.rs)" cargo test --release --test hostile
 [ -f scripts/test-c.sh ] && step "C tests (ASan/UBSan, valgrind)" bash scripts/test-c.sh
 # squid (plain, Basic auth, HTTPS), tinyproxy, dante (SOCKS5 with and without auth): ~1 min.
 [ -f scripts/test-proxy.sh ] && step "through real proxies (squid, tinyproxy, dante)" bash scripts/test-proxy.sh

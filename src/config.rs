@@ -25,6 +25,9 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 pub const DEFAULT_MAX_HEADER_SIZE: usize = 16 << 10;
 /// Default bound on decoded messages waiting to be polled before input is refused: 1024.
 pub const DEFAULT_MAX_QUEUED_MESSAGES: usize = 1024;
+/// Default bound on the bytes of decoded messages waiting to be polled before input
+/// is refused: 128 MiB (twice the default message limit).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 128 << 20;
 /// Default bound on bytes waiting in the output (ws_read_output): 128 MiB.
 pub const DEFAULT_MAX_PENDING_OUTPUT: usize = 128 << 20;
 /// Default handshake timeout (TLS plus HTTP upgrade): 15 s.
@@ -58,6 +61,10 @@ pub struct Limits {
     pub max_header_size: usize,
     /// Undelivered messages after which `offer_input` stops consuming input.
     pub max_queued_messages: usize,
+    /// Bytes of undelivered messages after which `offer_input` stops consuming input.
+    /// The message that crosses the bound is still queued, so at most this plus
+    /// `max_message_size` bytes wait.
+    pub max_queued_bytes: usize,
     /// Pending output bytes after which sends fail with [`ErrorKind::OutputFull`].
     pub max_pending_output: usize,
 }
@@ -69,6 +76,7 @@ impl Default for Limits {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_queued_messages: DEFAULT_MAX_QUEUED_MESSAGES,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             max_pending_output: DEFAULT_MAX_PENDING_OUTPUT,
         }
     }
@@ -424,13 +432,17 @@ impl Config {
         &self.settings.limits
     }
 
-    /// Replaces the limits. Every limit must be at least 1, and the frame limit may not
-    /// exceed the message limit.
+    /// Replaces the limits. Every limit must be at least 1 (the header limit at least
+    /// 256). A frame limit above the message limit is allowed and has no effect: a
+    /// frame larger than the message limit fails as a too-big message first (so each
+    /// limit can be set on its own, in any order). `max_queued_bytes` does not follow
+    /// `max_message_size`; set both.
     pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
         if limits.max_message_size == 0
             || limits.max_frame_size == 0
             || limits.max_header_size == 0
             || limits.max_queued_messages == 0
+            || limits.max_queued_bytes == 0
             || limits.max_pending_output == 0
         {
             return err(ErrorKind::InvalidConfig, "limits must be at least 1");
@@ -501,26 +513,23 @@ impl Config {
         Ok(())
     }
 
-    /// The rustls configuration, built once and cached until a TLS setting changes.
-    pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
-        self.tls
-            .get_or_try_init(|| crate::tls::build_client_config(self, false, &[b"http/1.1"]))
-            .cloned()
+    /// Where `tls::client_config` caches the rustls configuration built from this
+    /// config; emptied whenever a TLS setting changes. (The caches live here, the
+    /// building in `tls`, so that `tls` depends on `config` and not the other way.)
+    pub(crate) fn tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
+        &self.tls
     }
 
-    /// The rustls configuration for TLS to an `https://` proxy: the same roots,
-    /// versions and verification switch, without pins and client certificate.
-    pub(crate) fn proxy_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
-        self.proxy_tls
-            .get_or_try_init(|| crate::tls::build_client_config(self, true, &[b"http/1.1"]))
-            .cloned()
+    /// Where `tls::proxy_client_config` caches the configuration for TLS to an
+    /// `https://` proxy.
+    pub(crate) fn proxy_tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
+        &self.proxy_tls
     }
 
-    /// The rustls configuration of the TLS object (no ALPN), built once and cached.
-    pub(crate) fn plain_tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
-        self.plain_tls
-            .get_or_try_init(|| crate::tls_stream::build(self))
-            .cloned()
+    /// Where `tls_stream::client_config` caches the TLS object's configuration (no
+    /// ALPN).
+    pub(crate) fn plain_tls_cache(&self) -> &OnceCell<Arc<rustls::ClientConfig>> {
+        &self.plain_tls
     }
 }
 

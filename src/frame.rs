@@ -118,6 +118,12 @@ impl Decoder {
         }
     }
 
+    /// Whether `range` (addresses) overlaps a buffer decoding writes to.
+    pub(crate) fn overlaps(&self, range: &std::ops::Range<usize>) -> bool {
+        use crate::transport::overlaps;
+        overlaps(&self.buf, range) || overlaps(&self.control, range)
+    }
+
     /// Capacity of the message buffers held.
     pub(crate) fn retained_capacity(&self) -> usize {
         self.spare.capacity() + self.buf.capacity()

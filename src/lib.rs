@@ -58,6 +58,7 @@ mod frame;
 mod handshake;
 pub mod proxy;
 pub mod session;
+mod timers;
 mod tls;
 pub mod tls_stream;
 mod transport;

@@ -21,7 +21,10 @@ use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
 use crate::handshake::{self, Progress, ResponseReader};
 use crate::proxy::Tunnel;
-use crate::transport::{MaskSource, Output};
+use crate::timers::{Due, Running, Timers};
+use crate::transport::{Input, MaskSource, Output, Window};
+
+mod ending;
 
 /// The connection state as the caller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +62,9 @@ pub enum Poll<'a> {
     Message(Message<'a>),
     /// Nothing is ready; offer more input.
     NeedInput,
-    /// The connection ended cleanly and every message has been polled.
+    /// The connection ended and every message has been polled; the last was a
+    /// [`MessageKind::Close`] (code 1006 when it ended without a close handshake).
+    /// Nothing is delivered after a close message.
     Closed,
 }
 
@@ -79,7 +84,7 @@ pub enum PollInto {
     TooSmall(usize),
     /// Nothing is ready.
     NeedInput,
-    /// The connection ended cleanly and every message has been polled.
+    /// The connection ended and every message has been polled (see [`Poll::Closed`]).
     Closed,
 }
 
@@ -92,40 +97,23 @@ enum Phase {
     Done,
 }
 
-/// Caller-clock timestamps (milliseconds) for the timers.
-#[derive(Debug, Default)]
-struct Timers {
-    now: Option<u64>,
-    handshake_start: Option<u64>,
-    last_rx_at: u64,
-    rx_seen: u64,
-    last_moved_at: u64,
-    moved_seen: u64,
-    last_ping_at: u64,
-    close_start: Option<u64>,
-    /// A liveness probe is waiting for input: (deadline, its length, `rx_bytes` when sent).
-    probe: Option<(u64, u64, u64)>,
-}
-
 /// Largest slice decoded between checks of the undelivered-message bound.
 const DECODE_CHUNK: usize = 16 << 10;
 /// Plaintext per write to rustls: one full TLS record.
 const TLS_CHUNK: usize = 16 << 10;
 /// Upper bound of a TLS record's overhead (TLS 1.2 AES-GCM: header, nonce, tag).
 const TLS_RECORD_OVERHEAD: usize = 29;
-/// Size of the staging window `input_window` lends at first, and after the idle trim.
-const STAGE_MIN: usize = 2 << 10;
-/// Size it grows to once a commit filled the whole window (one full TLS record).
-const STAGE_MAX: usize = 16 << 10;
 /// Smallest payload remainder worth a direct window; less goes through the stage.
 const DIRECT_MIN: u64 = 4 << 10;
 /// Largest direct window, so that a frame's announced length commits no more memory
 /// than the bytes that really arrive plus this.
 const DIRECT_MAX: usize = 1 << 20;
+/// What may wait in the output beyond `max_pending_output`: the close frame and TLS
+/// alert or close_notify a failure adds, whatever is pending. Also the headroom of the
+/// output's allocation over the limit.
+pub(crate) const OUTPUT_SLACK: usize = 1 << 10;
 /// Capacity each retained buffer is trimmed to when the connection is idle.
 const TRIM_TO: usize = 4 << 10;
-/// Quiet time after which `tick` trims retained buffers.
-const IDLE_TRIM_MS: u64 = 1000;
 
 /// One WebSocket client connection. See the [module docs](self).
 #[derive(Debug)]
@@ -137,8 +125,11 @@ pub struct Client {
     decoder: Decoder,
     queue: VecDeque<Incoming>,
     current: Option<Incoming>,
-    /// Payloads of received pings, answered with pongs after the input is processed.
-    pongs: Vec<Vec<u8>>,
+    /// Payload of the most recent ping not answered yet (RFC 6455 5.5.3: only the
+    /// latest needs a pong). It waits while the output is at its limit.
+    pong: Option<Vec<u8>>,
+    /// Payload bytes of the messages in `queue`.
+    queued_bytes: usize,
     out: Output,
     scratch: Vec<u8>,
     masks: MaskSource,
@@ -154,17 +145,14 @@ pub struct Client {
     pending_failure: Option<Error>,
     /// Bytes handed out by `read_output`, for the idle trim.
     tx_bytes: u64,
-    /// Buffers were trimmed and nothing has moved since.
-    trimmed: bool,
     /// permessage-deflate as negotiated, and our compressor.
     deflate: Option<DeflateParams>,
     deflater: Option<Deflater>,
     /// Compressed payload of the message being sent.
     zbuf: Vec<u8>,
-    /// Receives socket bytes through `input_window` when no direct window fits.
-    stage: Vec<u8>,
-    /// The window `input_window` lent last, until it is committed.
-    window: Option<Window>,
+    /// The staging buffer `input_window` lends when no direct window fits, and the
+    /// window lent last, until it is committed.
+    input: Input,
     /// `commit_input` is processing a window: the bound on undelivered messages was
     /// checked when the window was lent.
     committing: bool,
@@ -175,21 +163,16 @@ pub struct Client {
     connect: (String, u16),
 }
 
-/// What `input_window` lent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Window {
-    /// `stage[..n]`.
-    Stage(usize),
-    /// The next `n` bytes of the message buffer (payload of the current frame).
-    Direct(usize),
-}
-
 impl Client {
     /// Creates a client for `url` (`ws://` or `wss://host[:port]/path?query`). The
     /// TLS ClientHello (for `wss://`) or the upgrade request (for `ws://`) is ready in
     /// the output right away.
     pub fn new(config: &Config, url: &str) -> Result<Client> {
         let settings = config.settings.clone();
+        let out_limit = settings
+            .limits
+            .max_pending_output
+            .saturating_add(OUTPUT_SLACK);
         let target = handshake::prepare(url, &settings)?;
         let mut client = Client {
             response: Some(ResponseReader::new(target.accept.clone(), &settings)),
@@ -199,8 +182,9 @@ impl Client {
             phase: Phase::WsHandshaking,
             queue: VecDeque::new(),
             current: None,
-            pongs: Vec::new(),
-            out: Output::default(),
+            pong: None,
+            queued_bytes: 0,
+            out: Output::new(out_limit),
             scratch: Vec::new(),
             masks: MaskSource::default(),
             close_sent: false,
@@ -213,12 +197,10 @@ impl Client {
             timers: Timers::default(),
             pending_failure: None,
             tx_bytes: 0,
-            trimmed: false,
             deflate: None,
             deflater: None,
             zbuf: Vec::new(),
-            stage: Vec::new(),
-            window: None,
+            input: Input::default(),
             committing: false,
             tunnel: None,
             connect: (target.host.clone(), target.port),
@@ -226,7 +208,9 @@ impl Client {
         if client.settings.proxy.url.is_some() {
             let proxy = &client.settings.proxy;
             let proxy_tls = match proxy.url.as_ref().map(|u| u.kind()) {
-                Some(crate::proxy::ProxyKind::Https) => Some(config.proxy_tls_config()?),
+                Some(crate::proxy::ProxyKind::Https) => {
+                    Some(crate::tls::proxy_client_config(config)?)
+                }
                 _ => None,
             };
             let t = Tunnel::new(
@@ -249,8 +233,9 @@ impl Client {
                         format!("invalid TLS server name {name:?}"),
                     )
                 })?;
-            let mut conn = rustls::ClientConnection::new(config.tls_config()?, server_name)
-                .map_err(|e| crate::tls::map_error(&e))?;
+            let mut conn =
+                rustls::ClientConnection::new(crate::tls::client_config(config)?, server_name)
+                    .map_err(|e| crate::tls::map_error(&e))?;
             // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
             conn.set_buffer_limit(None);
             // rustls holds the request until the handshake completes, then encrypts it.
@@ -261,7 +246,7 @@ impl Client {
             client.phase = Phase::TlsHandshaking;
             client.flush_tls();
         } else {
-            client.out.vec().extend_from_slice(&target.request);
+            client.out.extend(&target.request);
         }
         Ok(client)
     }
@@ -367,24 +352,16 @@ impl Client {
         self.deflate
     }
 
-    /// Trims retained buffers once nothing has moved for `IDLE_TRIM_MS`.
-    fn trim_if_idle(&mut self, now_ms: u64) {
-        let moved = self.rx_bytes + self.tx_bytes;
-        let t = &mut self.timers;
-        if moved != t.moved_seen || t.now.is_none() {
-            t.moved_seen = moved;
-            t.last_moved_at = now_ms;
-            self.trimmed = false;
-        } else if !self.trimmed && now_ms.saturating_sub(t.last_moved_at) >= IDLE_TRIM_MS {
-            self.trim();
-        }
-    }
-
     /// Releases memory held for large messages: buffers keep the size of the largest
     /// message so that a stream of large messages does not allocate per message, and
     /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
-    /// calls it after a second without traffic; call it directly after a burst.
+    /// calls it after a second without traffic (sparing a window `input_window` lent);
+    /// call it directly after a burst. Called directly, it also closes that window.
     pub fn trim(&mut self) {
+        self.trim_buffers(false);
+    }
+
+    fn trim_buffers(&mut self, keep_window: bool) {
         // Scratch buffers: their contents are dead between calls.
         fn shrink(v: &mut Vec<u8>) {
             v.clear();
@@ -398,8 +375,8 @@ impl Client {
         }
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
-        self.stage = Vec::new();
-        self.window = None;
+        self.input.trim(keep_window);
+        // A direct window lies inside a message in progress, which `trim` keeps.
         self.decoder.trim(TRIM_TO);
         self.queue.shrink_to_fit();
         if let Some(conn) = self.tls.as_mut() {
@@ -415,7 +392,7 @@ impl Client {
                 let _ = conn.read_tls(&mut Nothing);
             }
         }
-        self.trimmed = true;
+        self.timers.note_trimmed();
     }
 
     /// Bytes of buffer capacity the engine itself retains (not counting rustls), for
@@ -426,13 +403,29 @@ impl Client {
             + self.tunnel.as_ref().map_or(0, |t| t.capacity())
             + self.scratch.capacity()
             + self.zbuf.capacity()
-            + self.stage.capacity()
+            + self.input.capacity()
             + self.decoder.retained_capacity()
+    }
+
+    /// Capacity of the output buffer, for the fuzz targets' memory invariants.
+    #[doc(hidden)]
+    pub fn output_capacity(&self) -> usize {
+        self.out.capacity()
+    }
+
+    /// The limits this client was made with.
+    pub fn limits(&self) -> &crate::config::Limits {
+        &self.settings.limits
     }
 
     /// Undelivered messages waiting for `poll_message`.
     pub fn queued_messages(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Payload bytes of the undelivered messages waiting for `poll_message`.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
     }
 
     // ----- input -------------------------------------------------------------------
@@ -442,13 +435,25 @@ impl Client {
     /// undelivered messages was reached (poll messages, then offer the rest).
     ///
     /// After the connection ended, input is taken and discarded. After a failure,
-    /// every call returns that failure.
+    /// every call returns that failure. Input that lies in the client's own memory
+    /// (the window `input_window` lent, the message being assembled, the pending
+    /// output; only possible through the C ABI) is refused with
+    /// [`ErrorKind::InvalidArgument`] before anything is read, and the connection
+    /// carries on.
     pub fn offer_input(&mut self, data: &[u8]) -> Result<usize> {
-        if !self.committing {
-            self.window = None;
-        }
         if let Some(e) = &self.failure {
             return Err(e.clone());
+        }
+        if !self.committing {
+            if self.is_own_memory(data) {
+                return err(
+                    ErrorKind::InvalidArgument,
+                    "the input lies in the client's own memory (the input window, a message \
+                     buffer or the pending output): copy it out first, or commit the window \
+                     with commit_input",
+                );
+            }
+            self.input.close();
         }
         if self.phase == Phase::Done {
             return Ok(data.len());
@@ -484,18 +489,22 @@ impl Client {
     fn input_tunnel(&mut self, data: &[u8]) -> Result<usize> {
         let mut t = self.tunnel.take().expect("tunnel");
         let committing = self.committing;
-        let max_queued = self.settings.limits.max_queued_messages;
+        let l = &self.settings.limits;
+        let (max_count, max_bytes) = (l.max_queued_messages, l.max_queued_bytes);
         let result = {
             let this = &mut *self;
-            // The bound on undelivered messages is checked between the proxy's TLS
+            // The bounds on undelivered messages are checked between the proxy's TLS
             // records (`more`); what one record holds is decoded whole.
-            let queue = std::cell::Cell::new(this.queue.len());
-            let mut more = || committing || queue.get() < max_queued;
+            let queued = std::cell::Cell::new((this.queue.len(), this.queued_bytes));
+            let mut more = || {
+                let (count, bytes) = queued.get();
+                committing || (count < max_count && bytes < max_bytes)
+            };
             t.input(data, &mut more, &mut |b| {
                 this.committing = true;
                 let r = this.input_inner(b);
                 this.committing = committing;
-                queue.set(this.queue.len());
+                queued.set((this.queue.len(), this.queued_bytes));
                 r
             })
         };
@@ -531,22 +540,25 @@ impl Client {
         }
     }
 
-    fn can_defer(&self, e: &Error) -> bool {
-        e.close_code().is_some() && self.phase == Phase::Open && !self.queue.is_empty()
-    }
-
-    /// Applies a deferred failure once every message before it has been polled.
-    fn surface_pending_failure(&mut self) -> Result<()> {
-        if self.queue.is_empty() {
-            if let Some(e) = self.pending_failure.take() {
-                return Err(self.fail(e));
-            }
+    /// Whether `data` overlaps a buffer this client may write or move while it reads
+    /// the input: decoding into it would read memory it is rewriting or freeing.
+    fn is_own_memory(&self, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return false;
         }
-        Ok(())
+        let start = data.as_ptr() as usize;
+        let range = start..start + data.len();
+        self.input.overlaps(&range) || self.out.overlaps(&range) || self.decoder.overlaps(&range)
     }
 
     fn queue_full(&self) -> bool {
-        !self.committing && self.queue.len() >= self.settings.limits.max_queued_messages
+        !self.committing && self.queue_at_bound()
+    }
+
+    /// The undelivered messages reached one of their bounds (count or bytes).
+    fn queue_at_bound(&self) -> bool {
+        let l = &self.settings.limits;
+        self.queue.len() >= l.max_queued_messages || self.queued_bytes >= l.max_queued_bytes
     }
 
     /// Lends memory to receive socket bytes into, saving the copy `offer_input`
@@ -554,12 +566,16 @@ impl Client {
     /// connection is inside a large frame's payload the window is the message buffer
     /// itself (the bytes are never copied again), otherwise it is a staging buffer of
     /// 2 KiB, which grows to 16 KiB once a commit fills it and shrinks back when idle.
-    /// Use the window before any other call on the client.
+    /// The window stays valid until `commit_input`, `offer_input`, the next
+    /// `input_window`, `trim` or drop; no other call moves it (the idle trim in `tick`
+    /// leaves a lent window alone). If the connection ends while it is lent, the
+    /// commit discards its bytes.
     ///
-    /// The window is empty while `max_queued_messages` are undelivered: poll first.
-    /// After a failure, returns it.
+    /// The window is empty while the undelivered messages are at a bound
+    /// (`max_queued_messages` or `max_queued_bytes`): poll first. After a failure,
+    /// returns it.
     pub fn input_window(&mut self) -> Result<&mut [u8]> {
-        self.window = None;
+        self.input.close();
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
@@ -577,14 +593,10 @@ impl Client {
                 .is_some_and(|r| r >= DIRECT_MIN);
         if direct {
             let window = self.decoder.direct_window(DIRECT_MAX).expect("checked");
-            self.window = Some(Window::Direct(window.len()));
+            self.input.lend_direct(window.len());
             return Ok(window);
         }
-        if self.stage.is_empty() {
-            self.stage = vec![0; STAGE_MIN];
-        }
-        self.window = Some(Window::Stage(self.stage.len()));
-        Ok(&mut self.stage[..])
+        Ok(self.input.lend_stage())
     }
 
     /// Processes the first `n` bytes of the window [`Client::input_window`] lent, as
@@ -594,13 +606,13 @@ impl Client {
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
-        let Some(window) = self.window.take() else {
+        let Some(window) = self.input.take_lent() else {
             return err(
                 ErrorKind::InvalidState,
                 "no input window is open (call input_window first)",
             );
         };
-        let (Window::Stage(cap) | Window::Direct(cap)) = window;
+        let cap = window.len();
         if n > cap {
             return err(
                 ErrorKind::InvalidArgument,
@@ -613,16 +625,15 @@ impl Client {
         self.committing = true;
         let result = match window {
             Window::Stage(_) => {
-                let mut stage = std::mem::take(&mut self.stage);
+                let stage = self.input.take_stage();
                 let taken = self.offer_input(&stage[..n]);
-                // A full window suggests more was waiting: grow it, once, until the
-                // idle trim (as the other buffers do for large messages).
-                if n == stage.len() && stage.len() < STAGE_MAX {
-                    stage = vec![0; STAGE_MAX];
-                }
-                self.stage = stage;
+                self.input.restore_stage(stage, n);
                 taken.map(|_| ())
             }
+            // The connection ended (or the peer's close came) while the window was
+            // lent: its bytes are discarded, as `offer_input` discards late input, so
+            // nothing is delivered after the close message.
+            Window::Direct(_) if self.phase == Phase::Done || self.close_received => Ok(()),
             Window::Direct(_) => {
                 let result = self.commit_direct(n).map(|()| n);
                 self.after_input(result, n).map(|_| ())
@@ -634,8 +645,10 @@ impl Client {
 
     fn commit_direct(&mut self, n: usize) -> Result<()> {
         let queue = &mut self.queue;
+        let queued_bytes = &mut self.queued_bytes;
         self.decoder.commit_direct(n, &mut |ev| {
             // Only data frames are received directly: never a ping or close.
+            *queued_bytes += ev.data.len();
             queue.push_back(ev);
             true
         })
@@ -742,168 +755,50 @@ impl Client {
 
     fn decode(&mut self, data: &[u8]) -> Result<usize> {
         let queue = &mut self.queue;
-        let pongs = &mut self.pongs;
+        let queued_bytes = &mut self.queued_bytes;
+        let pong = &mut self.pong;
         let close_received = &mut self.close_received;
-        let used = self.decoder.decode(data, &mut |ev| match ev.kind {
-            MessageKind::Ping => {
-                pongs.push(ev.data.clone());
-                queue.push_back(ev);
-                true
-            }
-            MessageKind::Close => {
-                // Answered when the application polls it, so that it can still
-                // answer the messages that came before the close.
-                *close_received = true;
-                queue.push_back(ev);
-                false
-            }
-            _ => {
-                queue.push_back(ev);
-                true
-            }
+        let l = &self.settings.limits;
+        // Decoding stops once the queue reaches its bounds (unless a commit is being
+        // processed: a window is taken whole), so the caller's input is back-pressured.
+        let bounded = !self.committing;
+        let (max_count, max_bytes) = (l.max_queued_messages, l.max_queued_bytes);
+        let used = self.decoder.decode(data, &mut |ev| {
+            *queued_bytes += ev.data.len();
+            let keep_going = match ev.kind {
+                MessageKind::Ping => {
+                    // Only the most recent ping is answered (RFC 6455 5.5.3).
+                    *pong = Some(ev.data.clone());
+                    true
+                }
+                MessageKind::Close => {
+                    // Answered when the application polls it, so that it can still
+                    // answer the messages that came before the close.
+                    *close_received = true;
+                    false
+                }
+                _ => true,
+            };
+            queue.push_back(ev);
+            keep_going && !(bounded && (queue.len() >= max_count || *queued_bytes >= max_bytes))
         })?;
         Ok(used)
     }
 
-    /// Sends automatic pongs.
+    /// Answers the most recent ping, once the output has room for the pong under
+    /// `max_pending_output`; until then it waits (a later ping replaces it), and the
+    /// next `offer_input` or `tick` tries again. `read_output` never adds output.
     fn send_pongs(&mut self) {
-        for payload in std::mem::take(&mut self.pongs) {
-            if !self.close_sent && self.failure.is_none() && self.phase == Phase::Open {
-                self.write_frame(SendKind::Pong, &[&payload]);
-            }
-        }
-    }
-
-    /// The application polled the server's close: answer it (echoing the code, RFC
-    /// 6455 5.5.1; an empty close gets an empty reply) and end TLS.
-    fn on_close_polled(&mut self, code: u16) {
-        if self.phase != Phase::Open {
+        let Some(payload) = self.pong.take() else {
+            return;
+        };
+        if self.close_sent || self.failure.is_some() || self.phase != Phase::Open {
             return;
         }
-        if !self.close_sent {
-            let bytes = code.to_be_bytes();
-            let parts: &[&[u8]] = if code == 1005 { &[] } else { &[&bytes] };
-            self.write_frame(SendKind::Close, parts);
-            self.close_sent = true;
-        }
-        self.finish();
-    }
-
-    /// The close handshake is complete (or the connection is over): end TLS cleanly.
-    fn finish(&mut self) {
-        self.phase = Phase::Done;
-        if let Some(conn) = self.tls.as_mut() {
-            conn.send_close_notify();
-        }
-        self.flush_tls();
-    }
-
-    fn on_close_notify(&mut self) {
-        match self.phase {
-            // The close frame came first: it is answered (and TLS ended) when polled.
-            Phase::Open if self.close_received => {}
-            Phase::Open => {
-                self.drop_without_close(
-                    "the server ended TLS (close_notify) without a WebSocket close frame",
-                );
-                self.finish();
-            }
-            Phase::Done => {}
-            _ => {
-                self.fail(Error::new(
-                    ErrorKind::ConnectionLost,
-                    "the server ended TLS during the handshake",
-                ));
-            }
-        }
-    }
-
-    fn on_eof(&mut self) {
-        if let Some(t) = self.tunnel.as_ref().filter(|t| !t.is_open()) {
-            let e = t.eof_error();
-            self.fail(e);
-            return;
-        }
-        match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
-                self.fail(Error::new(
-                    ErrorKind::ConnectionLost,
-                    "the server closed the connection during the handshake",
-                ));
-            }
-            Phase::Open => {
-                if !self.close_received {
-                    self.drop_without_close(
-                        "the server closed the connection without a close frame",
-                    );
-                }
-                self.phase = Phase::Done;
-            }
-            Phase::Done => {}
-        }
-    }
-
-    /// Delivers a synthetic 1006 close (like a browser's `wasClean == false`).
-    fn drop_without_close(&mut self, why: &str) {
-        self.close_received = true;
-        self.queue.push_back(Incoming {
-            kind: MessageKind::Close,
-            data: Vec::new(),
-            close_code: 1006,
-        });
-        self.last_error.event(why);
-    }
-
-    /// Records a fatal error: the peer is told why (close frame, TLS alert or
-    /// close_notify, left in the output), and the error becomes sticky.
-    fn fail(&mut self, e: Error) -> Error {
-        if self.failure.is_none() {
-            if let Some(code) = e.close_code() {
-                if self.phase == Phase::Open && !self.close_sent {
-                    let reason = match code {
-                        1007 => "invalid UTF-8",
-                        1009 => "message too big",
-                        1011 => "internal error",
-                        _ => "protocol error",
-                    };
-                    self.write_frame(SendKind::Close, &[&code.to_be_bytes(), reason.as_bytes()]);
-                    self.close_sent = true;
-                }
-            }
-            let tls_failed = matches!(
-                e.kind(),
-                ErrorKind::Tls
-                    | ErrorKind::TlsCorrupt
-                    | ErrorKind::TlsAlertReceived
-                    | ErrorKind::TlsVersion
-                    | ErrorKind::CertUntrusted
-                    | ErrorKind::CertExpired
-                    | ErrorKind::CertNotYetValid
-                    | ErrorKind::CertWrongHost
-                    | ErrorKind::CertPinMismatch
-                    | ErrorKind::CertInvalid
-            );
-            if !tls_failed && self.phase != Phase::TlsHandshaking {
-                if let Some(conn) = self.tls.as_mut() {
-                    conn.send_close_notify();
-                }
-            }
-            self.flush_tls();
-            self.last_error.event(e.message());
-            self.failure = Some(e);
-            // A failure found later in the stream no longer matters.
-            self.pending_failure = None;
-        }
-        // Sticky: whatever happens next, the first failure is the answer.
-        self.failure.clone().expect("recorded above")
-    }
-
-    /// Marks a panic caught at the boundary: the client fails with [`ErrorKind::Panic`].
-    pub fn poison(&mut self, what: &str) {
-        let e = Error::new(ErrorKind::Panic, format!("internal error (panic): {what}"));
-        if self.failure.is_none() {
-            self.last_error.event(e.message());
-            self.failure = Some(e);
+        if self.fits_pending(payload.len()) {
+            self.write_frame(SendKind::Pong, &[&payload]);
+        } else {
+            self.pong = Some(payload);
         }
     }
 
@@ -915,19 +810,13 @@ impl Client {
         }
     }
 
-    fn end_status(&self) -> Result<bool> {
-        if let Some(e) = &self.failure {
-            return Err(e.clone());
-        }
-        Ok(self.phase == Phase::Done)
-    }
-
     /// The next decoded message. Its data stays valid until the next call of
     /// `poll_message` (the borrow checker enforces it). Messages that arrived before
     /// a close or a failure come out first; then [`Poll::Closed`] or the failure.
     pub fn poll_message(&mut self) -> Result<Poll<'_>> {
         self.release_current();
         if let Some(m) = self.queue.pop_front() {
+            self.queued_bytes -= m.data.len();
             self.on_polled(&m);
             let m = self.current.insert(m);
             return Ok(Poll::Message(Message {
@@ -959,6 +848,7 @@ impl Client {
             Some(m) if m.data.len() > buf.len() => Ok(PollInto::TooSmall(m.data.len())),
             Some(_) => {
                 let m = self.queue.pop_front().expect("front exists");
+                self.queued_bytes -= m.data.len();
                 self.on_polled(&m);
                 buf[..m.data.len()].copy_from_slice(&m.data);
                 let r = PollInto::Message {
@@ -1018,9 +908,15 @@ impl Client {
     /// them from here, then call [`Client::consume_output`] with how many were sent.
     /// The zero-copy alternative to [`Client::read_output`]. It shows all pending
     /// output, so once that is consumed nothing is pending until the next call that
-    /// produces output.
-    pub fn peek_output(&mut self) -> &[u8] {
-        self.wire().peek()
+    /// produces output (an empty slice). Like `read_output`, pending bytes are shown
+    /// even after a failure; once they are gone a failed client returns its failure.
+    pub fn peek_output(&mut self) -> Result<&[u8]> {
+        let failure = self.failure.clone();
+        let view = self.wire().peek();
+        match failure {
+            Some(e) if view.is_empty() => Err(e),
+            _ => Ok(view),
+        }
     }
 
     /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are
@@ -1040,10 +936,9 @@ impl Client {
 
     fn flush_tls(&mut self) {
         if let Some(conn) = self.tls.as_mut() {
-            let out = self.out.vec();
             while conn.wants_write() {
-                // Writing into a Vec cannot fail.
-                if conn.write_tls(out).unwrap_or(0) == 0 {
+                // Writing into the output cannot fail.
+                if conn.write_tls(&mut self.out).unwrap_or(0) == 0 {
                     break;
                 }
             }
@@ -1071,7 +966,11 @@ impl Client {
     fn write_frame_with(&mut self, kind: SendKind, compressed: bool, parts: &[&[u8]]) {
         let mask = self.masks.next_mask();
         match self.tls.as_mut() {
-            None => frame::encode_with(self.out.vec(), kind, compressed, parts, mask),
+            None => {
+                let len: usize = parts.iter().map(|p| p.len()).sum();
+                self.out.reserve(frame::encoded_len(len));
+                frame::encode_with(self.out.vec(), kind, compressed, parts, mask)
+            }
             Some(conn) => {
                 // Frame and mask in record-sized chunks (the first carries the header),
                 // so that every write to rustls fills one TLS record and no buffer the
@@ -1104,7 +1003,6 @@ impl Client {
                 // Room for the records in one go instead of a chain of reallocations.
                 let records = len / TLS_CHUNK + 1;
                 self.out
-                    .vec()
                     .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
                 self.flush_tls();
             }
@@ -1112,14 +1010,6 @@ impl Client {
     }
 
     // ----- sending -----------------------------------------------------------------
-
-    /// After a failure every call returns it, before any argument is looked at.
-    fn check_failed(&self) -> Result<()> {
-        match &self.failure {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
-    }
 
     fn check_send(&self, len: usize) -> Result<()> {
         if let Some(e) = &self.failure {
@@ -1140,16 +1030,37 @@ impl Client {
                 )
             }
         }
-        let max = self.settings.limits.max_pending_output;
-        let need = frame::encoded_len(len);
-        // pending_output counts what waits in the proxy tunnel too.
-        if self.pending_output().saturating_add(need) > max {
+        if !self.fits_pending(len) {
+            let max = self.settings.limits.max_pending_output;
+            let need = self.wire_len(len);
             return err(
                 ErrorKind::OutputFull,
                 format!("queueing {need} more bytes would exceed the pending-output limit of {max}; drain read_output first"),
             );
         }
         Ok(())
+    }
+
+    /// The most bytes a message of `len` payload bytes adds to the output: the frame,
+    /// what compression can add to incompressible data, and the TLS records' overhead.
+    fn wire_len(&self, len: usize) -> usize {
+        let mut payload = len;
+        if self.deflater.is_some() {
+            // zlib's deflateBound, rounded up: stored blocks cost 5 bytes per 16 KiB.
+            payload = payload.saturating_add(len / 4096 + 64);
+        }
+        let mut need = frame::encoded_len(payload);
+        if self.tls.is_some() {
+            need = need.saturating_add((need / TLS_CHUNK + 1) * TLS_RECORD_OVERHEAD);
+        }
+        need
+    }
+
+    /// Whether a frame of `len` payload bytes fits under `max_pending_output`.
+    fn fits_pending(&self, len: usize) -> bool {
+        let max = self.settings.limits.max_pending_output;
+        // pending_output counts what waits in the proxy tunnel too.
+        self.pending_output().saturating_add(self.wire_len(len)) <= max
     }
 
     /// Queues a text message. Invalid UTF-8 is refused and nothing is sent.
@@ -1234,78 +1145,83 @@ impl Client {
             // The connection is as good as failed; only the queued messages remain.
             return Ok(());
         }
-        self.trim_if_idle(now_ms);
-        let t = &mut self.timers;
-        if t.now.is_none() {
-            t.last_rx_at = now_ms;
-            t.last_ping_at = now_ms;
-            t.handshake_start = Some(now_ms);
+        // Input held back by the queue bound is the peer's activity too: an
+        // application that stops polling must not time out a server that is sending.
+        let held_back = self.queue_at_bound();
+        let moved = self.rx_bytes + self.tx_bytes;
+        if self.timers.observe(now_ms, self.rx_bytes, moved, held_back) {
+            // Memory lent by `input_window` is the caller's until it commits: the idle
+            // trim leaves the window (and the buffer behind it) alone.
+            self.trim_buffers(self.input.is_lent());
         }
-        t.now = Some(now_ms);
-        if self.rx_bytes != t.rx_seen {
-            t.rx_seen = self.rx_bytes;
-            t.last_rx_at = now_ms;
-        }
-        let to = self.settings.timeouts.clone();
-        match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
-                let start = t.handshake_start.unwrap_or(now_ms);
-                if to.handshake_ms > 0 && now_ms.saturating_sub(start) >= to.handshake_ms {
-                    let e = Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the handshake did not complete within {} ms",
-                            to.handshake_ms
-                        ),
-                    );
-                    return Err(self.fail(e));
-                }
+        // A pong that waited for room in the output.
+        self.send_pongs();
+        let running = self.running();
+        let to = &self.settings.timeouts;
+        match self.timers.due(to, running, now_ms, self.rx_bytes) {
+            Due::Nothing => {}
+            Due::HandshakeTimeout => {
+                let e = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the handshake did not complete within {} ms",
+                        to.handshake_ms
+                    ),
+                );
+                return Err(self.fail(e));
             }
-            Phase::Open if self.close_sent => {
-                let start = *t.close_start.get_or_insert(now_ms);
-                if to.close_ms > 0 && now_ms.saturating_sub(start) >= to.close_ms {
-                    if !self.close_received {
-                        self.drop_without_close(
-                            "the server did not answer the close frame in time",
-                        );
-                    }
-                    self.finish();
+            Due::CloseTimeout => {
+                if !self.close_received {
+                    self.drop_without_close("the server did not answer the close frame in time");
                 }
+                self.finish();
             }
-            Phase::Open => {
-                if let Some((until, ms, rx)) = t.probe {
-                    if self.rx_bytes == rx && now_ms >= until {
-                        let e = Error::new(
-                            ErrorKind::ConnectionLost,
-                            format!("no answer to the liveness probe within {ms} ms"),
-                        );
-                        return Err(self.fail(e));
-                    }
-                    if self.rx_bytes == rx {
-                        return Ok(()); // idle timeout and keepalive wait for the probe
-                    }
-                    t.probe = None; // answered: anything from the server counts
-                }
-                let quiet = now_ms.saturating_sub(t.last_rx_at);
-                if to.idle_ms > 0 && quiet >= to.idle_ms {
-                    let e = Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "no data from the server for {quiet} ms (idle timeout {} ms)",
-                            to.idle_ms
-                        ),
-                    );
-                    return Err(self.fail(e));
-                }
-                let since = now_ms.saturating_sub(t.last_rx_at.max(t.last_ping_at));
-                if to.keepalive_ms > 0 && since >= to.keepalive_ms && self.check_send(0).is_ok() {
-                    self.timers.last_ping_at = now_ms;
+            Due::IdleTimeout { quiet } => {
+                let e = Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no data from the server for {quiet} ms (idle timeout {} ms)",
+                        to.idle_ms
+                    ),
+                );
+                return Err(self.fail(e));
+            }
+            Due::ProbeTimeout { ms } => {
+                let e = Error::new(
+                    ErrorKind::ConnectionLost,
+                    format!("no answer to the liveness probe within {ms} ms"),
+                );
+                return Err(self.fail(e));
+            }
+            Due::Keepalive => {
+                if self.check_send(0).is_ok() {
+                    self.timers.pinged(now_ms);
                     self.write_frame(SendKind::Ping, &[]);
                 }
             }
-            Phase::Done => {}
         }
         Ok(())
+    }
+
+    /// Which timers run in the current phase.
+    fn running(&self) -> Running {
+        match self.phase {
+            _ if self.failure.is_some() => Running::Nothing,
+            Phase::TlsHandshaking | Phase::WsHandshaking => Running::Handshake,
+            Phase::Open if self.close_sent => Running::Closing,
+            Phase::Open => Running::Open,
+            Phase::Done => Running::Nothing,
+        }
+    }
+
+    /// When `tick` should be called next (caller-clock milliseconds), or `None` when
+    /// no timer is running. Before the first `tick` it is 0: call `tick` now.
+    pub fn next_deadline(&self) -> Option<u64> {
+        if self.failure.is_some() {
+            return None;
+        }
+        self.timers
+            .next_deadline(&self.settings.timeouts, self.running(), self.rx_bytes)
     }
 
     /// Checks that the server is still there after the caller's clock jumped (the app
@@ -1328,61 +1244,14 @@ impl Client {
         self.check_send(0)?;
         let waiting = self.is_probing();
         self.write_frame(SendKind::Ping, &[]);
-        let t = &mut self.timers;
-        if waiting {
-            return Ok(()); // the probe in flight keeps its deadline
+        if !waiting {
+            self.timers.start_probe(now_ms, deadline_ms, self.rx_bytes);
         }
-        t.now = Some(t.now.map_or(now_ms, |n| n.max(now_ms)));
-        t.last_rx_at = now_ms;
-        t.last_ping_at = now_ms;
-        t.rx_seen = self.rx_bytes;
-        t.probe = Some((
-            now_ms.saturating_add(deadline_ms),
-            deadline_ms,
-            self.rx_bytes,
-        ));
         Ok(())
     }
 
     /// True while a [`Client::probe`] waits for its answer.
     pub fn is_probing(&self) -> bool {
-        self.failure.is_none()
-            && self.phase == Phase::Open
-            && matches!(self.timers.probe, Some((_, _, rx)) if rx == self.rx_bytes)
-    }
-
-    /// When `tick` should be called next (caller-clock milliseconds), or `None` when
-    /// no timer is running. Before the first `tick` it is 0: call `tick` now.
-    pub fn next_deadline(&self) -> Option<u64> {
-        if self.failure.is_some() {
-            return None;
-        }
-        let to = &self.settings.timeouts;
-        let t = &self.timers;
-        let Some(_now) = t.now else {
-            let any = to.handshake_ms | to.close_ms | to.keepalive_ms | to.idle_ms;
-            return (any > 0).then_some(0);
-        };
-        let on = |ms: u64, from: u64| (ms > 0).then(|| from.saturating_add(ms));
-        match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
-                on(to.handshake_ms, t.handshake_start.unwrap_or(0))
-            }
-            Phase::Open if self.close_sent => on(to.close_ms, t.close_start.unwrap_or(0)),
-            Phase::Open => {
-                if let Some((until, _, rx)) = t.probe {
-                    if self.rx_bytes == rx {
-                        return Some(until);
-                    }
-                }
-                let idle = on(to.idle_ms, t.last_rx_at);
-                let ka = on(to.keepalive_ms, t.last_rx_at.max(t.last_ping_at));
-                match (idle, ka) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            }
-            Phase::Done => None,
-        }
+        self.failure.is_none() && self.phase == Phase::Open && self.timers.is_probing(self.rx_bytes)
     }
 }

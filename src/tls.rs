@@ -20,6 +20,25 @@ use rustls::{
 use crate::config::{Config, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The rustls configuration for `config`, built once and cached in it until a TLS
+/// setting changes.
+pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+    config
+        .tls_cache()
+        .get_or_try_init(|| build_client_config(config, false, &[b"http/1.1"]))
+        .cloned()
+}
+
+/// The rustls configuration for TLS to an `https://` proxy: the same roots, versions
+/// and verification switch, without pins and client certificate; cached like
+/// [`client_config`].
+pub(crate) fn proxy_client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+    config
+        .proxy_tls_cache()
+        .get_or_try_init(|| build_client_config(config, true, &[b"http/1.1"]))
+        .cloned()
+}
+
 /// Builds the rustls client configuration for `config`, offering the `alpn` protocols;
 /// `for_proxy` leaves out the pins and the client certificate (they are for the server,
 /// not an HTTPS proxy).

@@ -93,7 +93,7 @@ impl TlsClient {
                 format!("invalid TLS server name {server_name:?} (a DNS name or an IP address)"),
             )
         })?;
-        let mut conn = ClientConnection::new(config.plain_tls_config()?, name)
+        let mut conn = ClientConnection::new(client_config(config)?, name)
             .map_err(|e| crate::tls::map_error(&e))?;
         let limits = &config.settings.limits;
         conn.set_buffer_limit(Some(limits.max_pending_output));
@@ -397,7 +397,11 @@ impl TlsClient {
     }
 }
 
-/// The rustls configuration of the TLS object: the WebSocket client's without ALPN.
-pub(crate) fn build(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
-    crate::tls::build_client_config(config, false, &[])
+/// The rustls configuration of the TLS object: the WebSocket client's without ALPN,
+/// built once and cached in `config` until a TLS setting changes.
+pub(crate) fn client_config(config: &Config) -> Result<Arc<rustls::ClientConfig>> {
+    config
+        .plain_tls_cache()
+        .get_or_try_init(|| crate::tls::build_client_config(config, false, &[]))
+        .cloned()
 }

@@ -1,22 +1,175 @@
-//! In-memory transport pieces: the output buffer the caller drains, and the source
-//! of frame masks.
+//! In-memory transport pieces, both directions: the input the caller receives
+//! straight into the library's memory (the staging buffer and the lent window), the
+//! output buffer the caller drains, and the source of frame masks.
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// Bytes waiting for the caller to send, drained front to back.
+/// Size of the staging window `input_window` lends at first, and after a trim.
+pub(crate) const STAGE_MIN: usize = 2 << 10;
+/// Size it grows to once a commit filled the whole window (one full TLS record).
+pub(crate) const STAGE_MAX: usize = 16 << 10;
+
+/// What `input_window` lent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// The first `n` bytes of the staging buffer.
+    Stage(usize),
+    /// The next `n` bytes of the message buffer (payload of the current frame).
+    Direct(usize),
+}
+
+impl Window {
+    /// Bytes lent.
+    pub(crate) fn len(self) -> usize {
+        let (Window::Stage(n) | Window::Direct(n)) = self;
+        n
+    }
+}
+
+/// Input received straight into the library's memory: the staging buffer, and the
+/// window lent last. The rule for lent memory lives here: only `take_lent` (a
+/// commit), `close` (`offer_input`, a new window) and `trim(false)` (an explicit
+/// trim) end a window; `trim(true)` (the idle trim) leaves a lent window alone.
 #[derive(Debug, Default)]
+pub(crate) struct Input {
+    stage: Vec<u8>,
+    lent: Option<Window>,
+}
+
+impl Input {
+    /// Whether a window is lent.
+    pub(crate) fn is_lent(&self) -> bool {
+        self.lent.is_some()
+    }
+
+    /// Ends the lent window, if any (its memory stays where it is).
+    pub(crate) fn close(&mut self) {
+        self.lent = None;
+    }
+
+    /// Records that `n` bytes of the message buffer were lent.
+    pub(crate) fn lend_direct(&mut self, n: usize) {
+        self.lent = Some(Window::Direct(n));
+    }
+
+    /// Lends the staging buffer (made on first use).
+    pub(crate) fn lend_stage(&mut self) -> &mut [u8] {
+        if self.stage.is_empty() {
+            self.stage = vec![0; STAGE_MIN];
+        }
+        self.lent = Some(Window::Stage(self.stage.len()));
+        &mut self.stage[..]
+    }
+
+    /// Ends the lent window and says what it was (for a commit).
+    pub(crate) fn take_lent(&mut self) -> Option<Window> {
+        self.lent.take()
+    }
+
+    /// Takes the staging buffer to process a commit from; give it back with
+    /// [`Input::restore_stage`].
+    pub(crate) fn take_stage(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.stage)
+    }
+
+    /// Puts the staging buffer back after a commit of `n` bytes. A full window
+    /// suggests more was waiting: it grows, once, until a trim (as the other buffers
+    /// do for large messages).
+    pub(crate) fn restore_stage(&mut self, mut stage: Vec<u8>, n: usize) {
+        if n == stage.len() && stage.len() < STAGE_MAX {
+            stage = vec![0; STAGE_MAX];
+        }
+        self.stage = stage;
+    }
+
+    /// Releases the staging buffer, unless `keep_lent` and a window is lent.
+    pub(crate) fn trim(&mut self, keep_lent: bool) {
+        if !(keep_lent && self.is_lent()) {
+            self.stage = Vec::new();
+            self.lent = None;
+        }
+    }
+
+    /// Capacity of the staging buffer.
+    pub(crate) fn capacity(&self) -> usize {
+        self.stage.capacity()
+    }
+
+    /// Whether `range` (addresses) overlaps the staging buffer.
+    pub(crate) fn overlaps(&self, range: &std::ops::Range<usize>) -> bool {
+        overlaps(&self.stage, range)
+    }
+}
+
+/// Bytes waiting for the caller to send, drained front to back.
+///
+/// Memory stays bounded however the caller drains: bytes already handed out are
+/// dropped from the front (compaction) before the buffer ever grows, and growth stops
+/// doubling at `limit`, so the allocation never exceeds `limit` or the largest amount
+/// that was waiting at once, whichever is larger (see `reserve`).
+#[derive(Debug)]
 pub(crate) struct Output {
     buf: Vec<u8>,
     pos: usize,
+    /// Capacity beyond which the buffer grows only by what is needed.
+    limit: usize,
+}
+
+/// An output without a limit of its own (the proxy tunnel's: what passes through it
+/// is bounded by the client's output).
+impl Default for Output {
+    fn default() -> Self {
+        Output::new(usize::MAX)
+    }
 }
 
 impl Output {
+    /// An empty output whose allocation stops doubling at `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Output {
+        Output {
+            buf: Vec::new(),
+            pos: 0,
+            limit,
+        }
+    }
+
     /// Number of bytes waiting.
     pub(crate) fn len(&self) -> usize {
         self.buf.len() - self.pos
     }
 
-    /// The vector to append to. Appending never loses what is waiting.
+    /// Drops the bytes already handed out from the front of the buffer.
+    fn compact(&mut self) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    /// Makes room for `additional` more bytes. Handed-out bytes are dropped first when
+    /// they are at least as many as those waiting (so each byte is moved at most once,
+    /// on average) or when the buffer would otherwise grow; growth doubles up to
+    /// `limit` and beyond it takes only what is needed.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let fits = self.buf.len() + additional <= self.buf.capacity();
+        if self.pos > 0 && (self.pos >= self.len() || !fits) {
+            self.compact();
+        }
+        let need = self.buf.len() + additional;
+        if need > self.buf.capacity() {
+            let target = (self.buf.capacity() * 2).min(self.limit).max(need);
+            self.buf.reserve_exact(target - self.buf.len());
+        }
+    }
+
+    /// Appends `bytes` (see [`Output::reserve`]).
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The vector to append to, after [`Output::reserve`] made room for what is
+    /// appended. Appending never loses what is waiting.
     pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
         if self.pos > 0 && self.pos == self.buf.len() {
             self.buf.clear();
@@ -29,11 +182,7 @@ impl Output {
     pub(crate) fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = self.len().min(dst.len());
         dst[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        }
+        self.consume(n);
         n
     }
 
@@ -52,18 +201,59 @@ impl Output {
         }
     }
 
+    /// Drops every waiting byte (after a panic, when a frame may be half written).
+    pub(crate) fn discard(&mut self) {
+        self.buf = Vec::new();
+        self.pos = 0;
+    }
+
     /// Capacity of the buffer.
     pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity()
     }
 
-    /// Releases the buffer's memory when it is empty and larger than `keep`.
+    /// Whether `range` (addresses) overlaps the buffer's allocation.
+    pub(crate) fn overlaps(&self, range: &std::ops::Range<usize>) -> bool {
+        overlaps(&self.buf, range)
+    }
+
+    /// Drops handed-out bytes and releases capacity beyond what is waiting or `keep`.
     pub(crate) fn trim(&mut self, keep: usize) {
-        if self.len() == 0 && self.buf.capacity() > keep {
+        self.compact();
+        if self.buf.is_empty() && self.buf.capacity() > keep {
             self.buf = Vec::new();
-            self.pos = 0;
+        } else if self.buf.capacity() > keep.max(self.buf.len()) {
+            self.buf.shrink_to(keep.max(self.buf.len()));
         }
     }
+}
+
+/// rustls writes its records here (`write_tls`), through [`Output::reserve`].
+impl std::io::Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.extend(bytes);
+        Ok(bytes.len())
+    }
+
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        let total = bufs.iter().map(|b| b.len()).sum();
+        self.reserve(total);
+        for b in bufs {
+            self.buf.extend_from_slice(b);
+        }
+        Ok(total)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `range` (addresses) overlaps the allocation of `v` (its whole capacity).
+pub(crate) fn overlaps(v: &Vec<u8>, range: &std::ops::Range<usize>) -> bool {
+    let start = v.as_ptr() as usize;
+    let end = start + v.capacity();
+    v.capacity() > 0 && range.start < end && start < range.end
 }
 
 /// Masking keys from the operating system's CSPRNG, fetched 64 keys at a time.
@@ -101,5 +291,31 @@ impl MaskSource {
         ];
         self.pos += 4;
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partially_drained_output_is_compacted_instead_of_growing() {
+        let mut out = Output::new(1000);
+        let mut sent = Vec::new();
+        let mut want = Vec::new();
+        let mut dst = [0u8; 200];
+        for i in 0..10_000u32 {
+            let chunk = [(i % 251) as u8; 100];
+            out.extend(&chunk);
+            want.extend_from_slice(&chunk);
+            // Always leave a little behind.
+            let n = out.read(&mut dst[..(out.len() - 1).min(200)]);
+            sent.extend_from_slice(&dst[..n]);
+            assert!(out.capacity() <= 1000, "capacity {}", out.capacity());
+        }
+        let n = out.len();
+        sent.extend_from_slice(out.peek());
+        out.consume(n);
+        assert_eq!(sent, want);
     }
 }

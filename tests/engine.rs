@@ -925,6 +925,14 @@ fn failures_stay_sticky_and_win_over_argument_errors() {
     assert_eq!(p.client.send_text(&[0xff]).unwrap_err().kind(), first);
     assert_eq!(p.client.send_ping(&[0; 200]).unwrap_err().kind(), first);
     assert_eq!(p.client.close(5, b"").unwrap_err().kind(), first);
+    // The output: the pong and the close frame telling the server why, then the
+    // failure, through peek_output as through read_output.
+    let why = p.client.peek_output().unwrap().to_vec();
+    assert_eq!(&why[..2], &[0x8a, 0x80]);
+    assert_eq!(&why[6..8], &[0x88, 0x80 | 16]);
+    p.client.consume_output(why.len()).unwrap();
+    assert_eq!(p.client.peek_output().unwrap_err().kind(), first);
+    assert_eq!(p.client.read_output(&mut [0; 8]).unwrap_err().kind(), first);
 }
 
 #[test]

@@ -20,11 +20,14 @@
 //   --server-pid  sample that process's CPU time (/proc/PID/stat) over the measured window.
 //
 // Prints one line: RESULT impl=.. mode=.. size=.. tls=.. ops=.. secs=.. rate=.. mbps=..
-// client_cpu=.. server_cpu=.. machine_busy=.. client_runq=.. server_runq=.. waits=.. stalls=..
+// client_cpu=.. server_cpu=.. machine_busy=.. client_runq=.. server_runq=.. waits=.. stalls=.. avail_us=..
 // (CPU shares are in cores: 1.0 = one core busy for the whole window; machine_busy is all
 // of /proc/stat, every process; *_runq is the time the process's threads were runnable but
 // waiting for a CPU, from schedstat: the cost of sharing the machine. waits/stalls: wsm
-// only, socket waits and those that hit the 100 ms timeout).
+// only, socket waits and those that hit the 100 ms timeout; avail_us: wsm, median time from
+// the wake-up that found bytes waiting (the return of Poll/Select, or the start of the Pump
+// when spinning) to the message coming out of TryReceive, i.e. the library's and driver's
+// latency from bytes arriving to the message being available; NaN for cws).
 
 using System;
 using System.Collections.Generic;
@@ -67,6 +70,9 @@ internal static class MonoBench
 
     /// <summary>wsmachine: waits for the socket, and waits that timed out (100 ms each: a stall).</summary>
     private static long Waits, Stalls;
+    // wsm: per delivering wake-up, Stopwatch ticks from the wake-up to the message (avail_us).
+    private static readonly long[] AvailTicks = new long[1 << 20];
+    private static int AvailCount;
 
     private static int Main(string[] args)
     {
@@ -99,10 +105,16 @@ internal static class MonoBench
             }
             double rate = m.Ops / m.Seconds;
             double mbps = m.Bytes / m.Seconds / 1e6;
+            double availUs = double.NaN;
+            if (AvailCount > 0)
+            {
+                Array.Sort(AvailTicks, 0, AvailCount);
+                availUs = AvailTicks[AvailCount / 2] * 1e6 / Stopwatch.Frequency;
+            }
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "RESULT impl={0} mode={1} size={2} tls={3} ops={4} secs={5:F3} rate={6:F1} mbps={7:F2} client_cpu={8:F3} server_cpu={9:F3} machine_busy={10:F3} client_runq={11:F3} server_runq={12:F3} waits={13} stalls={14}",
+                "RESULT impl={0} mode={1} size={2} tls={3} ops={4} secs={5:F3} rate={6:F1} mbps={7:F2} client_cpu={8:F3} server_cpu={9:F3} machine_busy={10:F3} client_runq={11:F3} server_runq={12:F3} waits={13} stalls={14} avail_us={15:F2}",
                 o.Impl, o.Mode, o.Size, m.Tls, m.Ops, m.Seconds, rate, mbps,
-                s.ClientCores, s.ServerCores, s.MachineCores, s.ClientRunqueue, s.ServerRunqueue, Waits, Stalls));
+                s.ClientCores, s.ServerCores, s.MachineCores, s.ClientRunqueue, s.ServerRunqueue, Waits, Stalls, availUs));
             return 0;
         }
         catch (Exception e)
@@ -234,10 +246,17 @@ internal static class MonoBench
                     Stalls++;
                 }
                 Waits++;
+                long woke = sw.ElapsedTicks;
                 c.Pump(clock.ElapsedMilliseconds);
                 WsMessage msg;
+                bool first = true;
                 while (c.TryReceive(out msg))
                 {
+                    if (first && measuring && AvailCount < AvailTicks.Length)
+                    {
+                        AvailTicks[AvailCount++] = sw.ElapsedTicks - woke;
+                    }
+                    first = false;
                     if (msg.Length != o.Size) throw new Exception("echo of " + msg.Length + " bytes, sent " + o.Size);
                     inflight--;
                     ops++;
@@ -459,6 +478,7 @@ internal static class MonoBench
             _clientWait0 = RunqueueNs("self");
             _serverWait0 = _serverPid > 0 ? RunqueueNs(_serverPid.ToString(CultureInfo.InvariantCulture)) : -1;
             Waits = Stalls = 0;
+            AvailCount = 0;
             _wall.Restart();
         }
 

@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::crypto::ring as rcrypto;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned};
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::server::{NoCallback, ServerHandshake};
@@ -27,6 +26,9 @@ use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Bytes, Message, WebSocket};
 use wsmachine::ffi::*;
+
+#[path = "../../tests/common/pki.rs"]
+mod test_pki;
 
 // ----- in-memory pipe ------------------------------------------------------------------
 
@@ -160,7 +162,8 @@ impl Write for MemPipe {
 
 // ----- PKI and TLS configs -------------------------------------------------------------
 
-/// A CA and a leaf certificate for "localhost" (ECDSA P-256, as rcgen makes them).
+/// A CA and a leaf certificate for "localhost" (ECDSA P-256, as rcgen makes them),
+/// from the test PKI the tests use (`tests/common/pki.rs`).
 pub struct Pki {
     pub ca_pem: String,
     pub ca_der: CertificateDer<'static>,
@@ -170,23 +173,13 @@ pub struct Pki {
 
 impl Pki {
     pub fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "wsmachine bench CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(params, ca_key);
-        let leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        let ca = test_pki::Pki::new();
+        let leaf = ca.leaf(&["localhost"]);
         Pki {
-            ca_pem: ca.pem(),
-            ca_der: ca.der().clone(),
-            chain: vec![leaf.der().clone()],
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            ca_pem: ca.ca_pem.clone(),
+            ca_der: ca.ca_der.clone(),
+            chain: leaf.chain,
+            key: leaf.key,
         }
     }
 }

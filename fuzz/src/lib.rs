@@ -87,6 +87,7 @@ pub fn small_limits() -> Limits {
         max_frame_size: 200,
         max_header_size: 256,
         max_queued_messages: 2,
+        max_queued_bytes: 600,
         max_pending_output: 512,
     }
 }
@@ -355,11 +356,56 @@ impl std::ops::BitOr for Allow {
     }
 }
 
+/// The memory bounds of docs/SECURITY.md ("Memory bounds"), after every operation:
+/// the pending output stays within `max_pending_output` plus what a failure or a close
+/// reply adds, the output's allocation within that or one handshake flight, and after
+/// `offer_input` on `ws://` the undelivered messages within their count and byte
+/// bounds, or no more than before the call (a TLS record or a committed window is
+/// decoded whole, so those may add the messages of one record or window; a later
+/// `offer_input` then takes nothing until they are polled). `before` is the
+/// (count, bytes) queued before the call.
+pub fn check_memory_bounds(c: &Client, what: &str, before: (usize, usize)) {
+    /// `OUTPUT_SLACK` in src/session.rs.
+    const SLACK: usize = 1 << 10;
+    let l = c.limits();
+    if matches!(c.state(), State::Open | State::Closing | State::Closed) {
+        assert!(
+            c.pending_output() <= l.max_pending_output + SLACK,
+            "{what}: {} bytes pending with a limit of {}",
+            c.pending_output(),
+            l.max_pending_output
+        );
+    }
+    let cap_bound = (l.max_pending_output + SLACK).max(16 << 10);
+    assert!(
+        c.output_capacity() <= cap_bound,
+        "{what}: output allocation of {} bytes (bound {cap_bound})",
+        c.output_capacity()
+    );
+    if what == "offer_input" && c.tls_version().is_none() {
+        assert!(
+            c.queued_messages() <= l.max_queued_messages.max(before.0),
+            "{what}: {} messages queued with a limit of {}",
+            c.queued_messages(),
+            l.max_queued_messages
+        );
+        assert!(
+            c.queued_bytes() <= (l.max_queued_bytes + l.max_message_size).max(before.1),
+            "{what}: {} bytes queued with a limit of {} (+ one message of {})",
+            c.queued_bytes(),
+            l.max_queued_bytes,
+            l.max_message_size
+        );
+    }
+}
+
 /// Checks the state machine's invariants across calls.
 pub struct Watch {
     failed: Option<ErrorKind>,
     last: State,
     close_polled: bool,
+    /// (count, bytes) of undelivered messages after the last call.
+    queued: (usize, usize),
 }
 
 impl Watch {
@@ -369,6 +415,7 @@ impl Watch {
             failed: None,
             last: c.state(),
             close_polled: false,
+            queued: (c.queued_messages(), c.queued_bytes()),
         }
     }
 
@@ -403,6 +450,8 @@ impl Watch {
         r: &Result<T>,
         allow: Allow,
     ) {
+        check_memory_bounds(c, what, self.queued);
+        self.queued = (c.queued_messages(), c.queued_bytes());
         let st = c.state();
         let before = self.last;
         if let Some(kind) = self.failed {

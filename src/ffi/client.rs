@@ -101,32 +101,44 @@ impl From<State> for ws_state {
 /// Runs `f` on the client behind `c`. An error is recorded on the client (for
 /// `ws_client_last_error`) and returned as a `Fail` (for the code and `ws_last_error`).
 /// A panic poisons this client only: it fails with `WS_PANIC` from then on.
+#[inline(always)]
 pub(crate) fn with_client<T>(
     c: ws_client,
     f: impl FnOnce(&mut Client) -> Result<T, Error>,
 ) -> Result<T, Fail> {
     let mut obj = handles::lock(c);
     let Some(Object::Client(client)) = obj.as_deref_mut() else {
-        return Err(Fail::new(
-            WS_INVALID_HANDLE,
-            "invalid, stale or wrong-type client handle",
-        ));
+        return Err(not_a_client());
     };
     match catch_unwind(AssertUnwindSafe(|| f(client))) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
-            client.note_rejected(&e);
-            Err(e.into())
-        }
-        Err(payload) => {
-            let what = describe(&*payload);
-            client.poison(&what);
-            Err(Fail::new(
-                WS_PANIC,
-                format!("internal error (panic): {what}"),
-            ))
-        }
+        Ok(Err(e)) => Err(rejected(client, e)),
+        Err(payload) => Err(poisoned(client, payload)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_client() -> Fail {
+    Fail::new(
+        WS_INVALID_HANDLE,
+        "invalid, stale or wrong-type client handle",
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn rejected(client: &mut Client, e: Error) -> Fail {
+    client.note_rejected(&e);
+    e.into()
+}
+
+#[cold]
+#[inline(never)]
+fn poisoned(client: &mut Client, payload: Box<dyn std::any::Any + Send>) -> Fail {
+    let what = describe(&*payload);
+    client.poison(&what);
+    Fail::new(WS_PANIC, format!("internal error (panic): {what}"))
 }
 
 /// Creates a client for `url`: `ws://` or `wss://host[:port]/path?query`, UTF-8 and
@@ -172,12 +184,16 @@ pub extern "C" fn ws_client_free(c: ws_client) -> ws_result {
 /// frames decoded into messages, automatic pongs and close replies queued to the
 /// output) and are not referenced after the call.
 ///
-/// `*out_consumed` is written on success and is less than `len` only when the bound
-/// on undelivered messages was reached: poll messages, then offer the rest. Input
-/// after the connection ended is taken and discarded.
+/// `*out_consumed` is written on success and is less than `len` only when a bound on
+/// undelivered messages (`max_queued_messages`, `max_queued_bytes`) was reached:
+/// poll messages, then offer the rest. Input after the connection ended is taken and
+/// discarded. Ending without a close frame delivers a CLOSE message with code 1006.
 ///
 /// Returns `WS_OK`, or on failure the failure code (TLS, handshake, protocol; sticky:
-/// every later call returns it), `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+/// every later call returns it), `WS_INVALID_ARGUMENT` when `data` lies in memory the
+/// client owns (the window of `ws_prepare_input`, a message buffer, the pending
+/// output; nothing is read and the connection carries on), `WS_NULL_POINTER`,
+/// `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub unsafe extern "C" fn ws_offer_input(
     c: ws_client,
@@ -200,9 +216,14 @@ pub unsafe extern "C" fn ws_offer_input(
 /// again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
 /// record) once a commit fills it, until the idle trim.
 ///
-/// The window is valid until the next call on this client. `*out_cap` is 0 while
-/// `max_queued_messages` are undelivered: poll messages first. The end of the stream
-/// is still reported with `ws_offer_input(c, NULL, 0, ...)`.
+/// The window stays valid until `ws_commit_input`, `ws_offer_input`, the next
+/// `ws_prepare_input`, `ws_client_trim` or `ws_client_free`; no other call moves it
+/// (the idle trim of `ws_client_tick` leaves a lent window alone). Passing the window
+/// itself to `ws_offer_input` is refused with `WS_INVALID_ARGUMENT`. `*out_cap` is 0
+/// while the undelivered messages are at `max_queued_messages` or
+/// `max_queued_bytes`: poll messages first. If the connection ends while a window is
+/// lent, the commit takes its bytes and discards them. The end of the stream is still
+/// reported with `ws_offer_input(c, NULL, 0, ...)`.
 ///
 /// Returns `WS_OK`, the sticky failure code, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
 #[no_mangle]
@@ -228,8 +249,8 @@ pub unsafe extern "C" fn ws_prepare_input(
 /// does nothing.
 ///
 /// Returns `WS_OK`, the failure code (sticky, as for `ws_offer_input`),
-/// `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input` or
-/// `ws_client_trim` came in between),
+/// `WS_INVALID_STATE` (no window open: none was lent, or `ws_offer_input`,
+/// `ws_client_trim` or another `ws_prepare_input` came in between),
 /// `WS_INVALID_ARGUMENT` (`n` larger than the window; the window is closed) or
 /// `WS_INVALID_HANDLE`.
 #[no_mangle]
@@ -298,16 +319,12 @@ pub unsafe extern "C" fn ws_peek_output(
     boundary(|| {
         // SAFETY: the caller passes writable out-parameters.
         let (out_data, out) = unsafe { (out_ptr(out_data)?, out_ptr(out_len)?) };
-        let (ptr, len) = with_client(c, |client| {
-            let view = client.peek_output();
-            let (ptr, len) = (view.as_ptr(), view.len());
-            match client.failure() {
-                Some(e) if len == 0 => {
-                    // Documented exception: *out_len is 0 after a failure.
-                    out.write(0);
-                    Err(e.clone())
-                }
-                _ => Ok((ptr, len)),
+        let (ptr, len) = with_client(c, |client| match client.peek_output() {
+            Ok(view) => Ok((view.as_ptr(), view.len())),
+            Err(e) => {
+                // Documented exception: *out_len is 0 after a failure.
+                out.write(0);
+                Err(e)
             }
         })?;
         out_data.write(if len == 0 { EMPTY.as_ptr() } else { ptr });
@@ -360,9 +377,11 @@ pub unsafe extern "C" fn ws_client_pending_output(c: ws_client, out_len: *mut us
 /// its data stays valid). Never blocks.
 ///
 /// Returns `WS_OK` with a message; `WS_NEED_INPUT` when none is ready (not an error);
-/// `WS_CLOSED` when the connection ended cleanly and every message has been taken.
-/// Messages that arrived before a close or a failure come out first; after a failure
-/// it then returns the failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+/// `WS_CLOSED` when the connection ended and every message has been taken (the last
+/// message was a CLOSE: the server's code, or 1006 when it ended without a close
+/// handshake). Nothing is delivered after a CLOSE message. Messages that arrived
+/// before a close or a failure come out first; after a failure it then returns the
+/// failure code. Also `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub unsafe extern "C" fn ws_poll_message(c: ws_client, out_msg: *mut ws_message) -> ws_result {
     boundary(|| {

@@ -456,12 +456,23 @@ pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) ->
 }
 
 /// Undelivered messages after which `ws_offer_input` stops taking input (default
-/// 1024); poll messages, then offer the rest. Checked between chunks of at most one
-/// TLS record (16 KiB), so the queue may briefly exceed it by one record's messages.
+/// 1024); poll messages, then offer the rest. On `ws://` through `ws_offer_input` the
+/// bound is exact; a TLS record (16 KiB of plaintext) or a committed input window is
+/// decoded whole, so the queue may exceed it by the messages of one record or window.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize) -> ws_result {
     with_limits(cfg, |l| l.max_queued_messages = count)
+}
+
+/// Payload bytes of undelivered messages after which `ws_offer_input` stops taking
+/// input (default 128 MiB, twice the default message limit); poll messages, then offer
+/// the rest, exactly as for `ws_config_set_max_queued_messages`. The message that
+/// crosses the bound is still queued, so at most `bytes` plus one message wait.
+/// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_queued_bytes(cfg: ws_config, bytes: usize) -> ws_result {
+    with_limits(cfg, |l| l.max_queued_bytes = bytes)
 }
 
 /// Bytes waiting in the output after which sends return `WS_OUTPUT_FULL` (default

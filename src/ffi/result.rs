@@ -18,7 +18,8 @@ pub enum ws_result {
     WS_OK = 0,
     /// Not an error: no message is ready; offer more input.
     WS_NEED_INPUT = 1,
-    /// Not an error: the connection ended cleanly and every message has been polled.
+    /// Not an error: the connection ended and every message has been polled (the last
+    /// was a CLOSE message; code 1006 when it ended without a close handshake).
     WS_CLOSED = 2,
 
     /// A required pointer argument was NULL.

@@ -50,29 +50,39 @@ impl From<TlsState> for ws_state {
 /// Runs `f` on the TLS object behind `t`. An error is recorded on the object (for
 /// `ws_tls_last_error`) and returned as a `Fail` (for the code and `ws_last_error`).
 /// A panic poisons this object only: it fails with `WS_PANIC` from then on.
+/// Inlined into each export, with the failure paths out of line, as `with_client`.
+#[inline(always)]
 fn with_tls<T>(t: ws_tls, f: impl FnOnce(&mut TlsClient) -> Result<T, Error>) -> Result<T, Fail> {
     let mut obj = handles::lock(t);
     let Some(Object::Tls(tls)) = obj.as_deref_mut() else {
-        return Err(Fail::new(
-            WS_INVALID_HANDLE,
-            "invalid, stale or wrong-type TLS handle",
-        ));
+        return Err(not_a_tls());
     };
     match catch_unwind(AssertUnwindSafe(|| f(tls))) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
-            tls.note_rejected(&e);
-            Err(e.into())
-        }
-        Err(payload) => {
-            let what = describe(&*payload);
-            tls.poison(&what);
-            Err(Fail::new(
-                WS_PANIC,
-                format!("internal error (panic): {what}"),
-            ))
-        }
+        Ok(Err(e)) => Err(rejected(tls, e)),
+        Err(payload) => Err(poisoned(tls, payload)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_tls() -> Fail {
+    Fail::new(WS_INVALID_HANDLE, "invalid, stale or wrong-type TLS handle")
+}
+
+#[cold]
+#[inline(never)]
+fn rejected(tls: &mut TlsClient, e: Error) -> Fail {
+    tls.note_rejected(&e);
+    e.into()
+}
+
+#[cold]
+#[inline(never)]
+fn poisoned(tls: &mut TlsClient, payload: Box<dyn std::any::Any + Send>) -> Fail {
+    let what = describe(&*payload);
+    tls.poison(&what);
+    Fail::new(WS_PANIC, format!("internal error (panic): {what}"))
 }
 
 /// Creates a TLS client connection to `server_name`: a DNS host name or an IP

@@ -7,66 +7,14 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 use wsmachine::{Client, Config, MessageKind, Poll};
 
-/// A test PKI: a CA and leaf certificates it signed.
-pub struct Pki {
-    pub ca_pem: String,
-    pub ca_der: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-pub struct Leaf {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub key: PrivateKeyDer<'static>,
-}
-
-impl Pki {
-    pub fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "wsmachine test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        Pki {
-            ca_pem: cert.pem(),
-            ca_der: cert.der().clone(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A leaf for `names`, valid from `not_before` to `not_after` (years).
-    pub fn leaf_with(
-        &self,
-        names: &[&str],
-        not_before: (i32, u8, u8),
-        not_after: (i32, u8, u8),
-    ) -> Leaf {
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
-        params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Leaf {
-            chain: vec![cert.der().clone()],
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        }
-    }
-
-    pub fn leaf(&self, names: &[&str]) -> Leaf {
-        self.leaf_with(names, (2020, 1, 1), (2100, 1, 1))
-    }
-}
+mod pki;
+pub use pki::{Leaf, Pki};
 
 pub fn server_config(
     leaf: &Leaf,
@@ -526,4 +474,37 @@ impl Server {
             .map(|c| c.to_vec())
             .unwrap_or_default()
     }
+}
+
+// ----- raw server bytes (for tests that play the server themselves) -----------------
+
+/// A server frame (unmasked), final unless `fin` is false.
+pub fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![op | if fin { 0x80 } else { 0 }];
+    if payload.len() < 126 {
+        v.push(payload.len() as u8);
+    } else if payload.len() <= 0xffff {
+        v.push(126);
+        v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    } else {
+        v.push(127);
+        v.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+/// The 101 answer to the upgrade request in `request`, with extra header lines.
+pub fn answer(request: &[u8], extra: &str) -> Vec<u8> {
+    let head = String::from_utf8_lossy(request);
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .expect("a key")
+        .trim();
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
+    .into_bytes()
 }

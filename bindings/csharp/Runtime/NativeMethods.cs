@@ -279,6 +279,9 @@ namespace WsMachine
         internal static extern uint ws_config_set_max_queued_messages(ulong cfg, UIntPtr count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_set_max_queued_bytes(ulong cfg, UIntPtr bytes);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_config_set_max_pending_output(ulong cfg, UIntPtr bytes);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -389,6 +389,15 @@ namespace WsMachine
             return this;
         }
 
+        /// <summary>Payload bytes of undelivered messages after which <see cref="WsClient.OfferInput(byte[], int, int)"/> stops taking input (default 128 MiB); poll, then offer the rest.</summary>
+        /// <param name="bytes">Size in bytes, greater than 0.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetMaxQueuedBytes(long bytes)
+        {
+            Ensure.Success(NativeMethods.ws_config_set_max_queued_bytes(Handle, Size(bytes)));
+            return this;
+        }
+
         /// <summary>Bytes waiting in the output after which sends fail with <see cref="WsResult.OutputFull"/> (default 128 MiB).</summary>
         /// <param name="bytes">Size in bytes, greater than 0.</param>
         /// <returns>This config.</returns>

@@ -50,6 +50,7 @@ namespace WsMachine
         public uint ExpectedVersion { get; private set; }
     }
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // the WebGL player has no native library to check
     /// <summary>The one-time check of the native library's ABI version.</summary>
     internal static class AbiCheck
     {
@@ -79,6 +80,7 @@ namespace WsMachine
             _checked = true;
         }
     }
+#endif
 
     /// <summary>A caller error (codes 100-199): bad argument, wrong state, invalid handle, bad URL or config.</summary>
     public class WsMisuseException : WsException
