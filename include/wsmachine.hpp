@@ -281,6 +281,7 @@ public:
     result set_max_frame_size(size_t bytes) noexcept { return result(ws_config_set_max_frame_size(h_, bytes)); }
     result set_max_header_size(size_t bytes) noexcept { return result(ws_config_set_max_header_size(h_, bytes)); }
     result set_max_queued_messages(size_t count) noexcept { return result(ws_config_set_max_queued_messages(h_, count)); }
+    result set_max_queued_bytes(size_t bytes) noexcept { return result(ws_config_set_max_queued_bytes(h_, bytes)); }
     result set_max_pending_output(size_t bytes) noexcept { return result(ws_config_set_max_pending_output(h_, bytes)); }
     result set_handshake_timeout(uint64_t ms) noexcept { return result(ws_config_set_handshake_timeout(h_, ms)); }
     result set_close_timeout(uint64_t ms) noexcept { return result(ws_config_set_close_timeout(h_, ms)); }

@@ -213,6 +213,8 @@ void offline_checks() {
     check(wsm::client::create(d, std::string("ws://127.0.0.1:9/"), c) == wsm::result::ok && c,
           "client::create (std::string URL)");
     check(d.set_max_message_size(1 << 20) == wsm::result::ok, "config setters work while a client uses the config");
+    check(d.set_max_queued_bytes(0) == wsm::result::invalid_config && d.set_max_queued_bytes(1 << 20) == wsm::result::ok,
+          "set_max_queued_bytes: 0 -> invalid_config, 1 MiB ok");
     wsm::state st{};
     check(c.get_state(st) == wsm::result::ok && st == wsm::state::ws_handshaking, "ws:// client starts in ws_handshaking");
     ws_client rc = c.release();
