@@ -12,6 +12,7 @@
 #          openssl valgrind
 #          iproute2 util-linux (ip, unshare: the C# tests' private network namespace with a black hole)
 #          squid-openssl tinyproxy dante-server apache2-utils  (scripts/test-proxy.sh: real
+#          proxies; squid-openssl also for scripts/test-trust-squid.sh, ssl_bump re-signing;
 #          proxies, started unprivileged by the test on ephemeral ports; their system services
 #          are stopped and disabled here so that they hold no ports)
 #          cmake pkgconf  (C++ wrapper and example, CMake package and pkg-config tests: scripts/test-native.sh)

@@ -446,6 +446,13 @@ enum ws_state
    * Failed; every call returns the failure code (see `ws_client_last_error`).
    */
   WS_STATE_FAILED = 6,
+  /**
+   * The TLS handshake is done and the server's chain waits for the caller's verdict
+   * (`ws_client_set_verdict`; external verification only). Nothing of the
+   * application (the upgrade request with its headers, queued messages) has been
+   * sent; the handshake timeout keeps running.
+   */
+  WS_STATE_VERIFYING = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -504,6 +511,38 @@ enum ws_pin_mode
 typedef enum ws_pin_mode ws_pin_mode;
 #else
 typedef uint32_t ws_pin_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * External verification modes for ws_config_set_external_verification.
+ */
+enum ws_external_verify
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The built-in checks decide alone (the default).
+   */
+  WS_EXTERNAL_VERIFY_OFF = 0,
+  /**
+   * Only a chain the trusted roots cannot anchor waits for the caller's verdict; a
+   * wrong host name, an expired certificate or a pin mismatch still fail at once,
+   * and a chain the roots trust never waits.
+   */
+  WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER = 1,
+  /**
+   * Every chain waits for the caller's verdict once the built-in checks passed or
+   * failed only on the issuer; a resumed session too.
+   */
+  WS_EXTERNAL_VERIFY_ALWAYS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_external_verify ws_external_verify;
+#else
+typedef uint32_t ws_external_verify;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -894,6 +933,55 @@ ws_result ws_config_set_keepalive_interval(ws_config cfg, uint64_t ms);
 ws_result ws_config_set_idle_timeout(ws_config cfg, uint64_t ms);
 
 /**
+ * Also trusts the operating system's certificate store (`on` = 1), or stops trusting
+ * it (`on` = 0, the default). The store is read now, in this call (it may take a few
+ * milliseconds), never during a handshake: the Windows store, the macOS keychain, or
+ * on other Unix systems the file in `SSL_CERT_FILE` and the directories in
+ * `SSL_CERT_DIR` when set, else the distribution's bundle (rustls-native-certs).
+ * Certificates that do not parse are skipped and counted: read the counts with
+ * `ws_config_system_roots_count`. The roots add to the built-in ones, those of
+ * `ws_config_add_root_pem`, and pins. Calling it again reloads. Affects clients
+ * created afterwards.
+ *
+ * This makes networks that inspect TLS work (a corporate proxy or an antivirus
+ * re-signing traffic with a CA installed in the OS store). iOS, Android and WebGL
+ * offer no store to read this way: use `ws_config_set_external_verification` there.
+ *
+ * Returns `WS_OK`; `WS_INVALID_CONFIG` when the store yields no usable certificate
+ * (the setting is unchanged; `ws_last_error` says what was tried);
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_config_set_system_roots(ws_config cfg, uint32_t on);
+
+/**
+ * Writes how many certificates `ws_config_set_system_roots` loaded from the
+ * operating system's store to `*out_loaded`, and how many it skipped because they do
+ * not parse to `*out_skipped` (both 0 while system roots are off).
+ * Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_config_system_roots_count(ws_config cfg, size_t *out_loaded, size_t *out_skipped);
+
+/**
+ * Lets the application decide about the server's certificate chain with any
+ * verifier (the platform's: Android, iOS, Windows, a corporate policy) on its own
+ * schedule, without blocking: `mode` is `WS_EXTERNAL_VERIFY_OFF` (0, the default),
+ * `WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER` (1) or `WS_EXTERNAL_VERIFY_ALWAYS` (2).
+ *
+ * A chain that waits puts the client in `WS_STATE_VERIFYING` once the TLS handshake
+ * is done. Read the chain with `ws_client_peer_certificate`, verify it (on a worker
+ * thread if the verifier blocks), then call `ws_client_set_verdict`. Until an accept,
+ * nothing of the application leaves: the peer has seen only the TLS handshake. The
+ * handshake timeout keeps running. TLS sessions are resumed only from connections
+ * whose chain was accepted or trusted by the built-in checks.
+ *
+ * A client certificate (`ws_config_set_client_cert_pem`) cannot be combined with it:
+ * TLS sends it before any verdict, so `ws_client_new` refuses such a config with
+ * `WS_INVALID_CONFIG`. Affects clients created afterwards.
+ * Returns `WS_OK`, `WS_INVALID_ARGUMENT` (unknown mode) or `WS_INVALID_HANDLE`.
+ */
+ws_result ws_config_set_external_verification(ws_config cfg, uint32_t mode);
+
+/**
  * Creates a client for `url`: `ws://` or `wss://host[:port]/path?query`, UTF-8 and
  * NUL-terminated (`ws://` means no TLS). The config's settings are copied; the config
  * may be freed afterwards. Nothing is sent by itself: the TLS ClientHello (or, for
@@ -1213,6 +1301,64 @@ ws_result ws_client_connect_address(ws_client c,
  * none. Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
  */
 ws_result ws_client_proxy_challenges(ws_client c, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * Lends certificate `index` of the server's chain as it sent it (0 = the leaf, then
+ * the intermediates in the server's order; for a resumed session, the chain of the
+ * session it resumed): `*out_der` points to its DER bytes and `*out_len` is their
+ * length. Meant for `WS_STATE_VERIFYING` (hand the chain to the platform's verifier),
+ * and works in every later state too.
+ *
+ * The bytes are owned by the client and stay valid, unchanged, until
+ * `ws_client_free`. Returns `WS_OK`; `WS_INVALID_ARGUMENT` when `index` is past the
+ * end of the chain (iterate from 0 until it is returned); `WS_INVALID_STATE` for
+ * `ws://` and before the server's certificate arrived; `WS_NULL_POINTER`,
+ * `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_peer_certificate(ws_client c,
+                                     size_t index,
+                                     const uint8_t **out_der,
+                                     size_t *out_len);
+
+/**
+ * Gives the caller's verdict on the server's chain while the client is in
+ * `WS_STATE_VERIFYING`: `accept` = 1 sends the upgrade request and the handshake
+ * goes on; `accept` = 0 fails the client with `WS_CERT_UNTRUSTED`, its last error
+ * naming `reason` (UTF-8, NUL-terminated; NULL = none given), and forgets the TLS
+ * sessions of this server, so that the next connection does a full handshake and
+ * asks again. Bytes to send (the request, or nothing) are in `ws_read_output`.
+ *
+ * Returns `WS_OK` once the verdict is taken (also a reject: the client's state then
+ * says `WS_STATE_FAILED`); `WS_INVALID_STATE` when no verdict is awaited; the
+ * failure code of a failed client (the handshake timeout, for example);
+ * `WS_INVALID_ARGUMENT` (reason not UTF-8), `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_set_verdict(ws_client c, uint32_t accept, const char *reason);
+
+/**
+ * Asks the operating system's verifier about the chain the client waits with in
+ * `WS_STATE_VERIFYING` (rustls-platform-verifier: Windows CertGetCertificateChain,
+ * macOS/iOS SecTrust, Linux webpki with the distribution's roots), for the URL's
+ * host (or `ws_config_set_server_name`'s). **It blocks** (the OS may check
+ * revocation over the network): call it on a worker thread of your own, then give
+ * the answer to `ws_client_set_verdict` on the thread that drives the client. The
+ * client is locked only while its chain is copied, so driving it meanwhile is fine.
+ *
+ * Writes 1 to `*out_trusted` when the OS trusts the chain, else 0, and copies why
+ * not (empty when trusted) with the `ws_client_last_error` convention (`reason` may
+ * be NULL when `cap` is 0; `*out_len` is the full length). Not available on Android
+ * (the verifier there needs the app's JNI context and a Kotlin component; verify
+ * from Java, or with the C# `WsPlatformTrust`) nor on the web.
+ *
+ * Returns `WS_OK` when the verifier ran; `WS_INVALID_STATE` when the client is not
+ * verifying or on a platform without it; the failure code of a failed client;
+ * `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+ */
+ws_result ws_client_verify_with_platform(ws_client c,
+                                         uint32_t *out_trusted,
+                                         char *reason,
+                                         size_t cap,
+                                         size_t *out_len);
 
 /**
  * Creates a TLS client connection to `server_name`: a DNS host name or an IP

@@ -7,7 +7,8 @@
  *   - wsm::config, wsm::client and wsm::tls own their handle (RAII, move-only; the
  *     destructor calls ws_config_free / ws_client_free / ws_tls_free; a moved-from
  *     object holds 0);
- *   - enum class result / state / message_kind / tls_version / pin_mode with the
+ *   - enum class result / state / message_kind / tls_version / pin_mode /
+ *     external_verify with the
  *     C values (result::ok == WS_OK, ...);
  *   - std::string_view and pointer+length overloads for buffers;
  *   - wsm::message, the borrowed message view (valid until the next poll, free or
@@ -136,6 +137,7 @@ enum class state : uint32_t {
     closing = WS_STATE_CLOSING,
     closed = WS_STATE_CLOSED,
     failed = WS_STATE_FAILED,
+    verifying = WS_STATE_VERIFYING,
 };
 
 /** ws_tls_version. */
@@ -143,6 +145,13 @@ enum class tls_version : uint32_t { v1_2 = WS_TLS_VERSION_1_2, v1_3 = WS_TLS_VER
 
 /** ws_pin_mode. */
 enum class pin_mode : uint32_t { and_ca = WS_PIN_MODE_AND_CA, only = WS_PIN_MODE_ONLY };
+
+/** ws_external_verify. */
+enum class external_verify : uint32_t {
+    off = WS_EXTERNAL_VERIFY_OFF,
+    unknown_issuer = WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER,
+    always = WS_EXTERNAL_VERIFY_ALWAYS,
+};
 
 /** The code as the C API's uint32_t. */
 constexpr uint32_t code(result r) noexcept { return static_cast<uint32_t>(r); }
@@ -258,6 +267,14 @@ public:
     result set_deflate_threshold(size_t bytes) noexcept { return result(ws_config_set_deflate_threshold(h_, bytes)); }
     result set_deflate_level(uint32_t level) noexcept { return result(ws_config_set_deflate_level(h_, level)); }
     result set_builtin_roots(bool enabled) noexcept { return result(ws_config_set_builtin_roots(h_, enabled ? 1u : 0u)); }
+    /** Also trust the operating system's store, read in this call. */
+    result set_system_roots(bool on) noexcept { return result(ws_config_set_system_roots(h_, on ? 1u : 0u)); }
+    result system_roots_count(size_t &loaded, size_t &skipped) noexcept {
+        return result(ws_config_system_roots_count(h_, &loaded, &skipped));
+    }
+    result set_external_verification(external_verify mode) noexcept {
+        return result(ws_config_set_external_verification(h_, static_cast<uint32_t>(mode)));
+    }
     /** Comma-separated list, NUL-terminated. */
     result set_subprotocols(const char *protocols) noexcept { return result(ws_config_set_subprotocols(h_, protocols)); }
     result set_subprotocols(const std::string &protocols) noexcept { return set_subprotocols(protocols.c_str()); }
@@ -458,6 +475,25 @@ public:
         }
         if (rc == WS_OK) {
             port = p;
+        }
+        return result(rc);
+    }
+    /** ws_client_peer_certificate: certificate `index` of the server's chain (DER, leaf
+     *  first), lent until the client is freed; result::invalid_argument past the end. */
+    result peer_certificate(size_t index, const uint8_t *&der, size_t &len) noexcept {
+        return result(ws_client_peer_certificate(h_, index, &der, &len));
+    }
+    /** ws_client_set_verdict while state::verifying; reason may be nullptr. */
+    result set_verdict(bool accept, const char *reason) noexcept {
+        return result(ws_client_set_verdict(h_, accept ? 1u : 0u, reason));
+    }
+    /** ws_client_verify_with_platform: BLOCKS (run it on a thread of your own); the reason
+     *  into a caller buffer, len its full length. */
+    result verify_with_platform(bool &trusted, char *reason, size_t cap, size_t &len) noexcept {
+        uint32_t t = 0;
+        ws_result rc = ws_client_verify_with_platform(h_, &t, reason, cap, &len);
+        if (rc == WS_OK) {
+            trusted = t != 0;
         }
         return result(rc);
     }

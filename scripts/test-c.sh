@@ -164,7 +164,7 @@ fi
 
 # ------------------------------------------------------------------ 4. ASan + UBSan programs
 BUILT=()
-for prog in ffi_misuse_test echo_test tls_errors_test lent_memory_test; do
+for prog in ffi_misuse_test echo_test tls_errors_test lent_memory_test trust_test; do
   if step "build $prog (ASan+UBSan, static)" gcc "${CFLAGS_COMMON[@]}" "${SAN[@]}" "tests/c/$prog.c" \
        target/release/libwsmachine.a "${LIBS[@]}" -o "$TMP/$prog"; then
     BUILT+=("$prog")
@@ -190,6 +190,8 @@ built lent_memory_test && run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
+built trust_test && run_prog "trust_test (ASan): system roots, external verification" "$TMP/trust_test" \
+  --min-roots 1 --good "$WSS/"
 
 wait_port tlsecho13; wait_port tlsecho12
 for size in 1 100000 8388608; do

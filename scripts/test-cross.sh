@@ -92,7 +92,7 @@ run_prog() {
 }
 
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -O1 -Idist/include)
-TESTS=(echo_test tls_errors_test ffi_misuse_test)
+TESTS=(echo_test tls_errors_test ffi_misuse_test trust_test)
 DIST_WIN=dist/Plugins/Windows/x86_64/wsmachine.dll
 DIST_WIN_IMPLIB=dist/lib/x86_64-pc-windows-gnu/libwsmachine.dll.a
 DIST_ARM_SO=dist/Plugins/Linux/arm64/libwsmachine.so
@@ -176,8 +176,9 @@ if [ "$WIN_OK" = 1 ]; then
   check_format x86_64-w64-mingw32-objdump "$DIST_WIN" "file format pei-x86-64" "DLL"
   check_exports "$DIST_WIN" "$(sed -n 's/^    //p' dist/lib/x86_64-pc-windows-gnu/wsmachine.def | sort)"
   # No mingw runtime DLLs (libgcc_s_seh-1.dll, libwinpthread-1.dll): the DLL must load
-  # on a bare Windows 10.
-  check_needed "$DIST_WIN" 'kernel32\.dll|advapi32\.dll|bcrypt\.dll|bcryptprimitives\.dll|msvcrt\.dll|ntdll\.dll|userenv\.dll|ws2_32\.dll|api-ms-win-[a-z0-9-]+\.dll' \
+  # on a bare Windows 10. crypt32/secur32: the Windows certificate store
+  # (ws_config_set_system_roots, through rustls-native-certs and schannel).
+  check_needed "$DIST_WIN" 'kernel32\.dll|advapi32\.dll|bcrypt\.dll|bcryptprimitives\.dll|crypt32\.dll|secur32\.dll|msvcrt\.dll|ntdll\.dll|userenv\.dll|ws2_32\.dll|api-ms-win-[a-z0-9-]+\.dll' \
     "$(x86_64-w64-mingw32-objdump -p "$DIST_WIN" | awk '/DLL Name:/ {print $3}' | sort -fu)"
 fi
 if [ "$ARM_OK" = 1 ]; then
@@ -309,6 +310,9 @@ if [ "$WIN_OK" = 1 ]; then
   built_win echo_test && run_prog "echo_test.exe ws://127.0.0.1:$PORT_plain/ (wine)" \
     "${wine_run[@]}" ./echo_test.exe "ws://127.0.0.1:$PORT_plain/"
   built_win tls_errors_test && run_prog "tls_errors_test.exe (wine)" "${wine_run[@]}" ./tls_errors_test.exe "${TLS_ARGS[@]}"
+  # System roots from the Windows store (wine fills its ROOT store from the host's bundle).
+  built_win trust_test && run_prog "trust_test.exe (wine: Windows store, verdict)" "${wine_run[@]}" ./trust_test.exe \
+    --min-roots 1 --good "$WSS/"
 fi
 
 # ------------------------------------------------------------------ 6. ARM64 under qemu
@@ -322,6 +326,7 @@ if [ "$ARM_OK" = 1 ]; then
   built_arm echo_test_so && run_prog "echo_test $WSS/ (aarch64 libwsmachine.so, qemu)" \
     env LD_LIBRARY_PATH="$PWD/dist/lib/aarch64-unknown-linux-gnu" "${QEMU[@]}" "$A/echo_test_so" "$WSS/" "$C/ca.pem"
   built_arm tls_errors_test && run_prog "tls_errors_test (aarch64, qemu)" "${QEMU[@]}" "$A/tls_errors_test" "${TLS_ARGS[@]}"
+  built_arm trust_test && run_prog "trust_test (aarch64, qemu)" "${QEMU[@]}" "$A/trust_test" --min-roots 1 --good "$WSS/"
 fi
 
 # ------------------------------------------------------------------ summary

@@ -169,9 +169,30 @@ export WSM_WSS_PORT; WSM_WSS_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss.port")
 export WSM_WSS13_PORT; WSM_WSS13_PORT=$(awk '/^PORT /{print $2}' "$OUT/wss13.port")
 export WSM_WSS_EXPIRED_PORT; WSM_WSS_EXPIRED_PORT=$(awk '/^PORT /{print $2}' "$OUT/expired.port")
 export WSM_WS_PORT; WSM_WS_PORT=$(awk '/^PORT /{print $2}' "$OUT/ws.port")
+# TrustTests: an RSA chain, because Mono's X509Chain cannot decode EC keys ("unknown OID
+# 1.2.840.10045.2.1"), which make_certs.sh uses.
+R="$OUT/rsa"
+if ! openssl x509 -noout -checkend 86400 -in "$R/server.pem" >/dev/null 2>&1; then
+  mkdir -p "$R"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$R/ca.key" -out "$R/ca.pem" -days 3650 \
+    -subj "/CN=wsmachine RSA test CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "RSA CA"
+  openssl req -newkey rsa:2048 -nodes -keyout "$R/server.key" -out "$R/server.csr" -subj "/CN=localhost" 2>/dev/null \
+    || fail "RSA server key"
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$R/ext.cnf"
+  openssl x509 -req -in "$R/server.csr" -CA "$R/ca.pem" -CAkey "$R/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$R/ext.cnf" -out "$R/server.pem" 2>/dev/null || fail "RSA server certificate"
+fi
+: >"$OUT/wssrsa.port"
+start_server wssrsa --tls-cert "$R/server.pem" --tls-key "$R/server.key" >/dev/null || fail "RSA wss server did not start"
+export WSM_WSS_RSA_PORT; WSM_WSS_RSA_PORT=$(awk '/^PORT /{print $2}' "$OUT/wssrsa.port")
+export WSM_RSA_CA_PEM="$R/ca.pem"
 export WSM_CA_PEM="$C/ca.pem"
 export WSM_HEADER="$ROOT/include/wsmachine.h"
 export WSM_REQUIRE_SERVERS=1
+# TrustTests add the test CA to Mono's CurrentUser store: keep that store throw-away.
+export XDG_CONFIG_HOME="$OUT/xdg-config"
+rm -rf "$XDG_CONFIG_HOME"; mkdir -p "$XDG_CONFIG_HOME"
 # base64 SHA-256 of the server certificate's SubjectPublicKeyInfo, for the pinning tests
 export WSM_SERVER_PIN; WSM_SERVER_PIN=$(openssl x509 -pubkey -noout -in "$C/server.pem" \
   | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)

@@ -93,6 +93,7 @@ finished() { # PID LOG: waits for a background run, prints its log, returns its 
 # The 301 non-deflate cases once more, every connection through squid (HTTP CONNECT): ~1 min.
 step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PROXY=squid bash scripts/autobahn.sh wss
 [ -f scripts/test-csharp.sh ] && step "C# bindings on Mono" bash scripts/test-csharp.sh
+[ -f scripts/test-trust-squid.sh ] && step "trust: squid ssl_bump, corporate CA via system roots" bash scripts/test-trust-squid.sh
 [ -f scripts/test-webgl.sh ] && step "WebGL: jslib in headless Chromium, C# WebGL build" bash scripts/test-webgl.sh
 # Sections 1-10 through the jslib in Chromium, about 4 minutes (docs/CONFORMANCE.md, webgl).
 [ -f scripts/autobahn-webgl.sh ] && step "autobahn webgl (1-10, jslib in Chromium)" bash scripts/autobahn-webgl.sh

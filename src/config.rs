@@ -11,7 +11,7 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use rustls::client::ClientSessionMemoryCache;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor};
 
 use crate::deflate::DeflateConfig;
 use crate::error::{err, ErrorKind, Result};
@@ -117,6 +117,31 @@ pub enum PinMode {
     PinOnly,
 }
 
+/// Whether certificate chains wait for the caller's own verdict
+/// ([`Config::set_external_verification`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExternalVerification {
+    /// The built-in checks decide alone (the default).
+    #[default]
+    Off,
+    /// Only a chain the trusted roots cannot anchor (`UnknownIssuer`) waits for the
+    /// caller's verdict; a wrong host name, an expired certificate or a pin mismatch
+    /// still fail at once, and a chain the roots trust never waits.
+    UnknownIssuer,
+    /// Every chain waits for the caller's verdict once the built-in checks passed or
+    /// failed only on the issuer (a resumed session too).
+    Always,
+}
+
+/// What [`Config::set_system_roots`] loaded from the operating system's store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SystemRoots {
+    /// Certificates trusted as roots.
+    pub loaded: usize,
+    /// Certificates found but skipped because they do not parse as trust anchors.
+    pub skipped: usize,
+}
+
 /// A client certificate chain and its private key, for mutual TLS.
 #[derive(Debug)]
 pub(crate) struct ClientAuth {
@@ -145,6 +170,8 @@ pub(crate) struct Settings {
     pub insecure: bool,
     /// permessage-deflate settings.
     pub deflate: DeflateConfig,
+    /// Whether chains wait for the caller's verdict.
+    pub external: ExternalVerification,
     /// The proxy to tunnel through, if any.
     pub proxy: ProxySettings,
 }
@@ -158,6 +185,8 @@ pub struct Config {
     pub(crate) pins: Vec<[u8; 32]>,
     pub(crate) pin_mode: PinMode,
     pub(crate) client_auth: Option<ClientAuth>,
+    /// Roots loaded from the operating system's store, and the counts.
+    pub(crate) system_roots: Option<(Vec<TrustAnchor<'static>>, SystemRoots)>,
     pub(crate) settings: Settings,
     pub(crate) session_store: Arc<ClientSessionMemoryCache>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
@@ -183,6 +212,7 @@ impl Config {
             pins: Vec::new(),
             pin_mode: PinMode::PinAndCa,
             client_auth: None,
+            system_roots: None,
             settings: Settings {
                 subprotocols: Vec::new(),
                 headers: Vec::new(),
@@ -191,6 +221,7 @@ impl Config {
                 timeouts: Timeouts::default(),
                 insecure: false,
                 deflate: DeflateConfig::default(),
+                external: ExternalVerification::Off,
                 proxy: ProxySettings::default(),
             },
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
@@ -246,6 +277,66 @@ impl Config {
     /// to trust only the roots added with [`Config::add_root_pem`].
     pub fn set_builtin_roots(&mut self, enabled: bool) {
         self.builtin_roots = enabled;
+        self.changed();
+    }
+
+    /// Also trusts the operating system's certificate store (`on`), or stops trusting
+    /// it (`!on`). The store is read now, in this call, never during a handshake:
+    /// through rustls-native-certs, that is the Windows store, the macOS keychain, or on
+    /// other Unix systems the file in `SSL_CERT_FILE` and the directories in
+    /// `SSL_CERT_DIR` when set, else the distribution's bundle. Certificates that do not
+    /// parse as trust anchors are skipped and counted. The roots add to the built-in
+    /// ones, those from [`Config::add_root_pem`], and pins. Calling it again reloads.
+    ///
+    /// This is what makes a network that inspects TLS work (a corporate proxy or an
+    /// antivirus re-signing traffic with a CA installed in the OS store).
+    ///
+    /// Fails with [`ErrorKind::InvalidConfig`] when the store yields no usable
+    /// certificate (iOS, Android and WebGL have no store to read this way; see
+    /// [`Config::set_external_verification`]); the setting is unchanged then.
+    pub fn set_system_roots(&mut self, on: bool) -> Result<SystemRoots> {
+        if !on {
+            self.system_roots = None;
+            self.changed();
+            return Ok(SystemRoots::default());
+        }
+        let found = rustls_native_certs::load_native_certs();
+        let mut store = rustls::RootCertStore::empty();
+        let (loaded, skipped) = store.add_parsable_certificates(found.certs);
+        if loaded == 0 {
+            let why: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+            return err(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the operating system's certificate store yielded no usable root ({skipped} skipped){}{}",
+                    if why.is_empty() { "" } else { ": " },
+                    why.join("; ")
+                ),
+            );
+        }
+        let counts = SystemRoots { loaded, skipped };
+        self.system_roots = Some((store.roots, counts));
+        self.changed();
+        Ok(counts)
+    }
+
+    /// What [`Config::set_system_roots`] loaded, or `None` while system roots are off.
+    pub fn system_roots(&self) -> Option<SystemRoots> {
+        self.system_roots.as_ref().map(|(_, counts)| *counts)
+    }
+
+    /// Lets the caller decide about certificate chains, with any verifier and on its
+    /// own schedule (the platform's, on a worker thread): see [`ExternalVerification`].
+    /// A chain that waits puts the client in [`crate::State::Verifying`] once the TLS
+    /// handshake is done; nothing of the application (the upgrade request with its
+    /// headers, any message) is sent until [`crate::Client::set_verdict`] accepts.
+    /// The handshake timeout keeps running meanwhile. Sessions are resumed only from
+    /// connections whose chain was accepted (or trusted by the built-in checks).
+    ///
+    /// A client certificate (mutual TLS) cannot be combined with it: TLS sends the
+    /// client certificate before any verdict, so creating such a client fails.
+    pub fn set_external_verification(&mut self, mode: ExternalVerification) {
+        self.settings.external = mode;
         self.changed();
     }
 
@@ -549,6 +640,7 @@ impl Config {
             pins: self.pins.clone(),
             pin_mode: self.pin_mode,
             client_auth: self.client_auth.clone(),
+            system_roots: self.system_roots.clone(),
             settings: self.settings.clone(),
             session_store: Arc::new(ClientSessionMemoryCache::new(256)),
             tls: OnceCell::new(),

@@ -36,6 +36,13 @@
 //! [`Client::input_window`] and pass the count to [`Client::commit_input`], and write
 //! from [`Client::peek_output`], then [`Client::consume_output`] what the socket took.
 //!
+//! Trust: the built-in Mozilla roots by default; [`Config::add_root_pem`], pins,
+//! [`Config::set_system_roots`] (the operating system's store, read in the call), and
+//! [`Config::set_external_verification`]: a chain waits in [`State::Verifying`], with
+//! nothing of the application sent, until [`Client::set_verdict`] from any verifier
+//! the caller runs on its own schedule ([`platform::verify_with_platform`] is the OS's,
+//! blocking). docs/SECURITY.md explains each mode's threat model.
+//!
 //! Behind a proxy: [`Config::set_proxy`] (`http://`, `https://` or `socks5://`), then
 //! connect the socket to [`Client::connect_address`] instead of the URL's host; the
 //! CONNECT or SOCKS5 exchange runs inside the same loop ([`proxy`]).
@@ -47,8 +54,9 @@
 //!
 //! Layers: [`config`] (trust, limits, timeouts), [`proxy`] (the tunnel below TLS), `tls` (rustls over memory),
 //! `handshake` (the HTTP upgrade), `frame` (frames and messages), [`session`] (the
-//! state machine), [`tls_stream`] (the TLS object) and `ffi` (the C ABI: handles,
-//! result codes, panic boundary).
+//! state machine), `verdict` (external verification), [`platform`] (the OS verifier),
+//! [`tls_stream`] (the TLS object) and `ffi` (the C ABI: handles, result codes, panic
+//! boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod config;
@@ -56,16 +64,20 @@ pub mod deflate;
 pub mod error;
 mod frame;
 mod handshake;
+pub mod platform;
 pub mod proxy;
 pub mod session;
 mod timers;
 mod tls;
 pub mod tls_stream;
 mod transport;
+mod verdict;
 
 pub mod ffi;
 
-pub use config::{Config, Limits, PinMode, Timeouts, TlsVersion};
+pub use config::{
+    Config, ExternalVerification, Limits, PinMode, SystemRoots, Timeouts, TlsVersion,
+};
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::MessageKind;

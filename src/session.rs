@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 
-use crate::config::{Config, Settings, TlsVersion};
+use crate::config::{Config, ExternalVerification, Settings, TlsVersion};
 use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 use crate::frame::{self, Decoder, Incoming, MessageKind, SendKind};
@@ -31,6 +31,10 @@ mod ending;
 pub enum State {
     /// The TLS handshake is in progress (`wss://` only).
     TlsHandshaking,
+    /// The TLS handshake is done and the server's chain waits for the caller's verdict
+    /// ([`Client::set_verdict`]; external verification only). Nothing of the
+    /// application has been sent.
+    Verifying,
     /// The HTTP upgrade request is sent or about to be; waiting for the 101.
     WsHandshaking,
     /// Messages flow both ways.
@@ -91,6 +95,7 @@ pub enum PollInto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     TlsHandshaking,
+    Verifying,
     WsHandshaking,
     Open,
     /// The close handshake completed, or the connection ended.
@@ -161,6 +166,13 @@ pub struct Client {
     tunnel: Option<Box<Tunnel>>,
     /// Where the caller's socket connects: the proxy, or the URL's host and port.
     connect: (String, u16),
+    /// The upgrade request, held until TLS is established (and, with external
+    /// verification, until the chain is accepted).
+    request: Option<Vec<u8>>,
+    /// The verdict of this connection (external verification only).
+    gate: Option<std::sync::Arc<crate::verdict::Gate>>,
+    /// The server's chain, copied once asked for (it then lives as long as the client).
+    peer_chain: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
 }
 
 impl Client {
@@ -204,6 +216,9 @@ impl Client {
             committing: false,
             tunnel: None,
             connect: (target.host.clone(), target.port),
+            request: None,
+            gate: None,
+            peer_chain: None,
         };
         if client.settings.proxy.url.is_some() {
             let proxy = &client.settings.proxy;
@@ -233,15 +248,22 @@ impl Client {
                         format!("invalid TLS server name {name:?}"),
                     )
                 })?;
+            if client.settings.external != ExternalVerification::Off && config.client_auth.is_some()
+            {
+                return err(
+                    ErrorKind::InvalidConfig,
+                    "external verification cannot be combined with a client certificate: TLS sends the certificate before any verdict, so it would already have gone to an unverified server",
+                );
+            }
+            let gate = crate::verdict::gate(config, &server_name);
             let mut conn =
                 rustls::ClientConnection::new(crate::tls::client_config(config)?, server_name)
                     .map_err(|e| crate::tls::map_error(&e))?;
             // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
             conn.set_buffer_limit(None);
-            // rustls holds the request until the handshake completes, then encrypts it.
-            conn.writer()
-                .write_all(&target.request)
-                .expect("unbounded rustls buffer");
+            // The request waits until TLS is established (see `on_tls_established`).
+            client.request = Some(target.request);
+            client.gate = gate;
             client.tls = Some(Box::new(conn));
             client.phase = Phase::TlsHandshaking;
             client.flush_tls();
@@ -260,6 +282,7 @@ impl Client {
         }
         match self.phase {
             Phase::TlsHandshaking => State::TlsHandshaking,
+            Phase::Verifying => State::Verifying,
             Phase::WsHandshaking => State::WsHandshaking,
             Phase::Open if self.close_sent || self.close_received => State::Closing,
             Phase::Open => State::Open,
@@ -416,6 +439,13 @@ impl Client {
     /// The limits this client was made with.
     pub fn limits(&self) -> &crate::config::Limits {
         &self.settings.limits
+    }
+
+    /// TLS sessions the server handed out that wait for the verdict (external
+    /// verification), for tests of their bound.
+    #[doc(hidden)]
+    pub fn held_sessions(&self) -> usize {
+        self.gate.as_ref().map_or(0, |g| g.held())
     }
 
     /// Undelivered messages waiting for `poll_message`.
@@ -680,7 +710,8 @@ impl Client {
                 // rustls takes nothing after the server's close_notify: discard it.
                 return Ok(data.len());
             }
-            let io = match conn.process_new_packets() {
+            let io = match crate::verdict::scope(self.gate.as_ref(), || conn.process_new_packets())
+            {
                 Ok(io) => io,
                 Err(e) => {
                     let mapped = crate::tls::map_error(&e);
@@ -689,10 +720,11 @@ impl Client {
                     return Err(mapped);
                 }
             };
-            if self.phase == Phase::TlsHandshaking && !conn.is_handshaking() {
-                self.phase = Phase::WsHandshaking;
-            }
+            let established = self.phase == Phase::TlsHandshaking && !conn.is_handshaking();
             let peer_closed = io.peer_has_closed();
+            if established {
+                self.on_tls_established();
+            }
             self.drain_plaintext()?;
             if peer_closed {
                 self.on_close_notify();
@@ -700,6 +732,110 @@ impl Client {
             self.flush_tls();
         }
         Ok(data.len() - rest.len())
+    }
+
+    /// TLS is established: send the upgrade request, or wait for the caller's verdict
+    /// (a chain the verifier deferred; in `Always` mode a resumed session too).
+    fn on_tls_established(&mut self) {
+        let waits = self.gate.as_ref().is_some_and(|g| {
+            g.waits().is_some()
+                || (self.settings.external == ExternalVerification::Always && self.is_resumed())
+        });
+        if waits {
+            self.phase = Phase::Verifying;
+        } else {
+            if let Some(g) = &self.gate {
+                g.accept();
+            }
+            self.send_request();
+        }
+    }
+
+    /// Hands the upgrade request to TLS (sent by the next `flush_tls`).
+    fn send_request(&mut self) {
+        self.phase = Phase::WsHandshaking;
+        if let (Some(conn), Some(request)) = (self.tls.as_mut(), self.request.take()) {
+            conn.writer()
+                .write_all(&request)
+                .expect("unbounded rustls buffer");
+        }
+    }
+
+    /// The caller's verdict on the server's chain while [`State::Verifying`]: `accept`
+    /// sends the upgrade request and the handshake goes on; a reject fails the client
+    /// with [`ErrorKind::CertUntrusted`] and `reason` in its last error, and drops the
+    /// TLS sessions of this server so that the next connection asks again.
+    /// [`ErrorKind::InvalidState`] in any other state (a failed client returns its
+    /// failure).
+    pub fn set_verdict(&mut self, accept: bool, reason: &str) -> Result<()> {
+        self.check_failed()?;
+        let Some(gate) = self.gate.clone().filter(|_| self.phase == Phase::Verifying) else {
+            return err(
+                ErrorKind::InvalidState,
+                "no verdict is awaited: the client is not in the Verifying state",
+            );
+        };
+        if accept {
+            gate.accept();
+            self.send_request();
+            self.flush_tls();
+        } else {
+            gate.reject();
+            let reason = if reason.is_empty() {
+                "no reason given"
+            } else {
+                reason
+            };
+            self.fail(Error::new(
+                ErrorKind::CertUntrusted,
+                format!(
+                    "the server certificate was rejected by the application's verifier: {reason}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server's certificate chain as it sent it, leaf first (for a resumed session,
+    /// the chain of the session it resumed), once the TLS handshake got that far;
+    /// `None` for `ws://` and before.
+    pub fn peer_certificates(&self) -> Option<&[rustls::pki_types::CertificateDer<'static>]> {
+        if let Some(chain) = &self.peer_chain {
+            return Some(chain);
+        }
+        self.tls.as_ref()?.peer_certificates()
+    }
+
+    /// What the platform's verifier needs while [`State::Verifying`]: the chain and the
+    /// name it must be valid for (copies, so the check can run without the client).
+    /// [`ErrorKind::InvalidState`] in any other state.
+    pub fn verification_request(
+        &self,
+    ) -> Result<(
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::ServerName<'static>,
+    )> {
+        self.check_failed()?;
+        match (&self.gate, self.phase, self.peer_certificates()) {
+            (Some(gate), Phase::Verifying, Some(chain)) if !chain.is_empty() => {
+                Ok((chain.to_vec(), gate.server_name().clone()))
+            }
+            _ => err(
+                ErrorKind::InvalidState,
+                "no verdict is awaited: the client is not in the Verifying state",
+            ),
+        }
+    }
+
+    /// Certificate `index` of [`Client::peer_certificates`], from a copy that lives
+    /// until the client is dropped (what the C ABI lends). `None` past the end.
+    #[doc(hidden)]
+    pub fn peer_certificate_kept(&mut self, index: usize) -> Option<&[u8]> {
+        if self.peer_chain.is_none() {
+            let chain = self.tls.as_ref()?.peer_certificates()?;
+            self.peer_chain = Some(chain.to_vec());
+        }
+        self.peer_chain.as_ref()?.get(index).map(|c| c.as_ref())
     }
 
     /// Decodes all plaintext rustls holds, without copying it out first.
@@ -727,6 +863,10 @@ impl Client {
     /// Handles decrypted (or plain) bytes; returns how many were used.
     fn on_plaintext(&mut self, data: &[u8]) -> Result<usize> {
         match self.phase {
+            Phase::Verifying => err(
+                ErrorKind::BadResponse,
+                "the server sent data before the upgrade request",
+            ),
             Phase::TlsHandshaking | Phase::WsHandshaking => {
                 let reader = self.response.as_mut().expect("response reader");
                 let progress = reader.feed(data);
@@ -1016,7 +1156,7 @@ impl Client {
             return Err(e.clone());
         }
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 return err(
                     ErrorKind::NotOpen,
                     "the handshake has not completed; wait for the Open state",
@@ -1207,7 +1347,7 @@ impl Client {
     fn running(&self) -> Running {
         match self.phase {
             _ if self.failure.is_some() => Running::Nothing,
-            Phase::TlsHandshaking | Phase::WsHandshaking => Running::Handshake,
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => Running::Handshake,
             Phase::Open if self.close_sent => Running::Closing,
             Phase::Open => Running::Open,
             Phase::Done => Running::Nothing,

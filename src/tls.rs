@@ -17,7 +17,7 @@ use rustls::{
     AlertDescription, CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use crate::config::{Config, PinMode, TlsVersion};
+use crate::config::{Config, ExternalVerification, PinMode, TlsVersion};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The rustls configuration for `config`, built once and cached in it until a TLS
@@ -57,6 +57,9 @@ pub(crate) fn build_client_config(
     if config.builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
+    if let Some((anchors, _)) = &config.system_roots {
+        roots.extend(anchors.iter().cloned());
+    }
     for cert in &config.extra_roots {
         roots
             .add(cert.clone())
@@ -71,7 +74,13 @@ pub(crate) fn build_client_config(
         .with_protocol_versions(versions)
         .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("TLS versions: {e}")))?;
     let insecure = config.settings.insecure;
-    let builder = if pins.is_empty() && !insecure {
+    // External verification is for the server's chain, never an HTTPS proxy's.
+    let external = if for_proxy {
+        ExternalVerification::Off
+    } else {
+        config.settings.external
+    };
+    let builder = if pins.is_empty() && !insecure && external == ExternalVerification::Off {
         if roots.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -80,7 +89,13 @@ pub(crate) fn build_client_config(
         }
         builder.with_root_certificates(roots)
     } else {
-        let needs_ca = !insecure && config.pin_mode == PinMode::PinAndCa;
+        let needs_ca = !insecure && (pins.is_empty() || config.pin_mode == PinMode::PinAndCa);
+        if needs_ca && roots.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "no trusted roots: the built-in roots are off and none were added",
+            ));
+        }
         let webpki = if needs_ca {
             let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
@@ -93,10 +108,15 @@ pub(crate) fn build_client_config(
             webpki,
             pins: if insecure { Vec::new() } else { pins.to_vec() },
             algorithms: provider.signature_verification_algorithms,
+            external,
+        };
+        let verifier: Arc<dyn ServerCertVerifier> = match external {
+            ExternalVerification::Off => Arc::new(verifier),
+            _ => Arc::new(crate::verdict::Deferring::new(verifier)),
         };
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_custom_certificate_verifier(verifier)
     };
     let mut tls = match client_auth {
         Some(auth) => builder
@@ -107,7 +127,10 @@ pub(crate) fn build_client_config(
         None => builder.with_no_client_auth(),
     };
     tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    tls.resumption = Resumption::store(config.session_store.clone());
+    tls.resumption = match external {
+        ExternalVerification::Off => Resumption::store(config.session_store.clone()),
+        _ => crate::verdict::gated_resumption(config.session_store.clone()),
+    };
     Ok(Arc::new(tls))
 }
 
@@ -123,16 +146,19 @@ impl std::fmt::Display for PinMismatch {
 
 impl std::error::Error for PinMismatch {}
 
-/// Server certificate verification with public-key pins (and, only when the caller
-/// asked for it by name, no verification at all). Handshake signatures are always
-/// verified, so the server must hold the key it presents.
+/// Server certificate verification with public-key pins, external verification
+/// (and, only when the caller asked for it by name, no verification at all).
+/// Handshake signatures are always verified, so the server must hold the key it
+/// presents.
 #[derive(Debug)]
-struct Verifier {
+pub(crate) struct Verifier {
     /// CA and host-name verification; `None` in pin-only and dangerous modes.
     webpki: Option<Arc<WebPkiServerVerifier>>,
     /// SHA-256 of acceptable SubjectPublicKeyInfos; empty = no pin check.
     pins: Vec<[u8; 32]>,
     algorithms: WebPkiSupportedAlgorithms,
+    /// Which chains wait for the caller's verdict (see [`Verifier::check`]).
+    external: ExternalVerification,
 }
 
 /// SHA-256 of the certificate's DER SubjectPublicKeyInfo.
@@ -164,18 +190,46 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-impl ServerCertVerifier for Verifier {
-    fn verify_server_cert(
+impl Verifier {
+    /// Runs the built-in checks. `Ok(None)`: trusted. `Ok(Some(why))`: the chain waits
+    /// for the caller's verdict (external verification only: a chain the roots cannot
+    /// anchor in either mode, every chain in `Always`). `Err`: rejected at once, which
+    /// includes a wrong host name, an expired certificate and a pin mismatch in every
+    /// mode.
+    pub(crate) fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+    ) -> std::result::Result<Option<&'static str>, rustls::Error> {
+        let mut waits = None;
         if let Some(v) = &self.webpki {
-            v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+            match v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+                Ok(_) => {}
+                Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                    if self.external != ExternalVerification::Off =>
+                {
+                    // webpki stops at the missing issuer before the name: check it here.
+                    let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                    rustls::client::verify_server_name(&cert, server_name)?;
+                    waits = Some("the chain does not lead to a trusted root (UnknownIssuer)");
+                }
+                Err(e) => return Err(e),
+            }
         }
+        self.check_pins(end_entity)?;
+        if waits.is_none() && self.external == ExternalVerification::Always {
+            waits = Some("external verification is on for every chain");
+        }
+        Ok(waits)
+    }
+
+    fn check_pins(
+        &self,
+        end_entity: &CertificateDer<'_>,
+    ) -> std::result::Result<(), rustls::Error> {
         if !self.pins.is_empty() {
             let hash = spki_sha256(end_entity)?;
             if !self.pins.contains(&hash) {
@@ -190,7 +244,27 @@ impl ServerCertVerifier for Verifier {
                 )));
             }
         }
-        Ok(ServerCertVerified::assertion())
+        Ok(())
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        match self.check(end_entity, intermediates, server_name, ocsp_response, now)? {
+            None => Ok(ServerCertVerified::assertion()),
+            // A chain that waits for a verdict is only ever let through by
+            // crate::verdict::Deferring, for a connection that has a gate.
+            Some(why) => Err(rustls::Error::General(format!(
+                "certificate needs an external verdict: {why}"
+            ))),
+        }
     }
 
     fn verify_tls12_signature(
@@ -224,6 +298,9 @@ pub(crate) fn map_error(e: &rustls::Error) -> Error {
             if o.0.downcast_ref::<PinMismatch>().is_some() =>
         {
             return Error::new(ErrorKind::CertPinMismatch, o.0.to_string());
+        }
+        E::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            return Error::new(ErrorKind::CertUntrusted, format!("server certificate rejected: {e}: the chain does not lead to a trusted root. If this network inspects TLS (a corporate proxy or an antivirus re-signing traffic with its own CA), trust the operating system's roots (ws_config_set_system_roots) or let the platform decide (ws_config_set_external_verification); for a private server, add its CA (ws_config_add_root_pem)"));
         }
         E::InvalidCertificate(c) => (cert_kind(c), "server certificate rejected"),
         E::AlertReceived(a) => {

@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         State::Failed => {}
-        State::TlsHandshaking => panic!("a ws:// client in TLS handshake"),
+        State::TlsHandshaking | State::Verifying => panic!("a ws:// client in a TLS state"),
     }
     drain_output(&mut c, &mut w);
     offer_eof(&mut c, &mut w);

@@ -504,10 +504,17 @@ impl Watch {
                 "{what}: Closing -> {s:?}"
             ),
             (State::Open, s) => assert!(
-                !matches!(s, State::WsHandshaking | State::TlsHandshaking),
+                !matches!(
+                    s,
+                    State::WsHandshaking | State::TlsHandshaking | State::Verifying
+                ),
                 "{what}: Open -> {s:?}"
             ),
-            (State::WsHandshaking, s) => {
+            (State::WsHandshaking, s) => assert!(
+                !matches!(s, State::TlsHandshaking | State::Verifying),
+                "{what}: back to TLS ({s:?})"
+            ),
+            (State::Verifying, s) => {
                 assert_ne!(s, State::TlsHandshaking, "{what}: back to TLS")
             }
             (State::TlsHandshaking, _) => {}

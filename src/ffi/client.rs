@@ -7,7 +7,7 @@ use super::config::{with_config, ws_config, ws_tls_version};
 use super::handles::{self, Object};
 use super::panic::{boundary, describe};
 use super::result::{ws_result, ws_result::*, Fail};
-use super::util::{in_slice, in_str, out_ptr, out_slice, StrOut};
+use super::util::{in_opt_str, in_slice, in_str, out_ptr, out_slice, StrOut};
 use crate::config::TlsVersion;
 use crate::error::Error;
 use crate::session::{Client, Poll, PollInto, State};
@@ -49,6 +49,11 @@ pub enum ws_state {
     WS_STATE_CLOSED = 5,
     /// Failed; every call returns the failure code (see `ws_client_last_error`).
     WS_STATE_FAILED = 6,
+    /// The TLS handshake is done and the server's chain waits for the caller's verdict
+    /// (`ws_client_set_verdict`; external verification only). Nothing of the
+    /// application (the upgrade request with its headers, queued messages) has been
+    /// sent; the handshake timeout keeps running.
+    WS_STATE_VERIFYING = 7,
 }
 
 /// A received message, borrowed from the client.
@@ -89,6 +94,7 @@ impl From<State> for ws_state {
     fn from(state: State) -> Self {
         match state {
             State::TlsHandshaking => ws_state::WS_STATE_TLS_HANDSHAKING,
+            State::Verifying => ws_state::WS_STATE_VERIFYING,
             State::WsHandshaking => ws_state::WS_STATE_WS_HANDSHAKING,
             State::Open => ws_state::WS_STATE_OPEN,
             State::Closing => ws_state::WS_STATE_CLOSING,
@@ -801,6 +807,127 @@ pub unsafe extern "C" fn ws_client_proxy_challenges(
             out.write(&client.proxy_challenges().join("\n"));
             Ok(())
         })?;
+        Ok(WS_OK)
+    })
+}
+
+/// Lends certificate `index` of the server's chain as it sent it (0 = the leaf, then
+/// the intermediates in the server's order; for a resumed session, the chain of the
+/// session it resumed): `*out_der` points to its DER bytes and `*out_len` is their
+/// length. Meant for `WS_STATE_VERIFYING` (hand the chain to the platform's verifier),
+/// and works in every later state too.
+///
+/// The bytes are owned by the client and stay valid, unchanged, until
+/// `ws_client_free`. Returns `WS_OK`; `WS_INVALID_ARGUMENT` when `index` is past the
+/// end of the chain (iterate from 0 until it is returned); `WS_INVALID_STATE` for
+/// `ws://` and before the server's certificate arrived; `WS_NULL_POINTER`,
+/// `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_peer_certificate(
+    c: ws_client,
+    index: usize,
+    out_der: *mut *const u8,
+    out_len: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes writable out-parameters (or NULL, refused here).
+        let out_der = unsafe { out_ptr(out_der) }?;
+        // SAFETY: as above.
+        let out_len = unsafe { out_ptr(out_len) }?;
+        // (pointer, length) of the kept copy; None past the end, Err before any chain.
+        let found = with_client(c, |client| {
+            if client.peer_certificates().is_none() {
+                return Err(Error::new(
+                    crate::ErrorKind::InvalidState,
+                    "no server certificate (yet): ws:// or the TLS handshake has not got that far",
+                ));
+            }
+            Ok(client
+                .peer_certificate_kept(index)
+                .map(|der| (der.as_ptr(), der.len())))
+        })?;
+        // Past the end is the end of an iteration, not a mistake on the client: it is
+        // not recorded in the client's last error.
+        let (ptr, len) = found.ok_or_else(|| {
+            Fail::new(
+                WS_INVALID_ARGUMENT,
+                format!("index {index} is past the end of the server's certificate chain"),
+            )
+        })?;
+        out_der.write(ptr);
+        out_len.write(len);
+        Ok(WS_OK)
+    })
+}
+
+/// Gives the caller's verdict on the server's chain while the client is in
+/// `WS_STATE_VERIFYING`: `accept` = 1 sends the upgrade request and the handshake
+/// goes on; `accept` = 0 fails the client with `WS_CERT_UNTRUSTED`, its last error
+/// naming `reason` (UTF-8, NUL-terminated; NULL = none given), and forgets the TLS
+/// sessions of this server, so that the next connection does a full handshake and
+/// asks again. Bytes to send (the request, or nothing) are in `ws_read_output`.
+///
+/// Returns `WS_OK` once the verdict is taken (also a reject: the client's state then
+/// says `WS_STATE_FAILED`); `WS_INVALID_STATE` when no verdict is awaited; the
+/// failure code of a failed client (the handshake timeout, for example);
+/// `WS_INVALID_ARGUMENT` (reason not UTF-8), `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_set_verdict(
+    c: ws_client,
+    accept: u32,
+    reason: *const c_char,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a NUL-terminated string or NULL.
+        let reason = unsafe { in_opt_str(reason) }?.unwrap_or("");
+        with_client(c, |client| client.set_verdict(accept != 0, reason))?;
+        Ok(WS_OK)
+    })
+}
+
+/// Asks the operating system's verifier about the chain the client waits with in
+/// `WS_STATE_VERIFYING` (rustls-platform-verifier: Windows CertGetCertificateChain,
+/// macOS/iOS SecTrust, Linux webpki with the distribution's roots), for the URL's
+/// host (or `ws_config_set_server_name`'s). **It blocks** (the OS may check
+/// revocation over the network): call it on a worker thread of your own, then give
+/// the answer to `ws_client_set_verdict` on the thread that drives the client. The
+/// client is locked only while its chain is copied, so driving it meanwhile is fine.
+///
+/// Writes 1 to `*out_trusted` when the OS trusts the chain, else 0, and copies why
+/// not (empty when trusted) with the `ws_client_last_error` convention (`reason` may
+/// be NULL when `cap` is 0; `*out_len` is the full length). Not available on Android
+/// (the verifier there needs the app's JNI context and a Kotlin component; verify
+/// from Java, or with the C# `WsPlatformTrust`) nor on the web.
+///
+/// Returns `WS_OK` when the verifier ran; `WS_INVALID_STATE` when the client is not
+/// verifying or on a platform without it; the failure code of a failed client;
+/// `WS_NULL_POINTER`, `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_client_verify_with_platform(
+    c: ws_client,
+    out_trusted: *mut u32,
+    reason: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes a writable out-parameter (or NULL, refused here).
+        let trusted = unsafe { out_ptr(out_trusted) }?;
+        // SAFETY: the caller passes cap writable bytes at reason and a writable size_t.
+        let out = unsafe { StrOut::new(reason, cap, out_len) }?;
+        let (chain, name) = with_client(c, |client| client.verification_request())?;
+        // The client is unlocked: this may block as long as the OS likes.
+        match crate::platform::verify_with_platform(&chain, &name) {
+            Ok(()) => {
+                trusted.write(1);
+                out.write("");
+            }
+            Err(e) if e.kind() == crate::ErrorKind::InvalidState => return Err(e.into()),
+            Err(e) => {
+                trusted.write(0);
+                out.write(e.message());
+            }
+        }
         Ok(WS_OK)
     })
 }

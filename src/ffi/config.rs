@@ -6,7 +6,7 @@ use super::handles::{self, Object};
 use super::panic::boundary;
 use super::result::{ws_result, ws_result::*, Fail};
 use super::util::{in_opt_str, in_slice, in_str, out_ptr};
-use crate::config::{Config, Limits, PinMode, Timeouts, TlsVersion};
+use crate::config::{Config, ExternalVerification, Limits, PinMode, Timeouts, TlsVersion};
 use crate::deflate::DeflateConfig;
 use crate::error::Error;
 
@@ -33,6 +33,21 @@ pub enum ws_pin_mode {
     WS_PIN_MODE_AND_CA = 1,
     /// Only the pin is checked (no CA, no host name): a self-signed server works.
     WS_PIN_MODE_ONLY = 2,
+}
+
+/// External verification modes for ws_config_set_external_verification.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ws_external_verify {
+    /// The built-in checks decide alone (the default).
+    WS_EXTERNAL_VERIFY_OFF = 0,
+    /// Only a chain the trusted roots cannot anchor waits for the caller's verdict; a
+    /// wrong host name, an expired certificate or a pin mismatch still fail at once,
+    /// and a chain the roots trust never waits.
+    WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER = 1,
+    /// Every chain waits for the caller's verdict once the built-in checks passed or
+    /// failed only on the issuer; a resumed session too.
+    WS_EXTERNAL_VERIFY_ALWAYS = 2,
 }
 
 /// Runs `f` on the config behind `cfg`; its error is recorded once, by the boundary.
@@ -511,4 +526,89 @@ pub extern "C" fn ws_config_set_keepalive_interval(cfg: ws_config, ms: u64) -> w
 #[no_mangle]
 pub extern "C" fn ws_config_set_idle_timeout(cfg: ws_config, ms: u64) -> ws_result {
     with_timeouts(cfg, |t| t.idle_ms = ms)
+}
+
+/// Also trusts the operating system's certificate store (`on` = 1), or stops trusting
+/// it (`on` = 0, the default). The store is read now, in this call (it may take a few
+/// milliseconds), never during a handshake: the Windows store, the macOS keychain, or
+/// on other Unix systems the file in `SSL_CERT_FILE` and the directories in
+/// `SSL_CERT_DIR` when set, else the distribution's bundle (rustls-native-certs).
+/// Certificates that do not parse are skipped and counted: read the counts with
+/// `ws_config_system_roots_count`. The roots add to the built-in ones, those of
+/// `ws_config_add_root_pem`, and pins. Calling it again reloads. Affects clients
+/// created afterwards.
+///
+/// This makes networks that inspect TLS work (a corporate proxy or an antivirus
+/// re-signing traffic with a CA installed in the OS store). iOS, Android and WebGL
+/// offer no store to read this way: use `ws_config_set_external_verification` there.
+///
+/// Returns `WS_OK`; `WS_INVALID_CONFIG` when the store yields no usable certificate
+/// (the setting is unchanged; `ws_last_error` says what was tried);
+/// `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_system_roots(cfg: ws_config, on: u32) -> ws_result {
+    boundary(|| {
+        with_config(cfg, |c| c.set_system_roots(on != 0))?;
+        Ok(WS_OK)
+    })
+}
+
+/// Writes how many certificates `ws_config_set_system_roots` loaded from the
+/// operating system's store to `*out_loaded`, and how many it skipped because they do
+/// not parse to `*out_skipped` (both 0 while system roots are off).
+/// Returns `WS_OK`, `WS_NULL_POINTER` or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ws_config_system_roots_count(
+    cfg: ws_config,
+    out_loaded: *mut usize,
+    out_skipped: *mut usize,
+) -> ws_result {
+    boundary(|| {
+        // SAFETY: the caller passes writable out-parameters (or NULL, refused here).
+        let loaded = unsafe { out_ptr(out_loaded) }?;
+        // SAFETY: as above.
+        let skipped = unsafe { out_ptr(out_skipped) }?;
+        let counts = with_config(cfg, |c| Ok(c.system_roots().unwrap_or_default()))?;
+        loaded.write(counts.loaded);
+        skipped.write(counts.skipped);
+        Ok(WS_OK)
+    })
+}
+
+/// Lets the application decide about the server's certificate chain with any
+/// verifier (the platform's: Android, iOS, Windows, a corporate policy) on its own
+/// schedule, without blocking: `mode` is `WS_EXTERNAL_VERIFY_OFF` (0, the default),
+/// `WS_EXTERNAL_VERIFY_UNKNOWN_ISSUER` (1) or `WS_EXTERNAL_VERIFY_ALWAYS` (2).
+///
+/// A chain that waits puts the client in `WS_STATE_VERIFYING` once the TLS handshake
+/// is done. Read the chain with `ws_client_peer_certificate`, verify it (on a worker
+/// thread if the verifier blocks), then call `ws_client_set_verdict`. Until an accept,
+/// nothing of the application leaves: the peer has seen only the TLS handshake. The
+/// handshake timeout keeps running. TLS sessions are resumed only from connections
+/// whose chain was accepted or trusted by the built-in checks.
+///
+/// A client certificate (`ws_config_set_client_cert_pem`) cannot be combined with it:
+/// TLS sends it before any verdict, so `ws_client_new` refuses such a config with
+/// `WS_INVALID_CONFIG`. Affects clients created afterwards.
+/// Returns `WS_OK`, `WS_INVALID_ARGUMENT` (unknown mode) or `WS_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn ws_config_set_external_verification(cfg: ws_config, mode: u32) -> ws_result {
+    boundary(|| {
+        let mode = match mode {
+            0 => ExternalVerification::Off,
+            1 => ExternalVerification::UnknownIssuer,
+            2 => ExternalVerification::Always,
+            _ => {
+                return Err(Fail::new(
+                    WS_INVALID_ARGUMENT,
+                    "external verification mode must be WS_EXTERNAL_VERIFY_OFF (0), _UNKNOWN_ISSUER (1) or _ALWAYS (2)",
+                ))
+            }
+        };
+        with_config(cfg, |c| {
+            c.set_external_verification(mode);
+            Ok(())
+        })?;
+        Ok(WS_OK)
+    })
 }

@@ -74,7 +74,7 @@ impl Client {
             return;
         }
         match self.phase {
-            Phase::TlsHandshaking | Phase::WsHandshaking => {
+            Phase::TlsHandshaking | Phase::Verifying | Phase::WsHandshaking => {
                 self.fail(Error::new(
                     ErrorKind::ConnectionLost,
                     "the server closed the connection during the handshake",

@@ -713,6 +713,7 @@ static inline const char *state_name(uint32_t st)
     case WS_STATE_CLOSING: return "CLOSING";
     case WS_STATE_CLOSED: return "CLOSED";
     case WS_STATE_FAILED: return "FAILED";
+    case WS_STATE_VERIFYING: return "VERIFYING";
     default: return "?";
     }
 }

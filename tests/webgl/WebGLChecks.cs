@@ -140,6 +140,7 @@ public static class WebGLChecks
         Unsupported("SetDeflateThreshold", c => c.SetDeflateThreshold(100));
         Unsupported("SetDeflateLevel", c => c.SetDeflateLevel(1));
         Unsupported("SetBuiltinRoots(false)", c => c.SetBuiltinRoots(false));
+        Unsupported("ExternalVerification(UnknownIssuer)", c => c.ExternalVerification = WsExternalVerification.UnknownIssuer);
         Unsupported("AddHeader(Authorization)", c => c.AddHeader("Authorization", "Bearer secret"));
         Unsupported("SetServerName", c => c.SetServerName("game.example"));
         Unsupported("SetMinTlsVersion(Tls13)", c => c.SetMinTlsVersion(WsTlsVersion.Tls13));
@@ -168,6 +169,7 @@ public static class WebGLChecks
             .SetPinMode(WsPinMode.PinAndCa).SetDeflate(true).SetKeepaliveInterval(0).SetIdleTimeout(0).SetServerName(null)
             .SetProxy(null).SetProxyAuthorization(null));
         Supported("a proxy set, then cleared", c => { c.Proxy = "http://proxy.example:3128"; c.Proxy = ""; });
+        Supported("system roots (the browser's store anyway), external verification off", c => { c.UseSystemRoots = true; c.ExternalVerification = WsExternalVerification.Off; });
 
         Exception url = ConnectWith(c => { }, "http://example.com/");
         Check("a non-ws URL", url is WsMisuseException && ((WsMisuseException)url).Result == WsResult.InvalidUrl,

@@ -153,6 +153,15 @@ namespace WsMachine
         internal static extern uint ws_client_subprotocol(ulong c, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_peer_certificate(ulong c, UIntPtr index, byte** out_der, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_set_verdict(ulong c, uint accept, byte* reason);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_client_verify_with_platform(ulong c, uint* out_trusted, byte* reason, UIntPtr cap, UIntPtr* out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_handle_count(UIntPtr* out_count);
 
         // ----- ws_tls ----------------------------------------------------------------
@@ -247,6 +256,15 @@ namespace WsMachine
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_config_set_builtin_roots(ulong cfg, uint enabled);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_set_system_roots(ulong cfg, uint on);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_system_roots_count(ulong cfg, UIntPtr* out_loaded, UIntPtr* out_skipped);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern uint ws_config_set_external_verification(ulong cfg, uint mode);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_config_set_subprotocols(ulong cfg, byte* protocols);

@@ -8,6 +8,8 @@
 // WsSocketConnection does exactly this over a non-blocking Socket.
 
 using System;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace WsMachine
@@ -645,6 +647,78 @@ namespace WsMachine
                     return Encoding.UTF8.GetString(p, Math.Min(n, (int)len.ToUInt64()));
                 }
             }
+        }
+
+        /// <summary>
+        /// The server's certificate chain as it sent it, leaf first (empty for <c>ws://</c>
+        /// and before the server's certificate arrived). Meant for <see cref="WsState.Verifying"/>:
+        /// hand it to a verifier, then call <see cref="SetVerdict"/>. Each call makes new objects.
+        /// </summary>
+        public X509Certificate2[] PeerCertificates
+        {
+            get
+            {
+                ulong h = Handle;
+                var list = new System.Collections.Generic.List<X509Certificate2>();
+                for (int i = 0; ; i++)
+                {
+                    byte* der;
+                    UIntPtr len;
+                    uint code = NativeMethods.ws_client_peer_certificate(h, (UIntPtr)i, &der, &len);
+                    if (code == (uint)WsResult.InvalidArgument || code == (uint)WsResult.InvalidState)
+                    {
+                        break; // past the end, or no chain yet
+                    }
+                    Ensure.ClientSuccess(code, h);
+                    byte[] copy = new byte[(int)len.ToUInt64()];
+                    Marshal.Copy((IntPtr)der, copy, 0, copy.Length);
+                    list.Add(new X509Certificate2(copy));
+                }
+                return list.ToArray();
+            }
+        }
+
+        /// <summary>
+        /// Gives the application's verdict on the server's chain while <see cref="State"/> is
+        /// <see cref="WsState.Verifying"/>: accept sends the upgrade request (its bytes are in the
+        /// output); reject fails the client with <see cref="WsCertificateError.Untrusted"/> and
+        /// <paramref name="reason"/> in <see cref="LastError"/>, and forgets the TLS sessions of
+        /// this server so that the next connection asks again.
+        /// </summary>
+        /// <param name="accept">True to trust the chain.</param>
+        /// <param name="reason">Why (for a reject), or null.</param>
+        /// <exception cref="WsMisuseException">No verdict is awaited (<see cref="WsResult.InvalidState"/>).</exception>
+        public void SetVerdict(bool accept, string reason)
+        {
+            ulong h = Handle;
+            fixed (byte* r = Ensure.ToCString(reason))
+            {
+                Ensure.ClientSuccess(NativeMethods.ws_client_set_verdict(h, accept ? 1u : 0u, r), h);
+            }
+        }
+
+        /// <summary>
+        /// Asks the operating system's verifier (the native <c>ws_client_verify_with_platform</c>:
+        /// Windows CertGetCertificateChain, macOS/iOS SecTrust, Linux webpki with the
+        /// distribution's roots) about the chain this client waits with. It BLOCKS: call it on a
+        /// worker thread (the client may be pumped meanwhile), then give the answer to
+        /// <see cref="SetVerdict"/> on the pumping thread. Not available on Android or WebGL
+        /// (throws <see cref="WsMisuseException"/>; <see cref="WsPlatformTrust"/> works there).
+        /// </summary>
+        /// <param name="reason">Why not, when false; empty when true.</param>
+        /// <returns>True when the operating system trusts the chain.</returns>
+        public bool VerifyWithPlatform(out string reason)
+        {
+            ulong h = Handle;
+            uint trusted;
+            UIntPtr len;
+            byte[] buf = new byte[1024];
+            fixed (byte* p = buf)
+            {
+                Ensure.ClientSuccess(NativeMethods.ws_client_verify_with_platform(h, &trusted, p, (UIntPtr)buf.Length, &len), h);
+                reason = Encoding.UTF8.GetString(p, Math.Min(buf.Length - 1, (int)len.ToUInt64()));
+            }
+            return trusted != 0;
         }
 
         private void ThrowIfDisposed()

@@ -246,6 +246,78 @@ namespace WsMachine
             return this;
         }
 
+        /// <summary>
+        /// Also trust the operating system's certificate store (default false). Setting it
+        /// true reads the store at once (the Windows store, the macOS keychain, the Linux
+        /// bundle or <c>SSL_CERT_FILE</c>/<c>SSL_CERT_DIR</c>); this is what makes networks
+        /// that re-sign TLS with a CA installed in the OS (corporate proxies, antivirus)
+        /// work. iOS, Android and WebGL have no store to read this way: setting it there
+        /// throws, use <see cref="ExternalVerification"/> with <see cref="WsPlatformTrust"/>.
+        /// </summary>
+        /// <exception cref="WsMisuseException">The store yielded no usable certificate (<see cref="WsResult.InvalidConfig"/>); the setting is unchanged.</exception>
+        public bool UseSystemRoots
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _systemRoots;
+            }
+            set
+            {
+                Ensure.Success(NativeMethods.ws_config_set_system_roots(Handle, value ? 1u : 0u));
+                _systemRoots = value;
+            }
+        }
+
+        private bool _systemRoots;
+
+        /// <summary>How many certificates <see cref="UseSystemRoots"/> loaded from the OS store (0 while off).</summary>
+        public long SystemRootsLoaded
+        {
+            get
+            {
+                UIntPtr loaded, skipped;
+                Ensure.Success(NativeMethods.ws_config_system_roots_count(Handle, &loaded, &skipped));
+                return (long)loaded.ToUInt64();
+            }
+        }
+
+        /// <summary>How many certificates of the OS store were skipped because they do not parse (0 while off).</summary>
+        public long SystemRootsSkipped
+        {
+            get
+            {
+                UIntPtr loaded, skipped;
+                Ensure.Success(NativeMethods.ws_config_system_roots_count(Handle, &loaded, &skipped));
+                return (long)skipped.ToUInt64();
+            }
+        }
+
+        /// <summary>
+        /// Which certificate chains wait for the application's verdict (default
+        /// <see cref="WsExternalVerification.Off"/>). A chain that waits stops the client in
+        /// <see cref="WsState.Verifying"/> after the TLS handshake; nothing of the application
+        /// (the upgrade request with its headers, messages) leaves before
+        /// <see cref="WsClient.SetVerdict"/> accepts. <see cref="WsSocketConnection.PlatformTrust"/>
+        /// asks the platform's verifier on a worker thread. Cannot be combined with a client
+        /// certificate: creating such a client throws.
+        /// </summary>
+        public WsExternalVerification ExternalVerification
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _external;
+            }
+            set
+            {
+                Ensure.Success(NativeMethods.ws_config_set_external_verification(Handle, (uint)value));
+                _external = value;
+            }
+        }
+
+        private WsExternalVerification _external;
+
         /// <summary>Offers subprotocols in order of preference; the server must select one of them or none. Null or none offers none.</summary>
         /// <param name="protocols">Subprotocol tokens, for example "v2.game", "v1.game".</param>
         /// <returns>This config.</returns>

@@ -128,6 +128,19 @@ namespace WsMachine
         Closed = 5,
         /// <summary>Failed; every call raises the failure (see <see cref="WsClient.LastError"/>).</summary>
         Failed = 6,
+        /// <summary>The TLS handshake is done and the server's chain waits for <see cref="WsClient.SetVerdict"/> (external verification only); nothing of the application has been sent.</summary>
+        Verifying = 7,
+    }
+
+    /// <summary>Which certificate chains wait for the application's verdict (<c>ws_external_verify</c>); see <see cref="WsConfig.ExternalVerification"/>.</summary>
+    public enum WsExternalVerification : uint
+    {
+        /// <summary>The built-in checks decide alone (the default).</summary>
+        Off = 0,
+        /// <summary>Only a chain the trusted roots cannot anchor waits; a wrong host name, an expired certificate or a pin mismatch still fail at once.</summary>
+        UnknownIssuer = 1,
+        /// <summary>Every chain waits, once the built-in checks passed or failed only on the issuer (a resumed session too).</summary>
+        Always = 2,
     }
 
     /// <summary>TLS versions (<c>ws_tls_version</c>).</summary>

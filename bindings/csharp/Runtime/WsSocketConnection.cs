@@ -282,6 +282,10 @@ namespace WsMachine
             _dnsJob = null;
             _addresses = null;
             _addressIndex = 0;
+            if (_trust != null)
+            {
+                _trust.Reset();
+            }
             _connectError = null;
             _lastAttemptAt = -1;
             _remote = null;
@@ -362,10 +366,90 @@ namespace WsMachine
                 }
                 DrainMessages(); // a close timeout delivers a 1006 close message
             }
+            if (connected && !IsTerminal && _trust != null)
+            {
+                StepTrust();
+            }
             if (connected && !IsTerminal)
             {
                 Flush();
                 UpdateState();
+            }
+        }
+
+        /// <summary>
+        /// The platform's verdict on the server's chain, for a config with
+        /// <see cref="WsConfig.ExternalVerification"/> on: while the client waits
+        /// (<see cref="WsState.Verifying"/>), <see cref="Pump(long)"/> starts
+        /// <see cref="WsPlatformTrust"/> on a worker thread and hands its verdict back on this
+        /// thread. Null (the default) leaves the verdict to you: read <see cref="PeerCertificates"/>
+        /// and call <see cref="SetVerdict"/>. The handshake timeout keeps running meanwhile.
+        /// </summary>
+        public WsPlatformTrust PlatformTrust
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _trust;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                _trust = value;
+            }
+        }
+
+        private WsPlatformTrust _trust;
+
+        /// <summary>True while the server's chain waits for a verdict (<see cref="WsState.Verifying"/>); the connection state says Handshaking meanwhile.</summary>
+        public bool IsVerifying
+        {
+            get
+            {
+                ThrowIfDisposed();
+                uint s;
+                return _client != null && !IsTerminal && NativeMethods.ws_client_state(_client.Handle, &s) == 0 && (WsState)s == WsState.Verifying;
+            }
+        }
+
+        /// <summary>The server's certificate chain, leaf first (see <see cref="WsClient.PeerCertificates"/>).</summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2[] PeerCertificates
+        {
+            get { return Client.PeerCertificates; }
+        }
+
+        /// <summary>The operating system's verdict on the chain while <see cref="IsVerifying"/> (see <see cref="WsClient.VerifyWithPlatform"/>); BLOCKS, so call it on a worker thread.</summary>
+        /// <param name="reason">Why not, when false.</param>
+        /// <returns>True when the operating system trusts the chain.</returns>
+        public bool VerifyWithPlatform(out string reason)
+        {
+            return Client.VerifyWithPlatform(out reason);
+        }
+
+        /// <summary>Your own verdict while <see cref="IsVerifying"/> (see <see cref="WsClient.SetVerdict"/>); the upgrade request leaves at once on accept.</summary>
+        /// <param name="accept">True to trust the chain.</param>
+        /// <param name="reason">Why (for a reject), or null.</param>
+        public void SetVerdict(bool accept, string reason)
+        {
+            Client.SetVerdict(accept, reason);
+            Flush();
+            UpdateState();
+        }
+
+        private void StepTrust()
+        {
+            uint s;
+            if (NativeMethods.ws_client_state(_client.Handle, &s) != 0 || (WsState)s != WsState.Verifying)
+            {
+                return;
+            }
+            try
+            {
+                _trust.Step(_client, _host);
+            }
+            catch (WsException)
+            {
+                // The client failed meanwhile (a timeout): UpdateState reports it.
             }
         }
 
@@ -1287,6 +1371,7 @@ namespace WsMachine
             switch ((WsState)s)
             {
                 case WsState.TlsHandshaking:
+                case WsState.Verifying:
                 case WsState.WsHandshaking:
                     _state = WsConnectionState.Handshaking;
                     break;

@@ -201,6 +201,64 @@ namespace WsMachine
             return enabled ? this : Unsupported("SetBuiltinRoots(false)", "the browser always uses its own trust store");
         }
 
+        /// <summary>The browser always uses the operating system's (or its own) trust store: both values are accepted and change nothing.</summary>
+        public bool UseSystemRoots
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _systemRoots;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                _systemRoots = value;
+            }
+        }
+
+        private bool _systemRoots;
+
+        /// <summary>Always 0 on WebGL (the browser reads its store itself).</summary>
+        public long SystemRootsLoaded
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return 0;
+            }
+        }
+
+        /// <summary>Always 0 on WebGL.</summary>
+        public long SystemRootsSkipped
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return 0;
+            }
+        }
+
+        /// <summary>Only <see cref="WsExternalVerification.Off"/> on WebGL; anything else makes Connect throw: the browser verifies the chain itself and shows it to no page.</summary>
+        public WsExternalVerification ExternalVerification
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _external;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                _external = value;
+                if (value != WsExternalVerification.Off)
+                {
+                    Unsupported("ExternalVerification(" + value + ")", "the browser verifies the chain itself");
+                }
+            }
+        }
+
+        private WsExternalVerification _external;
+
         /// <summary>Offers subprotocols in order of preference (honoured: the browser sends them). Null or none offers none.</summary>
         /// <param name="protocols">Subprotocol tokens.</param>
         /// <returns>This config.</returns>

@@ -686,6 +686,61 @@ namespace WsMachine
             }
         }
 
+        /// <summary>Ignored on WebGL: the browser verifies the server's chain itself.</summary>
+        public WsPlatformTrust PlatformTrust
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return _trust;
+            }
+            set
+            {
+                ThrowIfDisposed();
+                _trust = value;
+            }
+        }
+
+        private WsPlatformTrust _trust;
+
+        /// <summary>Always false on WebGL (no verdict is ever awaited).</summary>
+        public bool IsVerifying
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return false;
+            }
+        }
+
+        /// <summary>Always empty on WebGL (the browser shows a page no certificate).</summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2[] PeerCertificates
+        {
+            get
+            {
+                ThrowIfDisposed();
+                return new System.Security.Cryptography.X509Certificates.X509Certificate2[0];
+            }
+        }
+
+        /// <summary>Not on WebGL: no verdict is ever awaited (throws <see cref="WsMisuseException"/>).</summary>
+        /// <param name="accept">Ignored.</param>
+        /// <param name="reason">Ignored.</param>
+        public void SetVerdict(bool accept, string reason)
+        {
+            ThrowIfDisposed();
+            throw new WsMisuseException(WsResult.InvalidState, "no verdict is awaited on WebGL: the browser verifies TLS itself");
+        }
+
+        /// <summary>Not on WebGL (throws <see cref="WsMisuseException"/>): the browser verifies TLS itself.</summary>
+        /// <param name="reason">Not written.</param>
+        /// <returns>Never returns.</returns>
+        public bool VerifyWithPlatform(out string reason)
+        {
+            ThrowIfDisposed();
+            throw new WsMisuseException(WsResult.InvalidState, "no platform verification on WebGL: the browser verifies TLS itself");
+        }
+
         /// <summary>Always false on WebGL (the browser does not say).</summary>
         public bool IsResumed
         {

@@ -91,6 +91,7 @@ namespace WsMachine.Tests
             new object[] { "ws_state", "WS_STATE_", "", typeof(WsState) },
             new object[] { "ws_tls_version", "WS_TLS_VERSION_", "Tls", typeof(WsTlsVersion) },
             new object[] { "ws_pin_mode", "WS_PIN_MODE_", "Pin", typeof(WsPinMode) },
+            new object[] { "ws_external_verify", "WS_EXTERNAL_VERIFY_", "", typeof(WsExternalVerification) },
         };
 
         [Test]
@@ -136,7 +137,7 @@ namespace WsMachine.Tests
                 case "uint64_t": case "ws_config": case "ws_client": case "ws_tls": t = "UInt64"; break;
                 // The enum typedefs are uint32_t in C; NativeMethods keeps them as uint.
                 case "uint32_t": case "ws_result": case "ws_state": case "ws_message_kind":
-                case "ws_tls_version": case "ws_pin_mode": t = "UInt32"; break;
+                case "ws_tls_version": case "ws_pin_mode": case "ws_external_verify": t = "UInt32"; break;
                 case "uint16_t": t = "UInt16"; break;
                 case "size_t": t = "UIntPtr"; break;
                 case "uint8_t": case "char": t = "Byte"; break;
