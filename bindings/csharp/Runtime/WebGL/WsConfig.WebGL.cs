@@ -8,7 +8,7 @@
 // silently.
 //
 // Honoured on WebGL: SetSubprotocols, SetMaxMessageSize (checked as messages arrive),
-// SetMaxQueuedMessages (bounds the browser-side receive queue), SetMaxPendingOutput
+// SetMaxQueuedMessages and SetMaxQueuedBytes (bound the browser-side receive queue), SetMaxPendingOutput
 // (against bufferedAmount), SetHandshakeTimeout, SetCloseTimeout, SetBuiltinRoots(true),
 // SetMinTlsVersion(Tls12), SetPinMode(PinAndCa), SetDeflate(true), no proxy, and 0 ("off")
 // for the keepalive and idle timeouts. Everything else throws at Connect (proxies included:
@@ -34,6 +34,7 @@ namespace WsMachine
         private string _subprotocols;
         private long _maxMessageSize = 64L * 1024 * 1024;
         private long _maxQueuedMessages = long.MaxValue;
+        private long _maxQueuedBytes; // 0: the max message size
         private long _maxPendingOutput = 128L * 1024 * 1024;
         private long _handshakeTimeout = 15000;
         private long _closeTimeout = 5000;
@@ -369,6 +370,15 @@ namespace WsMachine
             return this;
         }
 
+        /// <summary>Bounds the bytes in the browser-side receive queue (default: the max message size); past it the connection fails, as for <see cref="SetMaxQueuedMessages"/>.</summary>
+        /// <param name="bytes">Size in bytes, greater than 0.</param>
+        /// <returns>This config.</returns>
+        public WsConfig SetMaxQueuedBytes(long bytes)
+        {
+            _maxQueuedBytes = Positive(bytes, "SetMaxQueuedBytes");
+            return this;
+        }
+
         /// <summary>Sends fail with <see cref="WsResult.OutputFull"/> when the browser's bufferedAmount would exceed this (default 128 MiB).</summary>
         /// <param name="bytes">Size in bytes, greater than 0.</param>
         /// <returns>This config.</returns>
@@ -448,6 +458,11 @@ namespace WsMachine
         internal long MaxMessageSize
         {
             get { return _maxMessageSize; }
+        }
+
+        internal long MaxQueuedBytes
+        {
+            get { return _maxQueuedBytes > 0 ? _maxQueuedBytes : _maxMessageSize; }
         }
 
         internal long MaxQueuedMessages

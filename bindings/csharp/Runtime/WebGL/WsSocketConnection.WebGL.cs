@@ -133,6 +133,7 @@ namespace WsMachine
             Reset();
             int maxQueued = (int)Math.Min(_maxQueued, config.MaxQueuedMessages);
             int maxMessage = (int)Math.Min(int.MaxValue, config.MaxMessageSize);
+            int maxBytes = (int)Math.Min(int.MaxValue, config.MaxQueuedBytes);
             int id;
             byte[] err = new byte[512];
             int r;
@@ -140,7 +141,7 @@ namespace WsMachine
             fixed (byte* p = Ensure.ToCString(config.Subprotocols))
             fixed (byte* e = err)
             {
-                r = WebGLNative.ws_js_open(u, p, maxMessage, maxQueued, maxMessage, &id, e, err.Length);
+                r = WebGLNative.ws_js_open(u, p, maxMessage, maxQueued, maxBytes, &id, e, err.Length);
             }
             if (r != 0)
             {
