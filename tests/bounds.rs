@@ -176,7 +176,7 @@ fn a_ping_flood_over_tls_cannot_grow_pending_output() {
         p.server.write_raw(&frame(0x9, true, b""));
     }
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     let mut off = 0;
     while off < wire.len() {
         let end = wire.len().min(off + 997);

@@ -840,7 +840,7 @@ fn input_after_close_frame_and_close_notify_is_discarded() {
             t.conn.write_tls(&mut t.sock).unwrap();
         }
     }
-    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let bytes = p.server.mem().take();
     assert_eq!(p.client.offer_input(&bytes).unwrap(), bytes.len());
     // More bytes before the close was polled: taken and discarded, no hang.
     assert_eq!(
@@ -978,7 +978,7 @@ fn close_notify_during_the_upgrade_fails_the_offering_call() {
             t.conn.write_tls(&mut t.sock).unwrap();
         }
     }
-    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let bytes = p.server.mem().take();
     let e = p.client.offer_input(&bytes).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionLost);
     assert_eq!(p.client.state(), State::Failed);
