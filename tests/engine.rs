@@ -505,20 +505,7 @@ fn quiet_timeouts() -> Timeouts {
 
 #[test]
 fn keepalive_and_idle_timeout_with_fake_clock() {
-    let s = Setup::new();
-    let mut config = s.config.clone_for_test();
-    config.set_timeouts(Timeouts {
-        keepalive_ms: 1000,
-        idle_ms: 3000,
-        ..quiet_timeouts()
-    });
-    let mut p = Pipe::new(
-        &config,
-        "wss://localhost/",
-        Server::new(Some(s.server_tls.clone()), accept()),
-    );
-    p.open();
-    p.client.tick(10_000).unwrap();
+    let mut p = probe_pipe();
     assert_eq!(p.client.next_deadline(), Some(11_000));
     p.client.tick(10_999).unwrap();
     assert_eq!(p.client.pending_output(), 0);
@@ -984,6 +971,7 @@ fn close_notify_during_the_upgrade_fails_the_offering_call() {
     assert_eq!(p.client.state(), State::Failed);
 }
 
+/// An open pipe with a 1 s keepalive and a 3 s idle timeout, the clock at 10 s.
 fn probe_pipe() -> Pipe {
     let s = Setup::new();
     let mut config = s.config.clone_for_test();

@@ -37,6 +37,20 @@ pub struct Got {
     pub code: u16,
 }
 
+/// Polls every message the client has ready into `got`.
+pub fn drain_into(client: &mut Client, got: &mut Vec<Got>) -> wsmachine::Result<()> {
+    loop {
+        match client.poll_message()? {
+            Poll::Message(m) => got.push(Got {
+                kind: m.kind,
+                data: m.data.to_vec(),
+                code: m.close_code,
+            }),
+            Poll::NeedInput | Poll::Closed => return Ok(()),
+        }
+    }
+}
+
 /// Client and server joined in memory.
 pub struct Pipe {
     pub client: Client,
@@ -131,16 +145,7 @@ impl Pipe {
     }
 
     pub fn drain(&mut self) -> wsmachine::Result<()> {
-        loop {
-            match self.client.poll_message()? {
-                Poll::Message(m) => self.got.push(Got {
-                    kind: m.kind,
-                    data: m.data.to_vec(),
-                    code: m.close_code,
-                }),
-                Poll::NeedInput | Poll::Closed => return Ok(()),
-            }
-        }
+        drain_into(&mut self.client, &mut self.got)
     }
 
     /// Pumps until nothing moves; returns the client's error if one occurred.
