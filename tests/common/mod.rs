@@ -13,7 +13,7 @@ mod pki;
 mod server;
 pub use pki::{Leaf, Pki};
 #[allow(unused_imports)] // each test program uses some of them
-pub use server::{accept, Answer, MemPipe, Phase, Server, Stream};
+pub use server::{accept, answer, Answer, MemPipe, Phase, Server, Stream};
 
 pub fn server_config(
     leaf: &Leaf,
@@ -207,19 +207,4 @@ pub fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
     }
     v.extend_from_slice(payload);
     v
-}
-
-/// The 101 answer to the upgrade request in `request`, with extra header lines.
-pub fn answer(request: &[u8], extra: &str) -> Vec<u8> {
-    let head = String::from_utf8_lossy(request);
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .expect("a key")
-        .trim();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-    )
-    .into_bytes()
 }

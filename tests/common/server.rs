@@ -240,6 +240,21 @@ pub fn accept() -> Answer {
     }
 }
 
+/// The 101 answer to the upgrade request in `request`, with extra header lines.
+pub fn answer(request: &[u8], extra: &str) -> Vec<u8> {
+    let head = String::from_utf8_lossy(request);
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .expect("a key")
+        .trim();
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
+    .into_bytes()
+}
+
 pub enum Phase {
     Request(Vec<u8>),
     Ws(Box<WebSocket<Stream>>),
@@ -369,36 +384,25 @@ impl Server {
             let head = String::from_utf8(buf[..end + 4].to_vec()).unwrap();
             let rest = buf[end + 4..].to_vec();
             assert!(rest.is_empty(), "client sent frames before the 101");
-            self.request_head = head.clone();
-            let key = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                .expect("Sec-WebSocket-Key")
-                .trim()
-                .to_string();
-            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
             let mut stream = self.stream.take().unwrap();
             let response = match &self.answer {
                 Answer::Accept { extra, protocol } => {
-                    let mut r = format!(
-                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
-                    );
-                    if let Some(p) = protocol {
-                        r.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
-                    }
-                    r.push_str("\r\n");
-                    let mut v = r.into_bytes();
+                    let line = match protocol {
+                        Some(p) => format!("Sec-WebSocket-Protocol: {p}\r\n"),
+                        None => String::new(),
+                    };
+                    let mut v = answer(head.as_bytes(), &line);
                     v.extend_from_slice(extra);
                     v
                 }
-                Answer::AcceptExt(ext) => format!(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: {ext}\r\n\r\n"
-                )
-                .into_bytes(),
+                Answer::AcceptExt(ext) => {
+                    answer(head.as_bytes(), &format!("Sec-WebSocket-Extensions: {ext}\r\n"))
+                }
                 Answer::BadAccept => b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n".to_vec(),
                 Answer::Forbidden => b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec(),
                 Answer::Raw(b) => b.clone(),
             };
+            self.request_head = head;
             stream.write_all(&response).unwrap();
             stream.flush().unwrap();
             if matches!(self.answer, Answer::Accept { .. } | Answer::AcceptExt(_)) {
