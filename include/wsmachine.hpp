@@ -4,8 +4,9 @@
  * It adds no behaviour of its own: every member function makes exactly one call of
  * the C API with the same arguments and returns its code as wsm::result. What it adds
  * is ownership and types:
- *   - wsm::config and wsm::client own their handle (RAII, move-only; the destructor
- *     calls ws_config_free / ws_client_free; a moved-from object holds 0);
+ *   - wsm::config, wsm::client and wsm::tls own their handle (RAII, move-only; the
+ *     destructor calls ws_config_free / ws_client_free / ws_tls_free; a moved-from
+ *     object holds 0);
  *   - enum class result / state / message_kind / tls_version / pin_mode /
  *     external_verify with the
  *     C values (result::ok == WS_OK, ...);
@@ -13,12 +14,13 @@
  *   - wsm::message, the borrowed message view (valid until the next poll, free or
  *     failure on the same client, exactly as ws_message).
  * Member names follow the C names without the ws_ prefix and the object
- * (ws_client_tick -> client::tick, ws_peek_output -> client::peek_output); the
- * getters of a state or version are get_state / get_tls_version (the plain names are
- * the enum types). No exceptions and no RTTI are used: it compiles with -fno-exceptions -fno-rtti. Errors
- * are codes; the detail comes from last_error(). Functions that return std::string
- * allocate (and, like every std::string, terminate on allocation failure without
- * exceptions); each has a noexcept buffer form beside it.
+ * (ws_client_tick -> client::tick, ws_peek_output -> client::peek_output,
+ * ws_tls_read_output -> tls::read_output); the getters of a state or version are
+ * get_state / get_tls_version (the plain names are the enum types; ws_tls_state is
+ * tls::get_state). No exceptions and no RTTI are used: it compiles with
+ * -fno-exceptions -fno-rtti. Errors are codes; the detail comes from last_error().
+ * Functions that return std::string allocate (and, like every std::string, terminate
+ * on allocation failure without exceptions); each has a noexcept buffer form beside it.
  *
  * The event loop is the one of wsmachine.h:
  *
@@ -33,6 +35,24 @@
  *       while (c.read_output(tx, sizeof tx, k) == wsm::result::ok && k > 0)
  *           send_all(sock, tx, k);                              // 4. drain output
  *   }
+ *
+ * TLS without WebSocket (wsm::tls, the ws_tls_* object; see wsmachine.h):
+ *
+ *   wsm::tls t;  if (wsm::tls::create(cfg, "db.example", t) != wsm::result::ok) ...
+ *   for (;;) {
+ *       n = recv(sock, rx, sizeof rx, 0);                       // 1. feed (0: EOF)
+ *       for (off = 0; off < n || n == 0; off += used) {         //    (used < n - off only while
+ *           if (t.offer_input(rx + off, n - off, used) != wsm::result::ok) goto failed; // 16 KiB wait)
+ *           while (t.read(plain, sizeof plain, got) == wsm::result::ok)
+ *               handle(plain, got);                             // 2. read until need_input
+ *           if (n == 0) break;                                  //    (then closed or tls_truncated)
+ *       }
+ *       t.write(data, len, taken);                              // 3. plaintext; keep data + taken
+ *       t.tick(now_ms());                                       // 4. handshake timeout
+ *       while (t.read_output(tx, sizeof tx, k) == wsm::result::ok && k > 0)
+ *           send_all(sock, tx, k);                              // 5. drain output
+ *   }
+ *   t.close(); then drain the output (5.): close_notify.
  *
  * Check the library you loaded: wsm::abi_compatible() compares ws_abi_version() with
  * the WS_ABI_VERSION this header was compiled against.
@@ -77,6 +97,7 @@ enum class result : uint32_t {
     tls_alert = WS_TLS_ALERT,
     tls_version = WS_TLS_VERSION,
     tls_corrupt = WS_TLS_CORRUPT,
+    tls_truncated = WS_TLS_TRUNCATED,
     handshake_error = WS_HANDSHAKE_ERROR,
     http_status = WS_HTTP_STATUS,
     bad_accept = WS_BAD_ACCEPT,
@@ -277,6 +298,7 @@ public:
     result set_max_frame_size(size_t bytes) noexcept { return result(ws_config_set_max_frame_size(h_, bytes)); }
     result set_max_header_size(size_t bytes) noexcept { return result(ws_config_set_max_header_size(h_, bytes)); }
     result set_max_queued_messages(size_t count) noexcept { return result(ws_config_set_max_queued_messages(h_, count)); }
+    result set_max_queued_bytes(size_t bytes) noexcept { return result(ws_config_set_max_queued_bytes(h_, bytes)); }
     result set_max_pending_output(size_t bytes) noexcept { return result(ws_config_set_max_pending_output(h_, bytes)); }
     result set_handshake_timeout(uint64_t ms) noexcept { return result(ws_config_set_handshake_timeout(h_, ms)); }
     result set_close_timeout(uint64_t ms) noexcept { return result(ws_config_set_close_timeout(h_, ms)); }
@@ -490,6 +512,144 @@ private:
         return result(rc);
     }
     ws_client h_ = 0;
+};
+
+/** Owns a ws_tls handle: TLS without WebSocket over the caller's socket (ciphertext in
+ *  and out through caller buffers, plaintext through write/read). Every member is the
+ *  ws_tls_ function of the same name; see wsmachine.h for the event loop and the codes. */
+class tls {
+public:
+    tls() noexcept = default;
+    /** Takes ownership of a handle from ws_tls_new. */
+    explicit tls(ws_tls h) noexcept : h_(h) {}
+    tls(const tls &) = delete;
+    tls &operator=(const tls &) = delete;
+    tls(tls &&o) noexcept : h_(std::exchange(o.h_, 0)) {}
+    tls &operator=(tls &&o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, 0);
+        }
+        return *this;
+    }
+    ~tls() { reset(); }
+
+    /** ws_tls_new into out (which frees what it held first). server_name (a DNS name or
+     *  an IP literal, NUL-terminated) is used for SNI and verification; the ClientHello
+     *  is ready in read_output at once. */
+    static result create(const config &cfg, const char *server_name, tls &out) noexcept {
+        ws_tls h = 0;
+        ws_result rc = ws_tls_new(cfg.handle(), server_name, &h);
+        if (rc == WS_OK) {
+            out = tls(h);
+        }
+        return result(rc);
+    }
+    static result create(const config &cfg, const std::string &server_name, tls &out) noexcept {
+        return create(cfg, server_name.c_str(), out);
+    }
+
+    /** ws_tls_free (0 afterwards; a no-op on an empty object). It sends nothing: close()
+     *  and drain the output first for a clean shutdown. */
+    void reset() noexcept {
+        if (h_ != 0) {
+            ws_tls_free(h_);
+            h_ = 0;
+        }
+    }
+    ws_tls release() noexcept { return std::exchange(h_, 0); }
+    ws_tls handle() const noexcept { return h_; }
+    explicit operator bool() const noexcept { return h_ != 0; }
+
+    // ----- ciphertext
+    /** ws_tls_offer_input: bytes from the socket, len 0 for EOF. consumed < len only while
+     *  16 KiB of plaintext wait unread: read(), then offer the rest. */
+    result offer_input(const void *data, size_t len, size_t &consumed) noexcept {
+        return result(ws_tls_offer_input(h_, detail::bytes(data), len, &consumed));
+    }
+    /** ws_tls_read_output: ciphertext for the socket; call until len is 0. */
+    result read_output(void *buf, size_t cap, size_t &len) noexcept {
+        return result(ws_tls_read_output(h_, static_cast<uint8_t *>(buf), cap, &len));
+    }
+    /** ws_tls_wants_write: true when ciphertext waits for read_output. */
+    result wants_write(bool &wants) noexcept { return flag(ws_tls_wants_write, wants); }
+
+    // ----- plaintext
+    /** ws_tls_write: consumed < len when the pending-output limit is reached (drain the
+     *  output, then write the rest); result::already_closed after close(). */
+    result write(const void *data, size_t len, size_t &consumed) noexcept {
+        return result(ws_tls_write(h_, detail::bytes(data), len, &consumed));
+    }
+    result write(std::string_view data, size_t &consumed) noexcept { return write(data.data(), data.size(), consumed); }
+    /** ws_tls_read: result::need_input when nothing waits (not an error); result::closed
+     *  after the peer's close_notify; result::tls_truncated after an EOF without it. */
+    result read(void *buf, size_t cap, size_t &len) noexcept {
+        return result(ws_tls_read(h_, static_cast<uint8_t *>(buf), cap, &len));
+    }
+    /** ws_tls_close: close_notify (leaves through read_output); result::invalid_state
+     *  before the handshake completed. */
+    result close() noexcept { return result(ws_tls_close(h_)); }
+
+    // ----- time
+    result tick(uint64_t now_ms) noexcept { return result(ws_tls_tick(h_, now_ms)); }
+    /** 0 before the first tick, WS_NO_DEADLINE once the handshake completed. */
+    result next_deadline(uint64_t &deadline_ms) noexcept { return result(ws_tls_next_deadline(h_, &deadline_ms)); }
+
+    // ----- getters
+    /** ws_tls_state, with the client's states (no ws_handshaking). */
+    result get_state(wsm::state &out) noexcept {
+        ws_state s{};
+        ws_result rc = ws_tls_state(h_, &s);
+        if (rc == WS_OK) {
+            out = wsm::state(s);
+        }
+        return result(rc);
+    }
+    /** ws_tls_last_error into a caller buffer; len is the full length. */
+    result last_error(char *buf, size_t cap, size_t &len) noexcept { return result(ws_tls_last_error(h_, buf, cap, &len)); }
+    /** The detail of this object's failure, or of its last failed call, or of an end
+     *  without close_notify ("" if none). */
+    std::string last_error() { return copy_out(ws_tls_last_error); }
+    /** ws_tls_protocol_version: tls_version(0) before the handshake completed. */
+    result protocol_version(wsm::tls_version &v) noexcept {
+        ws_tls_version x{};
+        ws_result rc = ws_tls_protocol_version(h_, &x);
+        if (rc == WS_OK) {
+            v = wsm::tls_version(x);
+        }
+        return result(rc);
+    }
+    /** ws_tls_cipher_suite into a caller buffer ("" before the handshake completed). */
+    result cipher_suite(char *buf, size_t cap, size_t &len) noexcept {
+        return result(ws_tls_cipher_suite(h_, buf, cap, &len));
+    }
+    /** The negotiated cipher suite's name, e.g. "TLS13_AES_128_GCM_SHA256" ("" before). */
+    std::string cipher_suite() { return copy_out(ws_tls_cipher_suite); }
+    result is_resumed(bool &resumed) noexcept { return flag(ws_tls_is_resumed, resumed); }
+    result is_insecure(bool &insecure) noexcept { return flag(ws_tls_is_insecure, insecure); }
+
+private:
+    result flag(ws_result (*f)(ws_tls, uint32_t *), bool &out) noexcept {
+        uint32_t v = 0;
+        ws_result rc = f(h_, &v);
+        if (rc == WS_OK) {
+            out = v != 0;
+        }
+        return result(rc);
+    }
+    std::string copy_out(ws_result (*f)(ws_tls, char *, size_t, size_t *)) {
+        size_t len = 0;
+        if (f(h_, nullptr, 0, &len) != WS_OK || len == 0) {
+            return std::string();
+        }
+        std::string s(len, '\0');
+        if (f(h_, &s[0], len + 1, &len) != WS_OK) {
+            return std::string();
+        }
+        s.resize(len < s.size() ? len : s.size());
+        return s;
+    }
+    ws_tls h_ = 0;
 };
 
 }  // namespace wsm

@@ -12,10 +12,17 @@
 #      (tests/native/otherlib) with --whole-archive for both (as Xcode's -all_load or
 #      CMake's WHOLE_ARCHIVE do), run; and the control: cargo's own libwsmachine.a in
 #      the same link fails with "multiple definition".
-#   4. two Python echo servers on 127.0.0.1 (ws:// and wss://; killed on exit).
+#   4. two Python echo servers on 127.0.0.1 (ws:// and wss://), and four Python ssl
+#      servers for the TLS object (tests/peers/tls_echo_server.py: echo, echo
+#      --tls12-only, greet-eof, greet-notify); all killed on exit.
 #   5. tests/cpp/wrapper_test.cpp (include/wsmachine.hpp), -std=c++17
 #      -fno-exceptions -fno-rtti -Wall -Wextra -Werror, ASan+UBSan, against the clean
-#      static library: ws://, wss:// with the test CA, wss:// without it.
+#      static library: ws://, wss:// with the test CA, wss:// without it; and
+#      tests/cpp/tls_wrapper_test.cpp (wsm::tls, the TLS object) the same way against
+#      the four ssl servers: handshake (TLS 1.3, 1.2), echoes up to 1 MiB, close_notify
+#      both ways, an end without it, resumption, certificate failures, moves. Then
+#      the header checks: wsm::result has every ws_result code, wsmachine.hpp calls
+#      every function of wsmachine.h.
 #   6. examples/cpp with CMake and find_package(wsmachine) against dist/: shared
 #      (NEEDED libwsmachine.so.0) and static (-DWSMACHINE_STATIC=ON, no NEEDED), each
 #      run against both servers; then built with `pkg-config --cflags --libs
@@ -165,6 +172,15 @@ wait_port() { # NAME -> echo port
 }
 start_server plain
 start_server tls --tls-cert "$C/server.pem" --tls-key "$C/server.key"
+start_tls() { # NAME ARGS...: a tests/peers/tls_echo_server.py for the TLS object
+  python3 tests/peers/tls_echo_server.py --port 0 --cert "$C/server.pem" --key "$C/server.key" "${@:2}" \
+    >"$TMP/srv-$1.port" 2>"$TMP/srv-$1.log" &
+  SERVER_PIDS+=("$!")
+}
+start_tls tlsecho --mode echo
+start_tls tlsecho12 --mode echo --tls12-only
+start_tls greeteof --mode greet-eof
+start_tls greetnotify --mode greet-notify
 P_PLAIN=$(wait_port plain); P_TLS=$(wait_port tls)
 [ "$P_PLAIN" != 1 ] && [ "$P_TLS" != 1 ] && ok "echo servers on 127.0.0.1:$P_PLAIN (ws) and :$P_TLS (wss)" \
   || { not_ok "echo servers started"; diag_file "$TMP/srv-plain.log"; diag_file "$TMP/srv-tls.log"; }
@@ -181,6 +197,18 @@ if step "build wrapper_test (-fno-exceptions -fno-rtti, ASan+UBSan, clean static
   run_prog "wrapper_test $WS (ASan)" "$TMP/wrapper_test" "$WS"
   run_prog "wrapper_test $WSS + CA (ASan)" "$TMP/wrapper_test" "$WSS" "$C/ca.pem"
   run_prog "wrapper_test $WSS without the CA (ASan)" "$TMP/wrapper_test" "$WSS"
+fi
+P_TE=$(wait_port tlsecho); P_TE12=$(wait_port tlsecho12); P_GE=$(wait_port greeteof); P_GN=$(wait_port greetnotify)
+if [ "$P_TE" != 1 ] && [ "$P_TE12" != 1 ] && [ "$P_GE" != 1 ] && [ "$P_GN" != 1 ]; then
+  ok "tls_echo_server.py on 127.0.0.1:$P_TE (echo), :$P_TE12 (TLS 1.2), :$P_GE (greet-eof), :$P_GN (greet-notify)"
+else
+  not_ok "tls_echo_server.py servers started"; for srv in tlsecho tlsecho12 greeteof greetnotify; do diag_file "$TMP/srv-$srv.log" 5; done
+fi
+if step "build tls_wrapper_test (wsm::tls; -fno-exceptions -fno-rtti, ASan+UBSan, clean static library)" \
+     g++ "${CXXFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer tests/cpp/tls_wrapper_test.cpp \
+     "$LIBDIR/libwsmachine.a" -lpthread -ldl -lm -o "$TMP/tls_wrapper_test"; then
+  run_prog "tls_wrapper_test (wsm::tls against OpenSSL; ASan)" "$TMP/tls_wrapper_test" --ca "$C/ca.pem" \
+    --echo "$P_TE" --echo12 "$P_TE12" --greet-eof "$P_GE" --greet-notify "$P_GN"
 fi
 codes=$(sed -n '/^enum ws_result$/,/^};/p' include/wsmachine.h | grep -oE '^ +WS_[A-Z0-9_]+ = ' | tr -d ' =')
 missing=""

@@ -8,6 +8,7 @@
 // output paths (read_output; peek_output/consume_output), with text, binary (with
 // NUL bytes), ping/pong, poll_message_copy, the getters and a clean close.
 // For wss:// without CA_PEM_FILE it checks that verification fails (cert_untrusted).
+// wsm::tls (the TLS object without WebSocket) has its own test, tls_wrapper_test.cpp.
 // One "ok - " / "not ok - " line per check; exit status 1 on any failure.
 #include <cstdio>
 #include <cstring>
@@ -59,6 +60,7 @@ void check_codes() {
         {wsm::result::cert_wrong_host, WS_CERT_WRONG_HOST}, {wsm::result::cert_pin_mismatch, WS_CERT_PIN_MISMATCH},
         {wsm::result::cert_invalid, WS_CERT_INVALID}, {wsm::result::tls_alert, WS_TLS_ALERT},
         {wsm::result::tls_version, WS_TLS_VERSION}, {wsm::result::tls_corrupt, WS_TLS_CORRUPT},
+        {wsm::result::tls_truncated, WS_TLS_TRUNCATED},
         {wsm::result::handshake_error, WS_HANDSHAKE_ERROR}, {wsm::result::http_status, WS_HTTP_STATUS},
         {wsm::result::bad_accept, WS_BAD_ACCEPT}, {wsm::result::bad_response, WS_BAD_RESPONSE},
         {wsm::result::subprotocol, WS_SUBPROTOCOL}, {wsm::result::extension, WS_EXTENSION},
@@ -75,7 +77,7 @@ void check_codes() {
         same = same && wsm::code(p.first) == p.second;
         described = described && std::strcmp(wsm::describe(p.first), ws_result_str(p.second)) == 0;
     }
-    check(same && sizeof all / sizeof all[0] == 40, "wsm::result has the 40 codes of ws_result with their numbers");
+    check(same && sizeof all / sizeof all[0] == 41, "wsm::result has the 41 codes of ws_result with their numbers");
     check(described, "wsm::describe is ws_result_str");
 }
 
@@ -211,6 +213,8 @@ void offline_checks() {
     check(wsm::client::create(d, std::string("ws://127.0.0.1:9/"), c) == wsm::result::ok && c,
           "client::create (std::string URL)");
     check(d.set_max_message_size(1 << 20) == wsm::result::ok, "config setters work while a client uses the config");
+    check(d.set_max_queued_bytes(0) == wsm::result::invalid_config && d.set_max_queued_bytes(1 << 20) == wsm::result::ok,
+          "set_max_queued_bytes: 0 -> invalid_config, 1 MiB ok");
     wsm::state st{};
     check(c.get_state(st) == wsm::result::ok && st == wsm::state::ws_handshaking, "ws:// client starts in ws_handshaking");
     ws_client rc = c.release();
