@@ -8,6 +8,10 @@ use std::time::Instant;
 
 use wsmachine::{Client, Config, DeflateConfig, Poll};
 
+#[path = "../tests/common/server.rs"]
+mod server;
+use server::answer;
+
 fn game_json(i: usize) -> Vec<u8> {
     format!(
         r#"{{"type":"state","tick":{i},"players":[{{"id":1,"x":{:.2},"y":20.25,"hp":100,"name":"alice","team":"red"}},{{"id":2,"x":11.5,"y":{:.2},"hp":90,"name":"bob","team":"blue"}},{{"id":3,"x":12.5,"y":22.25,"hp":{},"name":"carol","team":"red"}}],"events":[{{"kind":"shot","from":1,"to":2}}]}}"#,
@@ -33,21 +37,12 @@ fn open_client(deflate: Option<u32>) -> Client {
     let mut c = Client::new(&config, "ws://bench/").unwrap();
     let mut buf = vec![0u8; 4096];
     let n = c.read_output(&mut buf).unwrap();
-    let req = String::from_utf8_lossy(&buf[..n]).to_string();
-    let key = req
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap()
-        .trim()
-        .to_string();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
     let ext = if deflate.is_some() {
         "Sec-WebSocket-Extensions: permessage-deflate\r\n"
     } else {
         ""
     };
-    let resp = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{ext}\r\n");
-    c.offer_input(resp.as_bytes()).unwrap();
+    c.offer_input(&answer(&buf[..n], ext)).unwrap();
     assert_eq!(c.state(), wsmachine::State::Open);
     c
 }

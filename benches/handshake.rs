@@ -83,13 +83,13 @@ fn timed<T>(acc: &mut Duration, f: impl FnOnce() -> T) -> T {
 /// that a fresh session store costs nothing inside the measured operation.
 fn fresh_wsm_config(pki: &Pki) -> ws_config {
     let cfg = wsm_config(pki);
-    let (p, _q) = MemPipe::pair();
+    let (p, _q) = bench_pipe();
     drop(WsmClient::new(cfg, true, p, Poll::Borrow));
     cfg
 }
 
 fn op(s: &Setup, kind: Kind, spare_cfg: Option<ws_config>) -> Op {
-    let (cp, sp) = MemPipe::pair();
+    let (cp, sp) = bench_pipe();
     let mut o = Op::default();
     let t0 = cpu_time();
     let tls = !matches!(kind, Kind::WsmPlain | Kind::RefPlain);
@@ -115,7 +115,7 @@ fn op(s: &Setup, kind: Kind, spare_cfg: Option<ws_config>) -> Op {
             Kind::RefPlain => Box::new(RefClient::new(None, cp, None)),
         }
     });
-    let mut server = Server::new(server_cfg, sp);
+    let mut server = bench_server(server_cfg, sp);
     let mut rounds = 0;
     loop {
         server.step();
@@ -166,9 +166,9 @@ fn main() {
     // Seed the resumption stores: one connection each to the ticket-issuing server.
     let _ = op(&s, Kind::WsmFullTickets, Some(s.wsm_resume));
     {
-        let (cp, sp) = MemPipe::pair();
+        let (cp, sp) = bench_pipe();
         let mut c = RefClient::new(Some(s.ref_resume.clone()), cp, None);
-        let mut srv = Server::new(Some(s.server_resume.clone()), sp);
+        let mut srv = bench_server(Some(s.server_resume.clone()), sp);
         handshake(&mut c, &mut srv);
     }
     // [kind] -> per-batch means

@@ -57,13 +57,13 @@ fn measure(env: &Env, t: Transport, stage: Stage, n: usize) -> (f64, f64) {
     let mut handles = Vec::with_capacity(n);
     let handles_cap = n * std::mem::size_of::<ws_client>();
     for _ in 0..n {
-        let (cp, sp) = MemPipe::pair();
+        let (cp, sp) = bench_pipe();
         let mut c = WsmClient::new(env.wsm_cfg, t != Transport::Ws, cp, Poll::Borrow);
         if let Stage::Created = stage {
             handles.push(c.into_handle());
             continue;
         }
-        let mut s = Server::new(env.server_tls(t), sp);
+        let mut s = bench_server(env.server_tls(t), sp);
         handshake(&mut c, &mut s);
         if let Stage::Messages { count, size } | Stage::Trimmed { count, size } = stage {
             let msg = payload(size);

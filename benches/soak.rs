@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 use flate2::{Compress, Compression, FlushCompress};
 use wsmachine::{Client, Config, DeflateConfig, Poll};
 
+#[path = "../tests/common/server.rs"]
+mod server;
+use server::answer;
+
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
@@ -83,18 +87,7 @@ fn floor(s: &str, n: usize) -> usize {
 fn handshake(client: &mut Client, extra: &str) {
     let mut req = vec![0u8; 4096];
     let n = client.read_output(&mut req).unwrap();
-    let head = String::from_utf8_lossy(&req[..n]).into_owned();
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap()
-        .trim()
-        .to_string();
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-    );
-    client.offer_input(resp.as_bytes()).unwrap();
+    client.offer_input(&answer(&req[..n], extra)).unwrap();
 }
 
 fn main() {

@@ -250,13 +250,13 @@ fn one_direction(env: &Env, transports: &[Transport], reps: usize, quick: bool) 
                 let (mut s2c_cli, mut s2c_tot) = (Duration::ZERO, Duration::ZERO);
                 let f0 = minor_faults();
                 for _ in 0..n {
-                    let before = s.received;
+                    let before = s.received_count;
                     let t0 = cpu_time();
                     c.send(&msg);
                     c2s_cli += cpu_time() - t0;
                     s.step();
                     c2s_tot += cpu_time() - t0;
-                    assert_eq!(s.received, before + 1);
+                    assert_eq!(s.received_count, before + 1);
 
                     let t0 = cpu_time();
                     s.send(&msg);

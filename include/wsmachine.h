@@ -443,7 +443,8 @@ enum ws_state
    */
   WS_STATE_CLOSING = 4,
   /**
-   * Ended cleanly, and everything to send has been read out.
+   * Ended (after a close handshake, or with a 1006 CLOSE message when it ended
+   * without one), and everything to send has been read out.
    */
   WS_STATE_CLOSED = 5,
   /**

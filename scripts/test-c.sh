@@ -34,30 +34,11 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 FILTER="${1:-}"
 case "$FILTER" in -h|--help) sed -n '2,30p' "$0"; exit 0 ;; esac
-T_START=$(date +%s%N)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-c.XXXXXX")
-SERVER_PIDS=()
-
-cleanup() {
-  local p
-  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/tap.sh
+. scripts/lib/tap.sh
+tap_begin test-c
 
 PASSED=0 FAILED=0 TODO=0 RUNS=0
-ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
-diag_file() { sed 's/^/#   /' "$1" | tail -n "${2:-40}"; }
-
-# step DESCRIPTION CMD...: one check line for a command; its output only on failure.
-step() {
-  local desc=$1; shift
-  if "$@" >"$TMP/step.log" 2>&1; then ok "$desc"; return 0; fi
-  not_ok "$desc"; diag_file "$TMP/step.log"; return 1
-}
 
 # run_prog NAME CMD...: runs a test program (hard limit 180 s), echoes its output,
 # counts its check lines, and fails it when the exit status is non-zero (ASan,

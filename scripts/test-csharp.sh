@@ -120,11 +120,8 @@ cleanup() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-start_server() {  # NAME ARGS... -> prints the port
-  local name="$1"; shift
-  python3 "$ROOT/tests/peers/echo_server.py" --port 0 "$@" >"$OUT/$name.port" 2>"$OUT/$name.log" &
-  PIDS+=($!)
-  local i
+wait_port() {  # NAME -> prints the port the server wrote to $OUT/NAME.port (else its log, fails)
+  local name="$1" i
   for i in $(seq 1 100); do
     if grep -q '^PORT ' "$OUT/$name.port" 2>/dev/null; then
       awk '/^PORT /{print $2; exit}' "$OUT/$name.port"; return 0
@@ -133,6 +130,12 @@ start_server() {  # NAME ARGS... -> prints the port
   done
   cat "$OUT/$name.log" >&2
   return 1
+}
+start_server() {  # NAME ARGS... -> prints the port
+  local name="$1"; shift
+  python3 "$ROOT/tests/peers/echo_server.py" --port 0 "$@" >"$OUT/$name.port" 2>"$OUT/$name.log" &
+  PIDS+=($!)
+  wait_port "$name"
 }
 C="$OUT/certs"
 : >"$OUT/wss.port" >"$OUT/wss13.port" >"$OUT/expired.port" >"$OUT/ws.port"
@@ -146,15 +149,7 @@ start_tls() {  # NAME ARGS... -> a tests/peers/tls_echo_server.py; prints the po
   python3 "$ROOT/tests/peers/tls_echo_server.py" --port 0 --cert "$C/server.pem" --key "$C/server.key" "$@" \
     >"$OUT/$name.port" 2>"$OUT/$name.log" &
   PIDS+=($!)
-  local i
-  for i in $(seq 1 100); do
-    if grep -q '^PORT ' "$OUT/$name.port" 2>/dev/null; then
-      awk '/^PORT /{print $2; exit}' "$OUT/$name.port"; return 0
-    fi
-    sleep 0.1
-  done
-  cat "$OUT/$name.log" >&2
-  return 1
+  wait_port "$name"
 }
 # Not in $(...): the server's PID must reach PIDS in this shell, for the cleanup.
 start_tls tls_echo --mode echo --tls13-only >/dev/null || fail "TLS echo server did not start"

@@ -41,29 +41,12 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 export PATH="$HOME/.cargo/bin:$PATH"
-T_START=$(date +%s%N)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsm-test-native.XXXXXX")
-SERVER_PIDS=()
-
-cleanup() {
-  local p
-  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/tap.sh
+. scripts/lib/tap.sh
+tap_begin test-native
 
 PASSED=0 FAILED=0 RUNS=0
-ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
 skip() { echo "SKIPPED: $1: $2"; }
-diag_file() { sed 's/^/#   /' "$1" | tail -n "${2:-40}"; }
-step() { # DESCRIPTION CMD...: one check line; the command's output only on failure
-  local desc=$1; shift
-  if "$@" >"$TMP/step.log" 2>&1; then ok "$desc"; return 0; fi
-  not_ok "$desc"; diag_file "$TMP/step.log"; return 1
-}
 # run_prog NAME CMD...: a TAP-printing program; its checks counted, non-zero exit fails it.
 run_prog() {
   local name=$1; shift

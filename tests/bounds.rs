@@ -158,12 +158,12 @@ fn a_ping_flood_cannot_grow_pending_output_and_only_the_last_ping_is_answered() 
     assert!(pongs.len() < 100, "{} pongs for 10,000 pings", pongs.len());
 }
 
-#[test]
-fn a_ping_flood_over_tls_cannot_grow_pending_output() {
+/// An open wss pipe whose client allows `max` bytes of pending output.
+fn pipe_with_pending_output_limit(max: usize) -> Pipe {
     let s = Setup::new();
     let mut config = s.config.clone_for_test();
     let mut l = config.limits().clone();
-    l.max_pending_output = 4 << 10;
+    l.max_pending_output = max;
     config.set_limits(l).unwrap();
     let mut p = Pipe::new(
         &config,
@@ -171,12 +171,18 @@ fn a_ping_flood_over_tls_cannot_grow_pending_output() {
         Server::new(Some(s.server_tls.clone()), accept()),
     );
     p.open();
+    p
+}
+
+#[test]
+fn a_ping_flood_over_tls_cannot_grow_pending_output() {
+    let mut p = pipe_with_pending_output_limit(4 << 10);
     p.server.echo = false;
     for _ in 0..20_000 {
         p.server.write_raw(&frame(0x9, true, b""));
     }
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     let mut off = 0;
     while off < wire.len() {
         let end = wire.len().min(off + 997);
@@ -189,18 +195,8 @@ fn a_ping_flood_over_tls_cannot_grow_pending_output() {
 
 #[test]
 fn pending_output_over_tls_never_exceeds_its_limit() {
-    let s = Setup::new();
-    let mut config = s.config.clone_for_test();
-    let mut l = config.limits().clone();
     let max = 100_000;
-    l.max_pending_output = max;
-    config.set_limits(l).unwrap();
-    let mut p = Pipe::new(
-        &config,
-        "wss://localhost/x",
-        Server::new(Some(s.server_tls.clone()), accept()),
-    );
-    p.open();
+    let mut p = pipe_with_pending_output_limit(max);
     let msg = vec![1u8; 16_000];
     loop {
         match p.client.send_binary(&msg) {

@@ -505,20 +505,7 @@ fn quiet_timeouts() -> Timeouts {
 
 #[test]
 fn keepalive_and_idle_timeout_with_fake_clock() {
-    let s = Setup::new();
-    let mut config = s.config.clone_for_test();
-    config.set_timeouts(Timeouts {
-        keepalive_ms: 1000,
-        idle_ms: 3000,
-        ..quiet_timeouts()
-    });
-    let mut p = Pipe::new(
-        &config,
-        "wss://localhost/",
-        Server::new(Some(s.server_tls.clone()), accept()),
-    );
-    p.open();
-    p.client.tick(10_000).unwrap();
+    let mut p = probe_pipe();
     assert_eq!(p.client.next_deadline(), Some(11_000));
     p.client.tick(10_999).unwrap();
     assert_eq!(p.client.pending_output(), 0);
@@ -840,7 +827,7 @@ fn input_after_close_frame_and_close_notify_is_discarded() {
             t.conn.write_tls(&mut t.sock).unwrap();
         }
     }
-    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let bytes = p.server.mem().take();
     assert_eq!(p.client.offer_input(&bytes).unwrap(), bytes.len());
     // More bytes before the close was polled: taken and discarded, no hang.
     assert_eq!(
@@ -978,12 +965,13 @@ fn close_notify_during_the_upgrade_fails_the_offering_call() {
             t.conn.write_tls(&mut t.sock).unwrap();
         }
     }
-    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let bytes = p.server.mem().take();
     let e = p.client.offer_input(&bytes).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionLost);
     assert_eq!(p.client.state(), State::Failed);
 }
 
+/// An open pipe with a 1 s keepalive and a 3 s idle timeout, the clock at 10 s.
 fn probe_pipe() -> Pipe {
     let s = Setup::new();
     let mut config = s.config.clone_for_test();

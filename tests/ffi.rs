@@ -66,10 +66,10 @@ impl FfiPipe {
                 break;
             }
             moved = true;
-            self.server.mem().inbox.extend(&buf[..n]);
+            self.server.mem().push(&buf[..n]);
         }
         self.server.step();
-        let out = std::mem::take(&mut self.server.mem().outbox);
+        let out = self.server.mem().take();
         moved |= !out.is_empty();
         for chunk in out.chunks(self.step) {
             let mut off = 0;
@@ -189,7 +189,7 @@ fn copy_out_poll_reports_size_needed() {
     p.server.echo = false;
     p.server.write_raw(&[0x82, 5, 1, 2, 3, 4, 5]);
     p.server.step();
-    let bytes = std::mem::take(&mut p.server.mem().outbox);
+    let bytes = p.server.mem().take();
     let mut used = 0;
     assert_eq!(
         unsafe { ws_offer_input(c, bytes.as_ptr(), bytes.len(), &mut used) },

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use common::*;
 use rustls::ServerConnection;
-use wsmachine::{Client, Config, ErrorKind, MessageKind, Poll, State};
+use wsmachine::{Client, Config, ErrorKind, MessageKind, State};
 
 /// What the scripted proxy does.
 #[derive(Clone)]
@@ -152,9 +152,9 @@ impl ProxyPipe {
                 to_client = self.answer(&plain);
             }
         } else if self.tunnel {
-            self.server.mem().inbox.extend(&plain);
+            self.server.mem().push(&plain);
             self.server.step();
-            to_client = std::mem::take(&mut self.server.mem().outbox);
+            to_client = self.server.mem().take();
         }
         let mut bytes = Vec::new();
         match self.tls.as_mut() {
@@ -182,16 +182,7 @@ impl ProxyPipe {
     }
 
     fn drain(&mut self) -> wsmachine::Result<()> {
-        loop {
-            match self.client.poll_message()? {
-                Poll::Message(m) => self.got.push(Got {
-                    kind: m.kind,
-                    data: m.data.to_vec(),
-                    code: m.close_code,
-                }),
-                Poll::NeedInput | Poll::Closed => return Ok(()),
-            }
-        }
+        drain_into(&mut self.client, &mut self.got)
     }
 
     fn run(&mut self) -> wsmachine::Result<()> {
@@ -228,19 +219,21 @@ fn origin(setup: &Setup) -> Server {
     Server::new(Some(setup.server_tls.clone()), accept())
 }
 
+/// A setup whose config goes through the plain proxy at `proxy`, and a pipe to `url`
+/// through that proxy playing `script`, the TLS origin server behind it.
+fn through(proxy: &str, url: &str, script: Script) -> (Setup, ProxyPipe) {
+    let mut setup = Setup::new();
+    setup.config.set_proxy(Some(proxy)).unwrap();
+    let p = ProxyPipe::new(&setup.config, url, origin(&setup), script, None);
+    (setup, p)
+}
+
 #[test]
 fn http_connect_one_byte_at_a_time() {
-    let mut setup = Setup::new();
-    setup
-        .config
-        .set_proxy(Some("http://user:p%40ss%3Aw@proxy.test:3128"))
-        .unwrap();
-    let mut p = ProxyPipe::new(
-        &setup.config,
+    let (_setup, mut p) = through(
+        "http://user:p%40ss%3Aw@proxy.test:3128",
         "wss://localhost/chat",
-        origin(&setup),
         ok_answer(),
-        None,
     );
     assert_eq!(p.client.connect_address(), ("proxy.test", 3128));
     p.run().unwrap();
@@ -364,20 +357,12 @@ fn https_proxy_is_verified_and_pins_are_for_the_origin_only() {
 #[test]
 fn socks5_with_and_without_credentials() {
     for auth in [false, true] {
-        let mut setup = Setup::new();
         let url = if auth {
             "socks5://user:p%40ss%3Aw@127.0.0.1:1080"
         } else {
             "socks5h://127.0.0.1"
         };
-        setup.config.set_proxy(Some(url)).unwrap();
-        let mut p = ProxyPipe::new(
-            &setup.config,
-            "wss://localhost/chat",
-            origin(&setup),
-            Script::Socks { auth, rep: 0 },
-            None,
-        );
+        let (_setup, mut p) = through(url, "wss://localhost/chat", Script::Socks { auth, rep: 0 });
         assert_eq!(p.client.connect_address(), ("127.0.0.1", 1080));
         p.run().unwrap();
         assert_eq!(p.client.state(), State::Open, "{:?}", p.client.last_error());
@@ -387,20 +372,13 @@ fn socks5_with_and_without_credentials() {
 
 #[test]
 fn socks5_refusal_names_the_reply() {
-    let mut setup = Setup::new();
-    setup
-        .config
-        .set_proxy(Some("socks5://127.0.0.1:1080"))
-        .unwrap();
-    let mut p = ProxyPipe::new(
-        &setup.config,
+    let (_setup, mut p) = through(
+        "socks5://127.0.0.1:1080",
         "wss://localhost/chat",
-        origin(&setup),
         Script::Socks {
             auth: false,
             rep: 5,
         },
-        None,
     );
     let e = p.run().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ProxyRefused);
@@ -410,21 +388,14 @@ fn socks5_refusal_names_the_reply() {
 
 #[test]
 fn proxy_407_gives_status_and_challenges_and_hides_credentials() {
-    let mut setup = Setup::new();
-    setup
-        .config
-        .set_proxy(Some("http://alice:s3cret@proxy.test:3128"))
-        .unwrap();
     let answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let mut p = ProxyPipe::new(
-        &setup.config,
+    let (mut setup, mut p) = through(
+        "http://alice:s3cret@proxy.test:3128",
         "wss://localhost/chat",
-        origin(&setup),
         Script::Http {
             answer,
             open: false,
         },
-        None,
     );
     let e = p.run().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ProxyAuthRequired);
@@ -473,21 +444,14 @@ fn proxy_407_gives_status_and_challenges_and_hides_credentials() {
 
 #[test]
 fn proxy_403_is_a_refusal_naming_the_answer() {
-    let mut setup = Setup::new();
-    setup
-        .config
-        .set_proxy(Some("http://proxy.test:3128"))
-        .unwrap();
     let answer = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let mut p = ProxyPipe::new(
-        &setup.config,
+    let (_setup, mut p) = through(
+        "http://proxy.test:3128",
         "wss://localhost:8443/chat",
-        origin(&setup),
         Script::Http {
             answer,
             open: false,
         },
-        None,
     );
     let e = p.run().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ProxyRefused);
@@ -544,17 +508,10 @@ fn malformed_and_missing_answers() {
     ];
     for (script, kind, text) in cases {
         for step in [1, 64 << 10] {
-            let mut setup = Setup::new();
-            setup
-                .config
-                .set_proxy(Some("http://proxy.test:3128"))
-                .unwrap();
-            let mut p = ProxyPipe::new(
-                &setup.config,
+            let (_setup, mut p) = through(
+                "http://proxy.test:3128",
                 "wss://localhost/chat",
-                origin(&setup),
                 script.clone(),
-                None,
             );
             p.step = step;
             let r = p.run();
@@ -569,7 +526,7 @@ fn malformed_and_missing_answers() {
             assert!(e.message().contains(text), "{e}");
             assert_eq!(p.client.state(), State::Failed);
             // The origin never saw a byte: the ClientHello waited for the tunnel.
-            assert!(p.server.mem().inbox.is_empty());
+            assert_eq!(p.server.mem().in_flight(), 0);
         }
     }
 }

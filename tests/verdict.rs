@@ -400,10 +400,10 @@ mod c_abi {
                     break;
                 }
                 moved = true;
-                server.mem().inbox.extend(&buf[..n]);
+                server.mem().push(&buf[..n]);
             }
             server.step();
-            let out = std::mem::take(&mut server.mem().outbox);
+            let out = server.mem().take();
             if !out.is_empty() {
                 moved = true;
                 let mut used = 0;

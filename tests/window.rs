@@ -72,7 +72,7 @@ fn plain_large_frames_are_received_straight_into_the_message_buffer() {
     frame.extend_from_slice(&payload);
     p.server.write_raw(&frame);
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     assert_eq!(wire.len(), frame.len());
 
     // The header arrives through the staging window...
@@ -133,7 +133,7 @@ fn the_staging_window_grows_when_filled_and_shrinks_when_idle() {
             .write_raw(&[&[0x82, 126, 1, 0][..], &[i; 256]].concat());
     }
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     assert!(wire.len() > 2 << 10);
     let w = p.client.input_window().unwrap();
     assert_eq!(w.len(), 2 << 10, "small at first");
@@ -200,7 +200,7 @@ fn caller_mistakes_are_reported_without_failing_the_connection() {
     p.server.echo = false;
     p.server.write_raw(&[0x82, 2, 1, 2]);
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     p.client.input_window().unwrap();
     assert_eq!(p.client.offer_input(&wire).unwrap(), wire.len());
     let e = p.client.commit_input(1).unwrap_err();
@@ -244,7 +244,7 @@ fn the_window_is_empty_while_the_message_bound_is_reached() {
         p.server.write_raw(&[0x82, 1, 9]);
     }
     p.server.step();
-    let wire = std::mem::take(&mut p.server.mem().outbox);
+    let wire = p.server.mem().take();
     let w = p.client.input_window().unwrap();
     w[..wire.len()].copy_from_slice(&wire);
     p.client.commit_input(wire.len()).unwrap();

@@ -1,44 +1,37 @@
-//! Shared pieces of the benchmark programs: an in-memory duplex pipe, a test PKI, an
-//! echo server (tungstenite server role over rustls `ServerConnection`), the two
-//! clients under test (wsmachine through its C ABI, and the reference: tungstenite
-//! client role over rustls `StreamOwned<ClientConnection, MemPipe>`), a counting
-//! global allocator, and timing helpers.
+//! Shared pieces of the benchmark programs: the in-memory duplex pipe and echo server
+//! the tests use too (`tests/common/server.rs`: tungstenite server role over rustls
+//! `ServerConnection`, here with the pipe placed and the server tuned for timing),
+//! the test PKI, the two clients under test (wsmachine through its C ABI, and the
+//! reference: tungstenite client role over rustls `StreamOwned<ClientConnection,
+//! MemPipe>`), a counting global allocator, and timing helpers.
 //!
 //! Each bench program includes this module with `mod support;`; not every program
 //! uses every item.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
 use std::ffi::CString;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read, Write};
 use std::ptr::{null, null_mut};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::crypto::ring as rcrypto;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, ServerConfig, StreamOwned};
 use tungstenite::handshake::client::ClientHandshake;
-use tungstenite::handshake::server::{NoCallback, ServerHandshake};
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Bytes, Message, WebSocket};
 use wsmachine::ffi::*;
 
+#[path = "../../tests/common/server.rs"]
+mod server;
 #[path = "../../tests/common/pki.rs"]
 mod test_pki;
+pub use server::{accept, MemPipe, Placement, Server};
 
-// ----- in-memory pipe ------------------------------------------------------------------
-
-/// One direction of the pipe: bytes written and not yet read, `data[SKEW + pos..]`.
-pub struct Buf {
-    data: Vec<u8>,
-    pos: usize,
-    /// Every byte ever written (for bytes-on-the-wire counts).
-    pub total: u64,
-}
+// ----- in-memory pipe and echo server ---------------------------------------------------
 
 /// Capacity of each pipe direction, reserved up front (it grows only beyond this),
 /// so that how a writer chunks its bytes does not change where they land.
@@ -62,102 +55,33 @@ fn skew() -> usize {
     })
 }
 
-impl Buf {
-    fn new() -> Buf {
-        let mut data = Vec::with_capacity(PIPE_CAP);
-        data.resize(skew(), 0);
-        Buf {
-            data,
-            pos: 0,
-            total: 0,
-        }
-    }
-
-    fn readable(&self) -> usize {
-        self.data.len() - skew() - self.pos
-    }
+/// Two connected pipe ends placed for timing: [`PIPE_CAP`] reserved, bytes
+/// [`skew`] into the buffer.
+pub fn bench_pipe() -> (MemPipe, MemPipe) {
+    MemPipe::pair_at(Placement {
+        capacity: PIPE_CAP,
+        skew: skew(),
+    })
 }
 
-/// One end of an in-memory duplex, standing in for a non-blocking socket: `read` is
-/// `WouldBlock` when nothing is waiting, `write` always takes everything.
-pub struct MemPipe {
-    rx: Rc<RefCell<Buf>>,
-    tx: Rc<RefCell<Buf>>,
+/// The echo server on `pipe` (see [`server_ws_config`]); it keeps no log of what it
+/// received. The same server serves both clients under test.
+pub fn bench_server(tls: Option<Arc<ServerConfig>>, pipe: MemPipe) -> Server {
+    let mut s = Server::on_pipe(tls, accept(), pipe);
+    s.ws_config = server_ws_config();
+    s.record = false;
+    s
 }
 
-impl MemPipe {
-    /// Two connected ends.
-    pub fn pair() -> (MemPipe, MemPipe) {
-        let a = Rc::new(RefCell::new(Buf::new()));
-        let b = Rc::new(RefCell::new(Buf::new()));
-        (
-            MemPipe {
-                rx: a.clone(),
-                tx: b.clone(),
-            },
-            MemPipe { rx: b, tx: a },
-        )
-    }
-
-    /// Bytes this end has written in total.
-    pub fn sent_total(&self) -> u64 {
-        self.tx.borrow().total
-    }
-
-    /// Bytes this end has been sent in total (read or not).
-    pub fn recv_total(&self) -> u64 {
-        self.rx.borrow().total
-    }
-
-    /// Bytes waiting to be read at this end.
-    pub fn readable(&self) -> usize {
-        self.rx.borrow().readable()
-    }
-}
-
-impl Read for MemPipe {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let mut b = self.rx.borrow_mut();
-        let avail = b.readable();
-        if avail == 0 {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = avail.min(out.len());
-        let start = skew() + b.pos;
-        out[..n].copy_from_slice(&b.data[start..start + n]);
-        b.pos += n;
-        if b.readable() == 0 {
-            b.data.truncate(skew());
-            b.pos = 0;
-        }
-        Ok(n)
-    }
-}
-
-impl Write for MemPipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut b = self.tx.borrow_mut();
-        b.data.extend_from_slice(buf);
-        b.total += buf.len() as u64;
-        Ok(buf.len())
-    }
-
-    // Takes every slice (the default takes only the first), so rustls's `write_tls`
-    // moves all its records in one call, as `writev` on a socket would.
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut b = self.tx.borrow_mut();
-        let mut n = 0;
-        for s in bufs {
-            b.data.extend_from_slice(s);
-            n += s.len();
-        }
-        b.total += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+/// The server's tungstenite config: no size limits, and a 4 KiB read buffer. With the
+/// default 128 KiB read buffer, tungstenite zero-fills 128 KiB on every read, which
+/// made the server 80-90% of a small message's round trip (callgrind) and hid the
+/// clients' differences; the reference's own default config is measured as such.
+fn server_ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(None)
+        .max_frame_size(None)
+        .read_buffer_size(4096)
 }
 
 // ----- PKI and TLS configs -------------------------------------------------------------
@@ -275,132 +199,6 @@ pub fn wsm_config(pki: &Pki) -> ws_config {
 
 pub fn check(code: ws_result) {
     assert_eq!(code, ws_result::WS_OK, "C ABI call failed: {code:?}");
-}
-
-// ----- the echo server -----------------------------------------------------------------
-
-/// The server's byte stream: plain or rustls over the pipe.
-pub enum SStream {
-    Plain(MemPipe),
-    Tls(Box<StreamOwned<ServerConnection, MemPipe>>),
-}
-
-impl Read for SStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            SStream::Plain(p) => p.read(buf),
-            SStream::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for SStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            SStream::Plain(p) => p.write(buf),
-            SStream::Tls(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            SStream::Plain(p) => p.flush(),
-            SStream::Tls(s) => s.flush(),
-        }
-    }
-}
-
-enum ServerState {
-    Handshaking(Box<MidHandshake<ServerHandshake<SStream, NoCallback>>>),
-    Open(Box<WebSocket<SStream>>),
-    Gone,
-}
-
-/// A tungstenite server (see [`server_ws_config`]). It echoes every binary
-/// message when `echo` is set. The same server serves both clients under test.
-pub struct Server {
-    state: ServerState,
-    pub echo: bool,
-    pub received: u64,
-}
-
-/// The server's tungstenite config: no size limits, and a 4 KiB read buffer. With the
-/// default 128 KiB read buffer, tungstenite zero-fills 128 KiB on every read, which
-/// made the server 80-90% of a small message's round trip (callgrind) and hid the
-/// clients' differences; the reference's own default config is measured as such.
-fn server_ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(None)
-        .max_frame_size(None)
-        .read_buffer_size(4096)
-}
-
-impl Server {
-    pub fn new(tls: Option<Arc<ServerConfig>>, pipe: MemPipe) -> Server {
-        let stream = match tls {
-            Some(cfg) => SStream::Tls(Box::new(StreamOwned::new(
-                ServerConnection::new(cfg).unwrap(),
-                pipe,
-            ))),
-            None => SStream::Plain(pipe),
-        };
-        let state = match tungstenite::accept_with_config(stream, Some(server_ws_config())) {
-            Ok(ws) => ServerState::Open(Box::new(ws)),
-            Err(HandshakeError::Interrupted(mid)) => ServerState::Handshaking(Box::new(mid)),
-            Err(HandshakeError::Failure(e)) => panic!("server handshake: {e}"),
-        };
-        Server {
-            state,
-            echo: true,
-            received: 0,
-        }
-    }
-
-    pub fn is_open(&self) -> bool {
-        matches!(self.state, ServerState::Open(_))
-    }
-
-    /// Does what the server can with the input it has: handshake, read, echo.
-    pub fn step(&mut self) {
-        if let ServerState::Handshaking(_) = self.state {
-            let ServerState::Handshaking(mid) =
-                std::mem::replace(&mut self.state, ServerState::Gone)
-            else {
-                unreachable!()
-            };
-            self.state = match mid.handshake() {
-                Ok(ws) => ServerState::Open(Box::new(ws)),
-                Err(HandshakeError::Interrupted(mid)) => ServerState::Handshaking(Box::new(mid)),
-                Err(HandshakeError::Failure(e)) => panic!("server handshake: {e}"),
-            };
-        }
-        if let ServerState::Open(ws) = &mut self.state {
-            loop {
-                match ws.read() {
-                    Ok(Message::Binary(b)) => {
-                        self.received += 1;
-                        if self.echo {
-                            ws.send(Message::Binary(b)).unwrap();
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                        break
-                    }
-                    Err(e) => panic!("server: {e}"),
-                }
-            }
-            // Session tickets and anything else rustls holds.
-            let _ = ws.flush();
-        }
-    }
-
-    /// Sends one binary message (one-direction benchmarks).
-    pub fn send(&mut self, data: &Bytes) {
-        match &mut self.state {
-            ServerState::Open(ws) => ws.send(Message::Binary(data.clone())).unwrap(),
-            _ => panic!("server not open"),
-        }
-    }
 }
 
 // ----- the clients under test ----------------------------------------------------------
@@ -921,7 +719,7 @@ impl Env {
 
     /// A connected, open client/server pair.
     pub fn connect(&self, t: Transport, imp: Impl) -> (Box<dyn BenchClient>, Server) {
-        let (cp, sp) = MemPipe::pair();
+        let (cp, sp) = bench_pipe();
         let tls = t != Transport::Ws;
         let mut client: Box<dyn BenchClient> = match imp {
             Impl::Wsm(p) => Box::new(WsmClient::new(self.wsm_cfg, tls, cp, p)),
@@ -934,7 +732,7 @@ impl Env {
                 Some(4096),
             )),
         };
-        let mut server = Server::new(self.server_tls(t), sp);
+        let mut server = bench_server(self.server_tls(t), sp);
         handshake(client.as_mut(), &mut server);
         (client, server)
     }

@@ -45,7 +45,8 @@ pub enum ws_state {
     WS_STATE_OPEN = 3,
     /// A close frame was sent or received, or final bytes still wait in the output.
     WS_STATE_CLOSING = 4,
-    /// Ended cleanly, and everything to send has been read out.
+    /// Ended (after a close handshake, or with a 1006 CLOSE message when it ended
+    /// without one), and everything to send has been read out.
     WS_STATE_CLOSED = 5,
     /// Failed; every call returns the failure code (see `ws_client_last_error`).
     WS_STATE_FAILED = 6,

@@ -27,6 +27,7 @@
 #include <type_traits>
 
 #include "../../examples/cpp/net.hpp"
+#include "check.hpp"
 #include "wsmachine.hpp"
 
 static_assert(!std::is_copy_constructible<wsm::tls>::value && !std::is_copy_assignable<wsm::tls>::value,
@@ -38,17 +39,6 @@ static_assert(wsm::code(wsm::result::tls_truncated) == WS_TLS_TRUNCATED && wsm::
               "tls_truncated");
 
 namespace {
-int passed, failed;
-void check(bool cond, const std::string &what) {
-    std::printf("%s - %s\n", cond ? "ok" : "not ok", what.c_str());
-    (cond ? passed : failed)++;
-}
-std::string name(wsm::result r) { return std::string(wsm::describe(r)) + " (" + std::to_string(wsm::code(r)) + ")"; }
-size_t handles() {
-    size_t n = 0;
-    ws_handle_count(&n);
-    return n;
-}
 bool has(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
 std::string pattern(size_t n, unsigned seed) {
     std::string s(n, '\0');

@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "../../examples/cpp/net.hpp"
+#include "check.hpp"
 #include "wsmachine.hpp"
 
 // ws_handle_count: the live-handle count, a test hook of the header.
@@ -36,17 +37,6 @@ static_assert(wsm::code(wsm::result::ok) == WS_OK && wsm::code(wsm::result::need
 static_assert(!wsm::is_error(wsm::result::closed) && wsm::is_error(wsm::result::null_pointer), "is_error");
 
 namespace {
-int passed, failed;
-void check(bool cond, const std::string &what) {
-    std::printf("%s - %s\n", cond ? "ok" : "not ok", what.c_str());
-    (cond ? passed : failed)++;
-}
-std::string name(wsm::result r) { return std::string(wsm::describe(r)) + " (" + std::to_string(wsm::code(r)) + ")"; }
-size_t handles() {
-    size_t n = 0;
-    ws_handle_count(&n);
-    return n;
-}
 
 // The codes of the header, in the order of enum ws_result, against the enum class.
 void check_codes() {

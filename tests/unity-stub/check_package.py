@@ -31,17 +31,11 @@ import os
 import re
 import sys
 
+from tap import check, summary  # tests/unity-stub/tap.py, beside this file
+
 BINARY_EXT = (".so", ".dll", ".dylib", ".a", ".bundle")
 # (Standalone target, CPU) -> first Unity version that has that player.
 PLAYER_SINCE = {("Win64", "ARM64"): (2023, 1)}
-
-results = []
-
-
-def check(cond, what):
-    results.append(bool(cond))
-    print(("ok - " if cond else "not ok - ") + what)
-    return cond
 
 
 def walk(root):
@@ -190,9 +184,7 @@ def main():
         extra = [e for e in entries if e.endswith(BINARY_EXT) and e not in built]
         check(not extra, "no binary that dist/ did not build%s" % (": " + ", ".join(extra) if extra else ""))
 
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -17,13 +17,7 @@ import os
 import re
 import sys
 
-results = []
-
-
-def check(cond, what):
-    results.append(bool(cond))
-    print(("ok - " if cond else "not ok - ") + what)
-    return cond
+from tap import check, summary  # tests/unity-stub/tap.py, beside this file
 
 
 def guid_of(meta):
@@ -82,9 +76,7 @@ def main():
                 dups.append(os.path.relpath(os.path.join(dirpath, n), repo))
     check(not dups, "EchoSample.cs exists once%s" % (": also " + ", ".join(dups) if dups else ""))
 
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -214,7 +214,7 @@ namespace WsMachine
         /// valid until the next poll or Dispose on this client; sends do not invalidate it.
         /// </summary>
         /// <param name="message">The message, when true is returned.</param>
-        /// <returns>True with a message; false when none is ready or the connection ended cleanly (see <see cref="State"/>).</returns>
+        /// <returns>True with a message; false when none is ready or the connection ended (the last message was its CLOSE; see <see cref="State"/>).</returns>
         /// <exception cref="WsException">The connection failed (after every message that arrived before the failure).</exception>
         public bool TryPollMessage(out WsMessage message)
         {
@@ -288,7 +288,7 @@ namespace WsMachine
         /// </summary>
         /// <param name="buffer">A reusable buffer; may be replaced by a larger one.</param>
         /// <param name="message">The message, payload at the start of <paramref name="buffer"/>.</param>
-        /// <returns>True with a message; false when none is ready or the connection ended cleanly.</returns>
+        /// <returns>True with a message; false when none is ready or the connection ended (the last message was its CLOSE).</returns>
         public bool TryPollMessage(ref byte[] buffer, out WsMessage message)
         {
             ThrowIfDisposed();

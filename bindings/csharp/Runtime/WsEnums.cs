@@ -18,7 +18,7 @@ namespace WsMachine
         Ok = 0,
         /// <summary>Not an error: no message is ready; offer more input.</summary>
         NeedInput = 1,
-        /// <summary>Not an error: the connection ended cleanly and every message has been polled.</summary>
+        /// <summary>Not an error: the connection ended and every message has been polled (the last was a CLOSE message; code 1006 when it ended without a close handshake).</summary>
         Closed = 2,
         /// <summary>A required pointer argument was NULL.</summary>
         NullPointer = 100,
@@ -124,7 +124,7 @@ namespace WsMachine
         Open = 3,
         /// <summary>A close frame was sent or received, or final bytes still wait in the output.</summary>
         Closing = 4,
-        /// <summary>Ended cleanly, and everything to send has been read out.</summary>
+        /// <summary>Ended (after a close handshake, or with a 1006 CLOSE message when it ended without one), and everything to send has been read out.</summary>
         Closed = 5,
         /// <summary>Failed; every call raises the failure (see <see cref="WsClient.LastError"/>).</summary>
         Failed = 6,
@@ -168,7 +168,7 @@ namespace WsMachine
         Message = 0,
         /// <summary>No message is ready: offer more input (<c>WS_NEED_INPUT</c>).</summary>
         NeedInput = 1,
-        /// <summary>The connection ended cleanly and every message has been taken (<c>WS_CLOSED</c>).</summary>
+        /// <summary>The connection ended and every message has been taken (<c>WS_CLOSED</c>; the last was a CLOSE message, code 1006 when it ended without a close handshake).</summary>
         Closed = 2,
         /// <summary>
         /// The caller's buffer is too small for the next message, which stays queued;
