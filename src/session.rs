@@ -102,6 +102,8 @@ enum Phase {
     Done,
 }
 
+/// Pings whose pongs may wait at once; past it the oldest is dropped.
+const MAX_PENDING_PONGS: usize = 16;
 /// Largest slice decoded between checks of the undelivered-message bound.
 const DECODE_CHUNK: usize = 16 << 10;
 /// Plaintext per write to rustls: one full TLS record.
@@ -130,9 +132,11 @@ pub struct Client {
     decoder: Decoder,
     queue: VecDeque<Incoming>,
     current: Option<Incoming>,
-    /// Payload of the most recent ping not answered yet (RFC 6455 5.5.3: only the
-    /// latest needs a pong). It waits while the output is at its limit.
-    pong: Option<Vec<u8>>,
+    /// Payloads of pings not answered yet, oldest first, at most [`MAX_PENDING_PONGS`]:
+    /// past that the oldest is dropped (RFC 6455 5.5.3: only the latest needs a pong),
+    /// so a ping flood holds at most that many payloads of at most 125 bytes. They
+    /// wait while the output is at its limit.
+    pongs: VecDeque<Vec<u8>>,
     /// Payload bytes of the messages in `queue`.
     queued_bytes: usize,
     out: Output,
@@ -194,7 +198,7 @@ impl Client {
             phase: Phase::WsHandshaking,
             queue: VecDeque::new(),
             current: None,
-            pong: None,
+            pongs: VecDeque::new(),
             queued_bytes: 0,
             out: Output::new(out_limit),
             scratch: Vec::new(),
@@ -912,7 +916,7 @@ impl Client {
     fn decode(&mut self, data: &[u8]) -> Result<usize> {
         let queue = &mut self.queue;
         let queued_bytes = &mut self.queued_bytes;
-        let pong = &mut self.pong;
+        let pongs = &mut self.pongs;
         let close_received = &mut self.close_received;
         let l = &self.settings.limits;
         // Decoding stops once the queue reaches its bounds (unless a commit is being
@@ -923,8 +927,12 @@ impl Client {
             *queued_bytes += ev.data.len();
             let keep_going = match ev.kind {
                 MessageKind::Ping => {
-                    // Only the most recent ping is answered (RFC 6455 5.5.3).
-                    *pong = Some(ev.data.clone());
+                    // Every ping is answered while few wait; in a flood only the most
+                    // recent ones are (RFC 6455 5.5.3 requires only the latest).
+                    if pongs.len() == MAX_PENDING_PONGS {
+                        pongs.pop_front();
+                    }
+                    pongs.push_back(ev.data.clone());
                     true
                 }
                 MessageKind::Close => {
@@ -941,20 +949,21 @@ impl Client {
         Ok(used)
     }
 
-    /// Answers the most recent ping, once the output has room for the pong under
-    /// `max_pending_output`; until then it waits (a later ping replaces it), and the
-    /// next `offer_input` or `tick` tries again. `read_output` never adds output.
+    /// Answers the waiting pings in order, each once the output has room for its pong
+    /// under `max_pending_output`; until then they wait (in a flood the oldest give way
+    /// to newer ones), and the next `offer_input` or `tick` tries again. `read_output`
+    /// never adds output.
     fn send_pongs(&mut self) {
-        let Some(payload) = self.pong.take() else {
-            return;
-        };
         if self.close_sent || self.failure.is_some() || self.phase != Phase::Open {
+            self.pongs.clear();
             return;
         }
-        if self.fits_pending(payload.len()) {
+        while let Some(payload) = self.pongs.front() {
+            if !self.fits_pending(payload.len()) {
+                break;
+            }
+            let payload = self.pongs.pop_front().expect("a waiting pong");
             self.write_frame(SendKind::Pong, &[&payload]);
-        } else {
-            self.pong = Some(payload);
         }
     }
 

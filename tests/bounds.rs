@@ -115,7 +115,7 @@ fn output_compaction_keeps_every_byte_in_order() {
 // ----- 2. automatic pongs --------------------------------------------------------
 
 #[test]
-fn a_ping_flood_cannot_grow_pending_output_and_only_the_last_ping_is_answered() {
+fn a_ping_flood_cannot_grow_pending_output_and_the_last_ping_is_answered() {
     let max = 4 << 10;
     let mut c = open_plain(&limits(|l| l.max_pending_output = max), "");
     let mut flood = Vec::new();
@@ -156,6 +156,27 @@ fn a_ping_flood_cannot_grow_pending_output_and_only_the_last_ping_is_answered() 
     assert_eq!(last.0, 0xA);
     assert_eq!(&last.1[..4], &9_999u32.to_be_bytes());
     assert!(pongs.len() < 100, "{} pongs for 10,000 pings", pongs.len());
+}
+
+#[test]
+fn a_few_pings_in_one_read_are_each_answered_in_order() {
+    // Autobahn 2.10: ten pings arrive in one read; each gets its pong, in order (only
+    // a flood is thinned to the most recent ones).
+    let mut c = open_plain(&Config::new(), "");
+    let mut burst = Vec::new();
+    for i in 0..10u8 {
+        burst.extend(frame(0x9, true, &[i; 20]));
+    }
+    assert_eq!(c.offer_input(&burst).unwrap(), burst.len());
+    while let Poll::Message(_) = c.poll_message().unwrap() {}
+    let mut wire = vec![0u8; 64 << 10];
+    let n = c.read_output(&mut wire).unwrap();
+    let pongs = client_frames(&wire[..n]);
+    assert_eq!(pongs.len(), 10, "one pong per ping");
+    for (i, (op, payload)) in pongs.iter().enumerate() {
+        assert_eq!(*op, 0xA);
+        assert_eq!(payload, &vec![i as u8; 20]);
+    }
 }
 
 /// An open wss pipe whose client allows `max` bytes of pending output.

@@ -158,7 +158,7 @@ impl Client {
         // handing out the rest would send the peer a broken stream. Nothing more is
         // sent; `read_output` returns the failure.
         self.out.discard();
-        self.pong = None;
+        self.pongs.clear();
     }
 
     pub(super) fn end_status(&self) -> Result<bool> {
