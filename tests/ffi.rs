@@ -301,6 +301,9 @@ fn misuse_returns_codes_never_crashes() {
         assert!(!std::ffi::CStr::from_ptr(ws_result_str(999_999))
             .to_bytes()
             .is_empty());
+        // WS_CLOSED also follows an end without a close handshake (1006): not "cleanly".
+        let closed = std::ffi::CStr::from_ptr(ws_result_str(2)).to_str().unwrap();
+        assert!(!closed.contains("cleanly"), "{closed}");
         assert_eq!(
             std::ffi::CStr::from_ptr(ws_version()).to_str().unwrap(),
             env!("CARGO_PKG_VERSION")

@@ -23,7 +23,7 @@ pub extern "C" fn ws_result_str(code: u32) -> *const c_char {
     match code {
         0 => cstr!("ok"),
         1 => cstr!("no message ready; offer more input"),
-        2 => cstr!("connection closed cleanly"),
+        2 => cstr!("connection ended; every message polled"),
         100 => cstr!("a required pointer argument was NULL"),
         101 => cstr!("invalid, stale or wrong-type handle"),
         102 => cstr!("not allowed in the current state"),
