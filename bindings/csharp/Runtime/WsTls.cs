@@ -150,9 +150,7 @@ namespace WsMachine
         /// <summary>Tells the object that the peer's stream ended (EOF).</summary>
         public void OfferEndOfStream()
         {
-            ulong h = Handle;
-            UIntPtr used;
-            Ensure.TlsSuccess(NativeMethods.ws_tls_offer_input(h, null, UIntPtr.Zero, &used), h);
+            OfferInput(Handle, null, 0);
         }
 
         /// <summary>
