@@ -230,7 +230,16 @@ want android-armv7 && build_android android-armv7 armv7-linux-androideabi armv7a
 # shellcheck source=scripts/lib-apple.sh
 . scripts/lib-apple.sh
 xcode_sdk() { command -v xcrun >/dev/null 2>&1 && xcrun --sdk "$1" --show-sdk-path >/dev/null 2>&1; }
-APPLE_MODE="" APPLE_WHY="" APPLE_ENV=()
+# Minimum OS versions: macOS 10.14 because rustls-platform-verifier calls
+# SecTrustEvaluateWithError (10.14; Rust does not weak-link, so an older macOS could not
+# load the dylib); arm64 starts at 11.0 anyway. iOS 12.0: the same function, and
+# Unity 2021.3's minimum. No debug info: the dylib gets none (scripts/apple/apple-ld
+# links with -S) and the static libraries cannot be stripped here (LLVM 22 bitcode),
+# the other platforms' static libraries in dist/ are stripped; it also builds faster.
+APPLE_MODE="" APPLE_WHY=""
+APPLE_ENV=("MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-10.14}"
+           "IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-12.0}"
+           "CARGO_PROFILE_RELEASE_DEBUG=${WSM_APPLE_DEBUG:-0}")
 if want ios-arm64 || want macos; then
   if xcode_sdk macosx; then
     APPLE_MODE=xcode
@@ -240,7 +249,7 @@ if want ios-arm64 || want macos; then
       APPLE_WHY="no Xcode (xcrun) and missing for the Linux build (scripts/lib-apple.sh):$APPLE_WHY"
     elif apple_make_sdk >"$LOG_DIR/apple-sdk.log" 2>&1; then
       APPLE_MODE=llvm
-      mapfile -t APPLE_ENV < <(apple_env)
+      mapfile -t -O "${#APPLE_ENV[@]}" APPLE_ENV < <(apple_env)
     else
       APPLE_WHY="scripts/apple/sdk.py sdk failed: $(tail -n1 "$LOG_DIR/apple-sdk.log")"
     fi
