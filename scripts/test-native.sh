@@ -32,8 +32,8 @@
 #      run under wine against the ws:// server. Then step 3 for the Windows static
 #      library: only ws_* global (x86_64-w64-mingw32-nm), linked with mingw-w64 into
 #      one .exe together with tests/native/otherlib built for x86_64-pc-windows-gnu
-#      (--whole-archive both), run under wine; the control: cargo's own archive in the
-#      same link fails with "multiple definition".
+#      (--whole-archive both), its unwind table (.pdata) checked, run under wine; the
+#      control: cargo's own archive in the same link fails with "multiple definition".
 #   8. the ABI check of the C# bindings on Mono: a library built with
 #      WSMACHINE_TEST_ABI_VERSION=9999 (target/abi-mismatch/, a debug build) must make
 #      the bindings throw "plugin is 9999, bindings expect 1"; the real one must not.
@@ -354,6 +354,20 @@ else
          x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -Iinclude tests/native/two_rust_libs.c \
          -Wl,--whole-archive "$WINLIB" "$TMP/win2/libotherlib.a" -Wl,--no-whole-archive "${WDEPS[@]}" -static \
          -o "$TMP/win2/two_rust_libs.exe"; then
+      # The unwind table of the .exe: sorted, no entry overlapping the next, no ws_*
+      # function inside another function's entry (ld -r's .pdata sort scrambled it:
+      # thousands out of order, and the other library's caught panic then hung)
+      { x86_64-w64-mingw32-nm "$TMP/win2/two_rust_libs.exe" | awk '$2 == "T" && $3 ~ /^ws_/ { print "F", $1 }'
+        x86_64-w64-mingw32-objdump -p "$TMP/win2/two_rust_libs.exe" | sed -n '/^The Function Table/,/^$/p' \
+          | awk 'NF == 4 && $1 ~ /:$/ { print "E", $2, $3 }'
+      } | sort -k2,2 | awk '
+        $1 == "F" { nf++; if (n && $2 != cb && ($2 "") < pe) inside++; if ($2 == cb) starts++; next }
+        { b = $2 ""; e = $3 ""; n++; if (b >= e || (n > 1 && b < pe)) bad++; pe = e; cb = b }
+        END { printf "%d entries, %d out of order or overlapping, %d ws_* inside another entry, %d of %d ws_* start one\n",
+                n, bad, inside, starts, nf
+              exit (n > 0 && nf > 0 && !bad && !inside) ? 0 : 1 }' >"$TMP/pdata.txt" \
+        && ok "two_rust_libs.exe: .pdata (unwind table) consistent: $(cat "$TMP/pdata.txt")" \
+        || not_ok "two_rust_libs.exe: .pdata (unwind table) consistent: $(cat "$TMP/pdata.txt")"
       if [ -z "$WINE" ]; then
         skip "run two_rust_libs.exe" "wine not found"
       else
