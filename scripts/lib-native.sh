@@ -117,7 +117,6 @@ native_clean_staticlib_pe() {
     rm -f "$tmp"/m/*.dwo &&
     "${pre}objdump" -h "$tmp"/m/* 2>/dev/null | awk '/:     file format / { f = $1; sub(/:$/, "", f) }
       $2 ~ /^\.idata\$/ { print f }' | sort -u >"$tmp/stubs" &&
-    [ -s "$tmp/stubs" ] &&
     (
       for f in "$tmp"/m/*; do
         grep -qxF "$f" "$tmp/stubs" && continue
@@ -127,7 +126,7 @@ native_clean_staticlib_pe() {
     ) &&
     # group = the _head_ symbol: defined by the head, referenced by each stub; the
     # head references the tail's *_iname symbol
-    xargs "${pre}nm" -A <"$tmp/stubs" 2>/dev/null | awk '
+    xargs -r "${pre}nm" -A <"$tmp/stubs" 2>/dev/null | awk '
       { split($1, p, ":"); f = p[1]; n = split(f, q, "/"); f = q[n] }
       $2 == "U" && $3 ~ /^_head_/     { ref[f] = $3 }
       $2 == "U" && $3 ~ /_iname$/     { hiname[f] = $3 }
@@ -145,7 +144,7 @@ native_clean_staticlib_pe() {
       }' >"$tmp/groups" &&
     (while read -r f k; do cp "$tmp/m/$f" "$tmp/s/$k" || exit 1; done <"$tmp/groups") &&
     "${pre}ar" rcs "$tmp/objs.a" "$tmp"/o/* &&
-    "${pre}ar" rcs "$tmp/stubs.a" "$tmp"/s/* &&
+    (cd "$tmp/s" && find . -name '*.o' | sort | xargs "${pre}ar" rcs ../stubs.a) &&
     # 5. the -r script
     "${pre}ld" -r --verbose 2>/dev/null | sed -n '/^=======/,/^=======/p' | sed '1d;$d' | awk '
       /^  \.pdata  :$/ { print "  .pdata.wsm  :"; next }
