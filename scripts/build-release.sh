@@ -233,9 +233,8 @@ xcode_sdk() { command -v xcrun >/dev/null 2>&1 && xcrun --sdk "$1" --show-sdk-pa
 # Minimum OS versions: macOS 10.14 because rustls-platform-verifier calls
 # SecTrustEvaluateWithError (10.14; Rust does not weak-link, so an older macOS could not
 # load the dylib); arm64 starts at 11.0 anyway. iOS 12.0: the same function, and
-# Unity 2021.3's minimum. No debug info: the dylib gets none (scripts/apple/apple-ld
-# links with -S) and the static libraries cannot be stripped here (LLVM 22 bitcode),
-# the other platforms' static libraries in dist/ are stripped; it also builds faster.
+# Unity 2021.3's minimum. No debug info: the dylib gets none anyway (scripts/apple/apple-ld
+# links with -S), and it builds faster.
 APPLE_MODE="" APPLE_WHY=""
 APPLE_ENV=("MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-10.14}"
            "IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-12.0}"
@@ -267,8 +266,9 @@ if want ios-arm64; then
     echo "# $P: cargo rustc --release --lib --target $T --crate-type staticlib"
     if env "${APPLE_ENV[@]}" cargo rustc --release --lib --target $T --crate-type staticlib >"$log" 2>&1; then
       echo "# $P: built in $((SECONDS - t0)) s"
-      # Not stripped: llvm-strip 14 cannot read the members' embedded LLVM 22 bitcode.
-      install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a"
+      # llvm-strip -S: the debug info of Rust's prebuilt standard library (ours has none).
+      install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a" \
+        "$([ "$APPLE_MODE" = llvm ] && echo "$APPLE_STRIP")"
     else
       failed $P "cargo rustc --target $T --crate-type staticlib" "$log"
     fi
@@ -299,14 +299,21 @@ if want macos; then
       else
         failed $P "lipo -create libwsmachine.dylib" /dev/null
       fi
-      # The static library: cargo's archives (all Rust symbols global, as on Windows),
-      # in one fat file (llvm-lipo 14 cannot read their LLVM 22 bitcode: scripts/apple/sdk.py).
+      # The static library: cargo's archives (the Rust symbols stay global: no Mach-O
+      # cleanup yet, docs/PLATFORMS.md), stripped of the prebuilt standard library's debug
+      # info (llvm-strip -S keeps the symbol index), in one fat file (llvm-lipo 14 cannot
+      # read their LLVM 22 bitcode: scripts/apple/sdk.py fat).
       if [ "$APPLE_MODE" = xcode ]; then
         lipo -create -output "$U/libwsmachine.a" target/aarch64-apple-darwin/release/libwsmachine.a \
           target/x86_64-apple-darwin/release/libwsmachine.a
       else
-        python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64=target/aarch64-apple-darwin/release/libwsmachine.a \
-          x86_64=target/x86_64-apple-darwin/release/libwsmachine.a
+        S="target/apple-strip"
+        mkdir -p "$S"
+        for t in aarch64-apple-darwin x86_64-apple-darwin; do
+          cp "target/$t/release/libwsmachine.a" "$S/$t.a"
+          [ "$STRIP_DEBUG" != 0 ] && "$APPLE_STRIP" -S "$S/$t.a"
+        done
+        python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64="$S/aarch64-apple-darwin.a" x86_64="$S/x86_64-apple-darwin.a"
       fi && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; Rust symbols global)" \
          || failed $P "universal libwsmachine.a" /dev/null
     else
