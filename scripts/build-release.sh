@@ -314,7 +314,9 @@ if want macos; then
           [ "$STRIP_DEBUG" != 0 ] && "$APPLE_STRIP" -S "$S/$t.a"
         done
         python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64="$S/aarch64-apple-darwin.a" x86_64="$S/x86_64-apple-darwin.a"
-      fi && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; Rust symbols global)" \
+      fi && native_pkgconfig "$DIST" universal-apple-darwin "$U/pkgconfig" "$WSM_VERSION" \
+         && row $P "lib/universal-apple-darwin/pkgconfig/wsmachine{,-static}.pc" BUILT "pkg-config" \
+         && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; Rust symbols global)" \
          || failed $P "universal libwsmachine.a" /dev/null
     else
       failed $P "cargo build --target aarch64-apple-darwin --target x86_64-apple-darwin" "$log"

@@ -24,8 +24,9 @@
 #        with a control: one changed byte must fail it).
 #   3. a C program taking the address of every function of wsmachine.h links against
 #      the dylib (arm64, x86_64) and against the universal .a with the system libraries
-#      of the CMake package (-framework Security -framework CoreFoundation -liconv), with
-#      clang-14 and ld64.lld-14; the programs load only system libraries and the dylib.
+#      (-framework Security -framework CoreFoundation -liconv), each with the flags of
+#      dist's pkg-config files (lib/universal-apple-darwin/pkgconfig), with clang-14 and
+#      ld64.lld-14; the static programs load only system libraries.
 #   4. dist/lib/universal-apple-darwin/libwsmachine.a: slices arm64 and x86_64, each
 #      with the members of cargo's archive, each defining every function of wsmachine.h.
 #   5. dist/Plugins/iOS/libwsmachine.a: every object member is arm64 for iOS (platform
@@ -140,11 +141,16 @@ fi
 } >"$TMP/every_function.c"
 CLANG=(env "SDKROOT=$PWD/$APPLE_SDK_DIR" "WSM_LD64_LLD=$APPLE_LLD" "WSM_LLVM_NM=$NM" "$APPLE_CC" -mlinker-version=705
        -isysroot "$APPLE_SDK_DIR" "-fuse-ld=$PWD/scripts/apple/apple-ld" -Wall -Werror -Idist/include)
+PC=(env "PKG_CONFIG_PATH=$PWD/$U/pkgconfig" pkg-config)
+# shellcheck disable=SC2207
+PC_SHARED=($("${PC[@]}" --cflags --libs wsmachine)) PC_STATIC=($("${PC[@]}" --cflags --libs wsmachine-static))
+echo "# pkg-config wsmachine: ${PC_SHARED[*]}"
+echo "# pkg-config wsmachine-static: ${PC_STATIC[*]}"
 for t in arm64-apple-macos11 x86_64-apple-macos10.14; do
-  step "C program using all $n_funcs functions links against the dylib ($t)" \
-    "${CLANG[@]}" --target=$t "$TMP/every_function.c" -L"$U" -lwsmachine -o "$TMP/dyn-$t"
-  step "... and statically against the universal .a with -framework Security -framework CoreFoundation -liconv ($t)" \
-    "${CLANG[@]}" --target=$t "$TMP/every_function.c" "$FAT_A" -framework Security -framework CoreFoundation -liconv -o "$TMP/static-$t"
+  step "C program using all $n_funcs functions links against the dylib, flags from pkg-config wsmachine ($t)" \
+    "${CLANG[@]}" --target=$t "$TMP/every_function.c" "${PC_SHARED[@]}" -o "$TMP/dyn-$t"
+  step "... and statically against the universal .a, flags from pkg-config wsmachine-static ($t)" \
+    "${CLANG[@]}" --target=$t "$TMP/every_function.c" "${PC_STATIC[@]}" -o "$TMP/static-$t"
   if [ -f "$TMP/static-$t" ]; then
     libs=$("$OBJDUMP" --macho --private-headers "$TMP/static-$t" | awk '/cmd LC_LOAD_DYLIB/ { f = 1 } f && /name/ { print $2; f = 0 }' | grep -vc '^/\(usr/lib\|System/Library/Frameworks\)/')
     [ "$libs" -eq 0 ] && ok "the static program loads only system libraries ($t)" || not_ok "the static program loads only system libraries ($t)"
