@@ -27,6 +27,9 @@
 #      (-framework Security -framework CoreFoundation -liconv), each with the flags of
 #      dist's pkg-config files (lib/universal-apple-darwin/pkgconfig), with clang-14 and
 #      ld64.lld-14; the static programs load only system libraries.
+#      The CMake package too: find_package(wsmachine) in a C project cross-built for
+#      each CPU (a toolchain file for clang-14 and apple-ld), shared and static
+#      (WSMACHINE_STATIC), picks lib/universal-apple-darwin and links.
 #   4. dist/lib/universal-apple-darwin/libwsmachine.a: slices arm64 and x86_64, each
 #      with the members of cargo's archive, each defining every function of wsmachine.h.
 #   5. dist/Plugins/iOS/libwsmachine.a: every object member is arm64 for iOS (platform
@@ -156,6 +159,53 @@ for t in arm64-apple-macos11 x86_64-apple-macos10.14; do
     [ "$libs" -eq 0 ] && ok "the static program loads only system libraries ($t)" || not_ok "the static program loads only system libraries ($t)"
   fi
 done
+
+# CMake: the package's Darwin branch (find_package(wsmachine), shared and static) in a
+# C project cross-built for each CPU with a toolchain file for clang-14 and apple-ld.
+if command -v cmake >/dev/null 2>&1; then
+  mkdir -p "$TMP/cmake"
+  cp "$TMP/every_function.c" "$TMP/cmake/"
+  cat >"$TMP/cmake/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.13)
+project(wsm_apple_cmake C)
+find_package(wsmachine 0.1 REQUIRED)
+message(STATUS "wsmachine_TRIPLE=${wsmachine_TRIPLE}")
+add_executable(every_function every_function.c)
+target_link_libraries(every_function PRIVATE wsmachine::wsmachine)
+CMAKE
+  for arch in arm64 x86_64; do
+    t=arm64-apple-macos11; [ "$arch" = x86_64 ] && t=x86_64-apple-macos10.14
+    cat >"$TMP/cmake/$arch.cmake" <<TC
+set(CMAKE_SYSTEM_NAME Darwin)
+set(CMAKE_SYSTEM_PROCESSOR $arch)
+set(CMAKE_C_COMPILER $APPLE_CC)
+set(CMAKE_C_COMPILER_TARGET $t)
+set(CMAKE_OSX_SYSROOT $PWD/$APPLE_SDK_DIR)
+set(CMAKE_OSX_ARCHITECTURES $arch)
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-fuse-ld=$PWD/scripts/apple/apple-ld -mlinker-version=705")
+TC
+    for st in OFF ON; do
+      b="$TMP/cmake/build-$arch-$st"
+      if env "SDKROOT=$PWD/$APPLE_SDK_DIR" "WSM_LD64_LLD=$APPLE_LLD" "WSM_LLVM_NM=$NM" sh -c \
+           'cmake -S "$1" -B "$2" -DCMAKE_TOOLCHAIN_FILE="$1/$3.cmake" -DCMAKE_PREFIX_PATH="$4" -DWSMACHINE_STATIC="$5" && cmake --build "$2"' \
+           sh "$TMP/cmake" "$b" "$arch" "$PWD/dist" "$st" >"$TMP/cmake-$arch-$st.log" 2>&1 \
+         && grep -q 'wsmachine_TRIPLE=universal-apple-darwin' "$TMP/cmake-$arch-$st.log"; then
+        libs=$("$OBJDUMP" --macho --private-headers "$b/every_function" | awk '/cmd LC_LOAD_DYLIB/ { f = 1 } f && /name/ { print $2; f = 0 }' | xargs)
+        if { [ "$st" = OFF ] && [[ " $libs " == *" @rpath/libwsmachine.dylib "* ]]; } \
+           || { [ "$st" = ON ] && [[ " $libs " != *wsmachine* ]] && [[ " $libs " == *Security* ]]; }; then
+          ok "CMake find_package(wsmachine), WSMACHINE_STATIC=$st, $arch: links ($libs)"
+        else
+          not_ok "CMake find_package(wsmachine), WSMACHINE_STATIC=$st, $arch: links the $([ "$st" = ON ] && echo static || echo shared) library (loads: $libs)"
+        fi
+      else
+        not_ok "CMake find_package(wsmachine), WSMACHINE_STATIC=$st, $arch: configure and build"
+        diag_file "$TMP/cmake-$arch-$st.log" 30
+      fi
+    done
+  done
+else
+  echo "SKIPPED: CMake package for macOS: cmake not found"
+fi
 
 # ------------------------------------------------------------------ 4. the universal .a
 "$OBJDUMP" --macho --universal-headers "$FAT_A" >"$TMP/fat.txt" 2>&1
