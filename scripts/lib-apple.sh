@@ -73,7 +73,7 @@ apple_env() {
 # The Mach-O version of native_clean_staticlib (scripts/lib-native.sh): OUT.a holds one
 # object, wsmachine.o, in which only the ws_* functions are global; the rest of the
 # Rust code (our crates and Rust's standard library: rust_eh_personality,
-# __rust_alloc, ...) is renamed ___wsm_* and local, so a second Rust static library
+# __rust_alloc, ...) is renamed __wsm_* (Mach-O ___wsm_*) and local, so a second Rust static library
 # in the same app does not collide with it (Xcode's -all_load included).
 #   1. the members are extracted by position (`llvm-ar xN`: a name may repeat);
 #   2. `zig cc -target ZIG_TARGET -r`: zig's own Mach-O linker links them into one
@@ -113,7 +113,7 @@ apple_clean_staticlib() {
     "$APPLE_OBJDUMP" --macho --private-headers "$tmp/all.o" \
       | awk '$1 == "sectname" { s = $2 } $1 == "segname" && $2 == "__LLVM" { print "--remove-section=__LLVM," s }' >"$tmp/rm" &&
     xargs -a "$tmp/rm" "$APPLE_OBJCOPY" "$tmp/all.o" "$tmp/nobc.o" &&
-    python3 scripts/apple/macho-localize.py "$tmp/nobc.o" "$tmp/wsmachine.o" _ws_ ___wsm_ &&
+    python3 scripts/apple/macho-localize.py "$tmp/nobc.o" "$tmp/wsmachine.o" _ws_ __wsm_ &&
     rm -f "$out" && mkdir -p "$(dirname "$out")" && "$APPLE_AR" --format=darwin rcs "$out" "$tmp/wsmachine.o"
   } || rc=1
   rm -rf "$tmp"

@@ -8,7 +8,8 @@ zig's Mach-O linker makes of a whole Rust static library (`zig cc -r`): LLVM 14'
 llvm-objcopy renames Mach-O symbols (--redefine-sym) but cannot localise them
 ("option not supported by llvm-objcopy for MachO"), and ld64.lld has no -r. Every
 defined external symbol whose name does not start with KEEP_PREFIX (`_ws_`) is
-renamed RENAME_PREFIX + name (`___wsm_...`, as the ELF and PE cleanups do) and made
+renamed: the C-level name X (Mach-O `_X`) becomes RENAME_PREFIX + X (`__wsm_X`,
+Mach-O `___wsm_X`, as the ELF and PE cleanups name it) and made
 local (N_EXT, N_PEXT and the weak-definition bits cleared). Undefined symbols (what
 libSystem and the frameworks provide) are left as they are.
 
@@ -47,15 +48,23 @@ def main():
         fail(f"{src}: not a 64-bit little-endian Mach-O object")
     off = 32
     sections = []  # (reloff, nreloc)
+    all_sections = []  # (header offset, addr, size)
+    segment = eh_frame = None
     symtab = dysymtab = None
     data_end = 0
     for _ in range(ncmds):
         cmd, cmdsize = struct.unpack_from("<II", data, off)
         if cmd == LC_SEGMENT_64:
+            if segment is not None:
+                fail(f"{src}: more than one segment")
+            segment = off
             nsects = struct.unpack_from("<I", data, off + 64)[0]
             for i in range(nsects):
                 s = off + 72 + 80 * i
-                size, offset, _align, reloff, nreloc, flags = struct.unpack_from("<QIIIII", data, s + 40)
+                addr, size, offset, _align, reloff, nreloc, flags = struct.unpack_from("<QQIIIII", data, s + 32)
+                all_sections.append((s, addr, size))
+                if data[s:s + 16].rstrip(b"\0") == b"__eh_frame":
+                    eh_frame = s
                 stype = flags & 0xFF
                 if offset and stype not in (0x1, 0xC, 0x12):  # S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL
                     data_end = max(data_end, offset + size)
@@ -103,7 +112,8 @@ def main():
         elif s[1].startswith(keepb):
             extdefs.append(s)
         else:
-            s[1] = prefixb + s[1]
+            # C name X (Mach-O _X) becomes __wsm_X (Mach-O ___wsm_X)
+            s[1] = b"_" + prefixb + s[1][1:] if s[1].startswith(b"_") else prefixb + s[1]
             s[2] = ntype & ~(N_EXT | N_PEXT)
             s[4] &= ~(N_WEAK_DEF | N_WEAK_REF)
             locals_.append(s)
@@ -139,6 +149,7 @@ def main():
     base += -base % 8
     out = data[:base]
     out += b"\0" * (base - len(out))
+    pad_eh_frame(src, out, segment, eh_frame, all_sections)
     new_symoff = len(out)
     out += table
     new_stroff = len(out)
@@ -148,6 +159,44 @@ def main():
     struct.pack_into("<18I", out, dysymtab + 8, *dys)
     open(dst, "wb").write(out)
     print(f"{len(extdefs)} kept global, {n_localised} renamed {prefix}* and localised, {len(undefs)} undefined")
+
+
+def pad_eh_frame(src, out, segment, eh_frame, all_sections):
+    """zig's __eh_frame is 4 bytes short of its 8-byte alignment: a linker that pads
+    between input sections (ld64.lld) then puts 4 zero bytes after it, which linear
+    __eh_frame parsers (libunwind's fallback search) take for the end of the section,
+    losing the records of every object linked after this one. The section is moved
+    to the end of the file's data (OUT grows) with its last record 4 bytes longer
+    (DW_CFA_nop padding), so its size is a multiple of 8."""
+    if eh_frame is None:
+        return
+    addr, size, offset, align = struct.unpack_from("<QQII", out, eh_frame + 32)
+    pad = -size % 8
+    if not pad:
+        return
+    if pad != 4 or align < 3:
+        fail(f"{src}: __eh_frame size {size} with alignment 2^{align}: not handled")
+    for s, a, sz in all_sections:
+        if s != eh_frame and addr < a + max(sz, 1) and a < addr + size + pad:
+            fail(f"{src}: no address space after __eh_frame to pad it")
+    body = bytearray(out[offset:offset + size])
+    p = last = 0
+    while p < size:
+        length = struct.unpack_from("<I", body, p)[0]
+        if length in (0, 0xFFFFFFFF):
+            fail(f"{src}: __eh_frame record of length {length:#x} at {p}: not handled")
+        last, p = p, p + 4 + length
+    if p != size:
+        fail(f"{src}: __eh_frame records do not end at the section's end")
+    struct.pack_into("<I", body, last, struct.unpack_from("<I", body, last)[0] + pad)
+    body += b"\0" * pad
+    new_off = len(out)
+    out += body
+    struct.pack_into("<QQI", out, eh_frame + 32, addr, size + pad, new_off)
+    # the segment covers all section data and addresses
+    vmaddr, vmsize, fileoff, filesize = struct.unpack_from("<QQQQ", out, segment + 24)
+    struct.pack_into("<QQQQ", out, segment + 24, vmaddr, max(vmsize, addr + size + pad - vmaddr),
+                     fileoff, len(out) - fileoff)
 
 
 if __name__ == "__main__":
