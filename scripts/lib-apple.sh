@@ -73,8 +73,8 @@ apple_env() {
 # The Mach-O version of native_clean_staticlib (scripts/lib-native.sh): OUT.a holds one
 # object, wsmachine.o, in which only the ws_* functions are global; the rest of the
 # Rust code (our crates and Rust's standard library: rust_eh_personality,
-# __rust_alloc, ...) is renamed __wsm_* (Mach-O ___wsm_*) and local, so a second Rust static library
-# in the same app does not collide with it (Xcode's -all_load included).
+# __rust_alloc, ...) is renamed __wsm_* (Mach-O ___wsm_*) and local, so a second Rust
+# static library in the same app does not collide with it (Xcode's -all_load included).
 #   1. the members are extracted by position (`llvm-ar xN`: a name may repeat);
 #   2. `zig cc -target ZIG_TARGET -r`: zig's own Mach-O linker links them into one
 #      relocatable object (ld64.lld has no -r; Apple's ld -r would do it on a Mac);
