@@ -154,6 +154,7 @@ impl Decoder {
 
     /// Payload bytes of the current data frame still to come, when they can be
     /// received straight into the message buffer (an uncompressed data frame).
+    #[inline]
     pub(crate) fn direct_remaining(&self) -> Option<u64> {
         let frame = self.frame.as_ref()?;
         (matches!(frame.opcode, OpCode::Data(_)) && !self.compressed && frame.remaining > 0)
