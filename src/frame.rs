@@ -7,9 +7,10 @@
 //! byte-exact control instead: take whatever plaintext arrived (one byte or a whole
 //! record), append payload straight into the message being assembled, validate UTF-8
 //! fragment by fragment, and hand replies to the session to send. So this module
-//! decodes frames with tungstenite's public frame types ([`OpCode`], [`CloseCode`]) and
-//! encodes headers by hand (checked against `FrameHeader::format` in the tests), while
-//! keeping message assembly here. The
+//! decodes frames into tungstenite's public frame types ([`FrameHeader`], [`OpCode`],
+//! [`CloseCode`]), parsing and encoding headers by hand (checked against
+//! `FrameHeader::parse` and `FrameHeader::format` in the tests), while keeping message
+//! assembly here. The
 //! opening handshake also stays with tungstenite's request types (see `handshake`).
 
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
