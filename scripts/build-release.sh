@@ -38,8 +38,8 @@
 #       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
 #       Android/arm64-v8a/libwsmachine.so     Android/armeabi-v7a/libwsmachine.so
 #       iOS/libwsmachine.a
-#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a; on Linux only the ws_*
-#                      symbols are global, see scripts/lib-native.sh); on Linux
+#   lib/<rust-triple>/ for C/C++ linking: static libraries (.a; on Linux and Windows
+#                      only the ws_* symbols are global, see scripts/lib-native.sh); on Linux
 #                      libwsmachine.so.0.1.0 with the .so.0 (SONAME) and .so symlinks;
 #                      for Windows the import library libwsmachine.dll.a and
 #                      wsmachine.def; pkgconfig/wsmachine{,-static}.pc

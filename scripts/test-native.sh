@@ -29,7 +29,11 @@
 #      wsmachine` and `wsmachine-static` and run.
 #   7. Windows: examples/cpp with CMake and the mingw-w64 compilers
 #      (CMAKE_SYSTEM_NAME=Windows) against dist/, shared (wsmachine.dll) and static,
-#      run under wine against the ws:// server.
+#      run under wine against the ws:// server. Then step 3 for the Windows static
+#      library: only ws_* global (x86_64-w64-mingw32-nm), linked with mingw-w64 into
+#      one .exe together with tests/native/otherlib built for x86_64-pc-windows-gnu
+#      (--whole-archive both), its unwind table (.pdata) checked, run under wine; the
+#      control: cargo's own archive in the same link fails with "multiple definition".
 #   8. the ABI check of the C# bindings on Mono: a library built with
 #      WSMACHINE_TEST_ABI_VERSION=9999 (target/abi-mismatch/, a debug build) must make
 #      the bindings throw "plugin is 9999, bindings expect 1"; the real one must not.
@@ -308,6 +312,83 @@ else
       fi
     fi
   done
+fi
+
+# The clean Windows static library (native_clean_staticlib_pe), as step 3 for Linux.
+WINLIB=$DIST/lib/x86_64-pc-windows-gnu/libwsmachine.a
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+  skip "Windows static library with a second Rust library" "x86_64-w64-mingw32-gcc missing"
+elif [ ! -f "$WINLIB" ]; then
+  not_ok "dist has the Windows static library"
+else
+  x86_64-w64-mingw32-nm -g --defined-only "$WINLIB" 2>"$TMP/wnm.err" | awk 'NF == 3 { print $3 }' >"$TMP/wglobals.txt"
+  n_ws=$(grep -c '^ws_' "$TMP/wglobals.txt")
+  others=$(grep -v '^ws_' "$TMP/wglobals.txt" | head -n 5 | tr '\n' ' ')
+  if [ -s "$TMP/wglobals.txt" ] && [ -z "$others" ] && [ ! -s "$TMP/wnm.err" ]; then
+    ok "clean Windows libwsmachine.a: only ws_* symbols are global ($n_ws)"
+  else
+    not_ok "clean Windows libwsmachine.a: only ws_* symbols are global (others: ${others:-none}; nm: $(head -c 200 "$TMP/wnm.err"))"
+  fi
+  [ "$n_ws" -eq "$n_header" ] && ok "its ws_* globals are the header's $n_header functions" \
+    || not_ok "its ws_* globals are the header's functions ($n_ws vs $n_header)"
+  n_rust=$(x86_64-w64-mingw32-nm -g --defined-only target/x86_64-pc-windows-gnu/release/libwsmachine.a 2>/dev/null \
+    | awk 'NF == 3 && $3 !~ /^ws_/' | wc -l)
+  echo "# for comparison, cargo's Windows libwsmachine.a has $n_rust other global symbols"
+  WOTHER=target/otherlib/x86_64-pc-windows-gnu/release/libotherlib.a
+  if step "build tests/native/otherlib for x86_64-pc-windows-gnu" \
+       env CARGO_TARGET_DIR="$PWD/target/otherlib" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+       cargo build --release --quiet --target x86_64-pc-windows-gnu --manifest-path tests/native/otherlib/Cargo.toml; then
+    # cargo's windows-gnu archive carries std's split-debug members (*.dwo); under
+    # --whole-archive they become sections below the image base and the .exe does not
+    # start ("Bad EXE format"). Not our library's problem (ours has none): the test's
+    # copy of the other library goes without them.
+    mkdir -p "$TMP/win2"
+    cp "$WOTHER" "$TMP/win2/libotherlib.a"
+    mapfile -t dwo < <(x86_64-w64-mingw32-ar t "$TMP/win2/libotherlib.a" | grep '\.dwo$')
+    # (ar's LLVM plugin complains about the other library's bitcode, on stdout)
+    [ "${#dwo[@]}" -gt 0 ] && x86_64-w64-mingw32-ar d "$TMP/win2/libotherlib.a" "${dwo[@]}" >/dev/null 2>&1
+    # the system libraries as dist's wsmachine-static.pc for Windows lists them
+    read -ra WDEPS <<<"$(sed -n 's/^Libs: [^ ]* //p' "$DIST/lib/x86_64-pc-windows-gnu/pkgconfig/wsmachine-static.pc")"
+    echo "# Windows system libraries (wsmachine-static.pc): ${WDEPS[*]}"
+    if step "mingw: link clean libwsmachine.a + libotherlib.a (--whole-archive both) into one .exe" \
+         x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -Iinclude tests/native/two_rust_libs.c \
+         -Wl,--whole-archive "$WINLIB" "$TMP/win2/libotherlib.a" -Wl,--no-whole-archive "${WDEPS[@]}" -static \
+         -o "$TMP/win2/two_rust_libs.exe"; then
+      # The unwind table of the .exe: sorted, no entry overlapping the next, no ws_*
+      # function inside another function's entry (ld -r's .pdata sort scrambled it:
+      # thousands out of order, and the other library's caught panic then hung)
+      { x86_64-w64-mingw32-nm "$TMP/win2/two_rust_libs.exe" | awk '$2 == "T" && $3 ~ /^ws_/ { print "F", $1 }'
+        x86_64-w64-mingw32-objdump -p "$TMP/win2/two_rust_libs.exe" | sed -n '/^The Function Table/,/^$/p' \
+          | awk 'NF == 4 && $1 ~ /:$/ { print "E", $2, $3 }'
+      } | sort -k2,2 | awk '
+        $1 == "F" { nf++; if (n && $2 != cb && ($2 "") < pe) inside++; if ($2 == cb) starts++; next }
+        { b = $2 ""; e = $3 ""; n++; if (b >= e || (n > 1 && b < pe)) bad++; pe = e; cb = b }
+        END { printf "%d entries, %d out of order or overlapping, %d ws_* inside another entry, %d of %d ws_* start one\n",
+                n, bad, inside, starts, nf
+              exit (n > 0 && nf > 0 && !bad && !inside) ? 0 : 1 }' >"$TMP/pdata.txt" \
+        && ok "two_rust_libs.exe: .pdata (unwind table) consistent: $(cat "$TMP/pdata.txt")" \
+        || not_ok "two_rust_libs.exe: .pdata (unwind table) consistent: $(cat "$TMP/pdata.txt")"
+      if [ -z "$WINE" ]; then
+        skip "run two_rust_libs.exe" "wine not found"
+      else
+        wine_ver=$("$WINE" --version 2>/dev/null | sed -n 's/^wine-\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+        read -r wmaj wmin <<<"${wine_ver:-0 0}"
+        if [ "$wmaj" -lt 8 ] || { [ "$wmaj" -eq 8 ] && [ "$wmin" -lt 13 ]; }; then
+          x86_64-w64-mingw32-gcc -O2 -shared tests/c/wine/bcryptprimitives_shim.c -lbcrypt -o "$TMP/win2/bcryptprimitives.dll"
+        fi
+        run_prog "two_rust_libs.exe (wine)" env -C "$TMP/win2" "$WINE" ./two_rust_libs.exe
+      fi
+    fi
+    if x86_64-w64-mingw32-gcc -std=c11 -Iinclude tests/native/two_rust_libs.c -Wl,--whole-archive \
+         target/x86_64-pc-windows-gnu/release/libwsmachine.a "$TMP/win2/libotherlib.a" -Wl,--no-whole-archive \
+         "${WDEPS[@]}" -static -o "$TMP/win2/two_unclean.exe" >"$TMP/wunclean.log" 2>&1; then
+      not_ok "control: cargo's Windows libwsmachine.a + libotherlib.a fails to link (it linked: the test cannot tell)"
+    elif grep -q 'multiple definition of' "$TMP/wunclean.log"; then
+      ok "control: cargo's Windows libwsmachine.a + libotherlib.a fails ($(grep -c 'multiple definition of' "$TMP/wunclean.log") multiple definitions)"
+    else
+      not_ok "control: the unclean Windows link failed for another reason"; grep -v 'bfd plugin' "$TMP/wunclean.log" | tail -n 10 | sed 's/^/#   /'
+    fi
+  fi
 fi
 
 # ------------------------------------------------------------------ 8. C# ABI check (Mono)
