@@ -18,22 +18,27 @@
 #          cmake pkgconf  (C++ wrapper and example, CMake package and pkg-config tests: scripts/test-native.sh)
 #          gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
+#          clang-14 lld-14 llvm-14  (Apple builds on Linux, scripts/lib-apple.sh; optional too)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
+#   pip    ziglang==$ZIGLANG_VERSION (optional: only its Apple libc headers and libSystem stub,
+#          for the Apple builds, scripts/lib-apple.sh; SKIPPED on failure)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
 #   apt    emscripten chromium   (WebGL jslib tests: emcc builds the test page, headless Chromium runs it)
 #   npm    playwright-core (tests/webgl, npm ci; drives /usr/bin/chromium, downloads no browser)
 #   cargo  cbindgen $CBINDGEN_VERSION (cargo install --locked)
-#   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu (optional, SKIPPED on failure)
+#   rustup targets x86_64-pc-windows-gnu aarch64-unknown-linux-gnu aarch64-apple-darwin
+#          x86_64-apple-darwin aarch64-apple-ios (optional, SKIPPED on failure)
 #   Autobahn|Testsuite 25.10.1 (pinned, Python 2.7, /opt/autobahn-py2) via
 #          scripts/autobahn/install.sh
 set -euo pipefail
 
 WEBSOCKETS_VERSION=17.4
 CBINDGEN_VERSION=0.29.4
+ZIGLANG_VERSION=0.17.1
 
 APT_REQUIRED="mono-runtime mono-mcs nunit-console libnunit-cil-dev openssl valgrind iproute2 util-linux squid-openssl tinyproxy dante-server apache2-utils cmake pkgconf"
-APT_OPTIONAL="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
-RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu"
+APT_OPTIONAL="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 wine gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-14 lld-14 llvm-14"
+RUST_TARGETS="x86_64-pc-windows-gnu aarch64-unknown-linux-gnu aarch64-apple-darwin x86_64-apple-darwin aarch64-apple-ios"
 
 log() { printf '[install] %s\n' "$*"; }
 skip() { printf 'SKIPPED: %s\n' "$*"; SKIPPED_COUNT=$((SKIPPED_COUNT + 1)); }
@@ -136,6 +141,17 @@ else
   command -v pyenv >/dev/null 2>&1 && pyenv rehash 2>/dev/null || true
   "$PY" -c "import websockets.asyncio.server, sys; sys.exit(websockets.__version__ != '$WEBSOCKETS_VERSION')" \
     || die "websockets $WEBSOCKETS_VERSION not importable"
+fi
+
+# Apple builds (optional): ziglang's Apple libc headers and libSystem stub.
+have_zig="$("$PY" -c 'import importlib.metadata as m; print(m.version("ziglang"))' 2>/dev/null || true)"
+if [ "$have_zig" = "$ZIGLANG_VERSION" ]; then
+  log "pip: ziglang $ZIGLANG_VERSION present"
+else
+  log "pip: installing ziglang==$ZIGLANG_VERSION (had: ${have_zig:-none}; Apple builds only)"
+  if ! "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "ziglang==$ZIGLANG_VERSION" >/tmp/wsm-pip.log 2>&1; then
+    skip "pip ziglang==$ZIGLANG_VERSION: $(tail -n1 /tmp/wsm-pip.log) (scripts/test-apple.sh will skip)"
+  fi
 fi
 
 # ------------------------------------------------------------------ cargo

@@ -13,15 +13,18 @@
 #   android-arm64, android-armv7
 #                   aarch64-linux-android / armv7-linux-androideabi, with the Android
 #                   NDK ($ANDROID_NDK_HOME or $ANDROID_NDK_ROOT)       .so
-#   ios-arm64       aarch64-apple-ios, Xcode's iPhoneOS SDK (macOS)   .a
-#   macos           aarch64- and x86_64-apple-darwin (macOS, Xcode)   .dylib per CPU, plus
-#                   universal (lipo) .dylib and .a for C/C++
+#   ios-arm64       aarch64-apple-ios                                .a
+#   macos           aarch64- and x86_64-apple-darwin                 universal .dylib (Unity
+#                   and C/C++) and universal .a
+#                   Apple: with Xcode on macOS; on Linux with Debian's clang-14, lld-14
+#                   and llvm-14 and PyPI's ziglang (its Apple libc headers and libSystem
+#                   stub; scripts/lib-apple.sh). scripts/test-apple.sh checks them.
 #   windows-arm64   aarch64-pc-windows-gnullvm with llvm-mingw        .dll
 # A platform is SKIPPED, with the reason, when its Rust target cannot be added
 # (rustup target add) or its C toolchain is missing: ring compiles C and assembly
 # for the target, so every target needs a C compiler (and sysroot) for it. The
-# Android, Apple and Windows ARM64 branches cannot run on this Debian machine and are
-# untested; docs/PLATFORMS.md has the same commands by hand.
+# Android, Windows ARM64 and Apple-with-Xcode branches cannot run on this Debian machine
+# and are untested; docs/PLATFORMS.md has the same commands by hand.
 #
 # Every build is `cargo build --release --target <triple>` (the host's without
 # --target, so it is the same build scripts/test-c.sh uses): repeated runs are no-ops,
@@ -35,14 +38,15 @@
 #                      `cp -r dist/Plugins bindings/csharp/` installs them there:
 #       Linux/x86_64/libwsmachine.so          Linux/arm64/libwsmachine.so
 #       Windows/x86_64/wsmachine.dll          Windows/arm64/wsmachine.dll
-#       macOS/x86_64/libwsmachine.dylib       macOS/arm64/libwsmachine.dylib
+#       macOS/libwsmachine.dylib              (universal: arm64 + x86_64)
 #       Android/arm64-v8a/libwsmachine.so     Android/armeabi-v7a/libwsmachine.so
 #       iOS/libwsmachine.a
 #   lib/<rust-triple>/ for C/C++ linking: static libraries (.a; on Linux and Windows
 #                      only the ws_* symbols are global, see scripts/lib-native.sh); on Linux
 #                      libwsmachine.so.0.1.0 with the .so.0 (SONAME) and .so symlinks;
 #                      for Windows the import library libwsmachine.dll.a and
-#                      wsmachine.def; pkgconfig/wsmachine{,-static}.pc
+#                      wsmachine.def; pkgconfig/wsmachine{,-static}.pc;
+#                      lib/universal-apple-darwin/: macOS libwsmachine.dylib and .a
 #   include/wsmachine.hpp  the C++17 wrapper
 #   lib/cmake/wsmachine/   wsmachineConfig.cmake (+ version file): find_package(wsmachine)
 #   lib/pkgconfig/     wsmachine.pc and wsmachine-static.pc for Linux x86_64
@@ -219,18 +223,52 @@ build_android() { # PLATFORM TRIPLE CLANG_PREFIX ABI
 want android-arm64 && build_android android-arm64 aarch64-linux-android aarch64-linux-android arm64-v8a
 want android-armv7 && build_android android-armv7 armv7-linux-androideabi armv7a-linux-androideabi armeabi-v7a
 
-# ------------------------------------------------------------------ Apple (Xcode)
-apple_sdk() { command -v xcrun >/dev/null 2>&1 && xcrun --sdk "$1" --show-sdk-path >/dev/null 2>&1; }
+# ------------------------------------------------------------------ Apple
+# With Xcode (macOS, xcrun finds the SDK): Xcode's tools. Elsewhere: Debian's clang-14
+# and ld64.lld-14 with the stand-in SDK of scripts/lib-apple.sh (ziglang's headers and
+# libSystem stub; no Apple SDK, so the dylibs are linked and checked, never run, here).
+# shellcheck source=scripts/lib-apple.sh
+. scripts/lib-apple.sh
+xcode_sdk() { command -v xcrun >/dev/null 2>&1 && xcrun --sdk "$1" --show-sdk-path >/dev/null 2>&1; }
+# Minimum OS versions: macOS 10.14 because rustls-platform-verifier calls
+# SecTrustEvaluateWithError (10.14; Rust does not weak-link, so an older macOS could not
+# load the dylib); arm64 starts at 11.0 anyway. iOS 12.0: the same function, and
+# Unity 2021.3's minimum. No debug info: the dylib gets none anyway (scripts/apple/apple-ld
+# links with -S), and it builds faster.
+APPLE_MODE="" APPLE_WHY=""
+APPLE_ENV=("MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-10.14}"
+           "IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-12.0}"
+           "CARGO_PROFILE_RELEASE_DEBUG=${WSM_APPLE_DEBUG:-0}")
+if want ios-arm64 || want macos; then
+  if xcode_sdk macosx; then
+    APPLE_MODE=xcode
+  else
+    APPLE_WHY=$(apple_missing)
+    if [ -n "$APPLE_WHY" ]; then
+      APPLE_WHY="no Xcode (xcrun) and missing for the Linux build (scripts/lib-apple.sh):$APPLE_WHY"
+    elif apple_make_sdk >"$LOG_DIR/apple-sdk.log" 2>&1; then
+      APPLE_MODE=llvm
+      mapfile -t -O "${#APPLE_ENV[@]}" APPLE_ENV < <(apple_env)
+    else
+      APPLE_WHY="scripts/apple/sdk.py sdk failed: $(tail -n1 "$LOG_DIR/apple-sdk.log")"
+    fi
+  fi
+fi
 if want ios-arm64; then
   P=ios-arm64 T=aarch64-apple-ios
-  if ! apple_sdk iphoneos; then
-    skipped $P "no iPhoneOS SDK: needs macOS with Xcode (xcrun --sdk iphoneos); ring includes the SDK's <TargetConditionals.h>, and the SDK is not redistributable"
+  if [ -z "$APPLE_MODE" ]; then
+    skipped $P "$APPLE_WHY"
+  elif [ "$APPLE_MODE" = xcode ] && ! xcode_sdk iphoneos; then
+    skipped $P "no iPhoneOS SDK in Xcode (xcrun --sdk iphoneos)"
   elif need_target $P $T; then
     # Only the static library: Unity links it into the player with "__Internal".
-    log="$LOG_DIR/$P.log"
+    log="$LOG_DIR/$P.log" t0=$SECONDS
     echo "# $P: cargo rustc --release --lib --target $T --crate-type staticlib"
-    if cargo rustc --release --lib --target $T --crate-type staticlib >"$log" 2>&1; then
-      install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a"
+    if env "${APPLE_ENV[@]}" cargo rustc --release --lib --target $T --crate-type staticlib >"$log" 2>&1; then
+      echo "# $P: built in $((SECONDS - t0)) s"
+      # llvm-strip -S: the debug info of Rust's prebuilt standard library (ours has none).
+      install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a" \
+        "$([ "$APPLE_MODE" = llvm ] && echo "$APPLE_STRIP")"
     else
       failed $P "cargo rustc --target $T --crate-type staticlib" "$log"
     fi
@@ -238,23 +276,51 @@ if want ios-arm64; then
 fi
 if want macos; then
   P=macos
-  if ! apple_sdk macosx; then
-    skipped $P "no macOS SDK: needs macOS with Xcode or the Command Line Tools (xcrun --sdk macosx)"
-  elif need_target $P aarch64-apple-darwin && need_target $P x86_64-apple-darwin \
-       && cargo_build $P aarch64-apple-darwin && cargo_build $P x86_64-apple-darwin; then
-    # Unity: one dylib per CPU (the sample's .meta files select them per Editor/player CPU).
-    install_artifact $P target/aarch64-apple-darwin/release/libwsmachine.dylib "$DIST/Plugins/macOS/arm64/libwsmachine.dylib"
-    install_artifact $P target/x86_64-apple-darwin/release/libwsmachine.dylib "$DIST/Plugins/macOS/x86_64/libwsmachine.dylib"
-    # C/C++: universal (fat) files.
-    mkdir -p "$DIST/lib/universal-apple-darwin"
-    for f in libwsmachine.dylib libwsmachine.a; do
-      if lipo -create -output "$DIST/lib/universal-apple-darwin/$f" "target/aarch64-apple-darwin/release/$f" \
-           "target/x86_64-apple-darwin/release/$f"; then
-        row $P "lib/universal-apple-darwin/$f" BUILT "$(human_size "$DIST/lib/universal-apple-darwin/$f") (arm64+x86_64)"
+  log="$LOG_DIR/$P.log" t0=$SECONDS
+  if [ -z "$APPLE_MODE" ]; then
+    skipped $P "$APPLE_WHY"
+  elif need_target $P aarch64-apple-darwin && need_target $P x86_64-apple-darwin; then
+    # Both CPUs in one cargo run (their crates compile side by side).
+    echo "# $P: cargo build --release --lib --target aarch64-apple-darwin --target x86_64-apple-darwin"
+    if env "${APPLE_ENV[@]}" cargo build --release --lib --target aarch64-apple-darwin --target x86_64-apple-darwin \
+         >"$log" 2>&1; then
+      echo "# $P: built in $((SECONDS - t0)) s"
+      if [ "$APPLE_MODE" = xcode ]; then LIPO=(lipo -create -output); else LIPO=("$APPLE_LIPO" -create -output); fi
+      U="$DIST/lib/universal-apple-darwin"
+      mkdir -p "$U" "$DIST/Plugins/macOS"
+      # One universal dylib, for C/C++ and for Unity: two same-named per-CPU dylibs in
+      # a Unity package collide in a Universal macOS player build. Not stripped after
+      # the link: that would break the arm64 code signature (the Linux link writes no
+      # debug map instead, see scripts/apple/apple-ld).
+      if "${LIPO[@]}" "$U/libwsmachine.dylib" target/aarch64-apple-darwin/release/libwsmachine.dylib \
+           target/x86_64-apple-darwin/release/libwsmachine.dylib; then
+        row $P "lib/universal-apple-darwin/libwsmachine.dylib" BUILT "$(human_size "$U/libwsmachine.dylib") (arm64+x86_64)"
+        install_artifact $P "$U/libwsmachine.dylib" "$DIST/Plugins/macOS/libwsmachine.dylib"
       else
-        failed $P "lipo -create $f" /dev/null
+        failed $P "lipo -create libwsmachine.dylib" /dev/null
       fi
-    done
+      # The static library: cargo's archives (the Rust symbols stay global: no Mach-O
+      # cleanup yet, docs/PLATFORMS.md), stripped of the prebuilt standard library's debug
+      # info (llvm-strip -S keeps the symbol index), in one fat file (llvm-lipo 14 cannot
+      # read their LLVM 22 bitcode: scripts/apple/sdk.py fat).
+      if [ "$APPLE_MODE" = xcode ]; then
+        lipo -create -output "$U/libwsmachine.a" target/aarch64-apple-darwin/release/libwsmachine.a \
+          target/x86_64-apple-darwin/release/libwsmachine.a
+      else
+        S="target/apple-strip"
+        mkdir -p "$S"
+        for t in aarch64-apple-darwin x86_64-apple-darwin; do
+          cp "target/$t/release/libwsmachine.a" "$S/$t.a"
+          [ "$STRIP_DEBUG" != 0 ] && "$APPLE_STRIP" -S "$S/$t.a"
+        done
+        python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64="$S/aarch64-apple-darwin.a" x86_64="$S/x86_64-apple-darwin.a"
+      fi && native_pkgconfig "$DIST" universal-apple-darwin "$U/pkgconfig" "$WSM_VERSION" \
+         && row $P "lib/universal-apple-darwin/pkgconfig/wsmachine{,-static}.pc" BUILT "pkg-config" \
+         && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; Rust symbols global)" \
+         || failed $P "universal libwsmachine.a" /dev/null
+    else
+      failed $P "cargo build --target aarch64-apple-darwin --target x86_64-apple-darwin" "$log"
+    fi
   fi
 fi
 

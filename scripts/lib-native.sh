@@ -13,6 +13,9 @@
 # `cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs`
 # prints for the target (without -lc; scripts/test-native.sh links with exactly these).
 WSM_LINUX_STATIC_DEPS="pthread dl m rt util gcc_s"
+# macOS and iOS (rustc: -framework Security -framework CoreFoundation -liconv -lSystem
+# -lc -lm; libSystem, libc and libm come with every link).
+WSM_APPLE_STATIC_LIBS="-framework Security -framework CoreFoundation -liconv"
 WSM_WINDOWS_STATIC_DEPS="ws2_32 userenv bcrypt advapi32 kernel32 ntdll dbghelp"
 
 # native_clean_staticlib IN.a OUT.a TOOLPREFIX
@@ -181,7 +184,7 @@ native_solib() {
 # through ${pcfiledir}: wsmachine.pc (the shared library) and wsmachine-static.pc
 # (the static library by its path, with its system libraries).
 native_pkgconfig() {
-  local dist=$1 triple=$2 pcdir=$3 version=$4 rel deps shared_libs
+  local dist=$1 triple=$2 pcdir=$3 version=$4 rel static_libs shared_libs
   mkdir -p "$pcdir"
   # ${pcfiledir} -> dist/: lib/pkgconfig or lib/<triple>/pkgconfig
   case "$pcdir" in
@@ -189,8 +192,9 @@ native_pkgconfig() {
     *) rel='${pcfiledir}/../../..' ;;
   esac
   case "$triple" in
-    *windows*) deps=$WSM_WINDOWS_STATIC_DEPS ;;
-    *) deps=$WSM_LINUX_STATIC_DEPS ;;
+    *windows*) static_libs=$(printf ' -l%s' $WSM_WINDOWS_STATIC_DEPS) ;;
+    *apple*) static_libs=" $WSM_APPLE_STATIC_LIBS" ;;
+    *) static_libs=$(printf ' -l%s' $WSM_LINUX_STATIC_DEPS) ;;
   esac
   shared_libs='-L${libdir} -lwsmachine'
   for f in wsmachine wsmachine-static; do
@@ -209,7 +213,7 @@ native_pkgconfig() {
         echo "Description: sans-IO secure WebSocket client for game engines (static library)"
         echo "Version: $version"
         echo "Cflags: -I\${includedir}"
-        echo "Libs: \${libdir}/libwsmachine.a$(printf ' -l%s' $deps)"
+        echo "Libs: \${libdir}/libwsmachine.a$static_libs"
       fi
     } >"$pcdir/$f.pc"
   done

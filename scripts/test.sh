@@ -98,6 +98,9 @@ step "autobahn wss through squid (non-deflate cases)" env WSMACHINE_AUTOBAHN_PRO
 # Sections 1-10 through the jslib in Chromium, about 4 minutes (docs/CONFORMANCE.md, webgl).
 [ -f scripts/autobahn-webgl.sh ] && step "autobahn webgl (1-10, jslib in Chromium)" bash scripts/autobahn-webgl.sh
 # Before test-cross.sh: its build-release.sh run lays out dist/ anew (the Unity tarball too).
+# Apple (macOS universal dylib and .a, iOS .a) built with clang-14/lld-14, checked with
+# LLVM's tools (~7 min cold on 2 shared cores, ~20 s warm); SKIPPED without the optional tools.
+[ -f scripts/test-apple.sh ] && step "Apple: macOS universal dylib, iOS static library (built and checked, not run)" bash scripts/test-apple.sh
 [ -f scripts/test-native.sh ] && step "native packages: C++ wrapper, CMake, pkg-config, clean static lib, ABI check" bash scripts/test-native.sh
 [ -f scripts/test-cross.sh ] && step "cross: Windows (wine), ARM64 (qemu), C# layout" bash scripts/test-cross.sh
 # After test-cross.sh, whose build-release.sh run packed the tarball.
