@@ -85,36 +85,53 @@ pub enum ErrorKind {
 }
 
 /// An error from the engine: a kind and a readable message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+///
+/// Boxed, so that it is one pointer: every `Result<usize>` and `Result<()>` of the
+/// message path then travels in registers instead of through memory (errors are
+/// rare; results are on every call, see BENCHMARKS.md, issue 18).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     message: String,
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("message", &self.0.message)
+            .finish()
+    }
+}
+
 impl Error {
     /// Builds an error of `kind` with `message`.
+    #[cold]
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
-        }
+        }))
     }
 
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The readable description.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Is this an error of the network peer (as opposed to a caller mistake)?
     /// Such errors make the connection fail.
     pub fn is_fatal(&self) -> bool {
         !matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::InvalidArgument
                 | ErrorKind::InvalidUrl
                 | ErrorKind::InvalidConfig
@@ -127,7 +144,7 @@ impl Error {
 
     /// The WebSocket close code a client sends when failing the connection for this error.
     pub(crate) fn close_code(&self) -> Option<u16> {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::Protocol => Some(1002),
             ErrorKind::InvalidUtf8 => Some(1007),
             ErrorKind::MessageTooBig | ErrorKind::FrameTooBig => Some(1009),
@@ -139,7 +156,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
@@ -187,6 +204,7 @@ impl LastError {
 /// Shorthand for results of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+#[cold]
 pub(crate) fn err<T>(kind: ErrorKind, message: impl Into<String>) -> Result<T> {
     Err(Error::new(kind, message))
 }

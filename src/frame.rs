@@ -7,9 +7,10 @@
 //! byte-exact control instead: take whatever plaintext arrived (one byte or a whole
 //! record), append payload straight into the message being assembled, validate UTF-8
 //! fragment by fragment, and hand replies to the session to send. So this module
-//! decodes frames with tungstenite's public frame types ([`OpCode`], [`CloseCode`]) and
-//! encodes headers by hand (checked against `FrameHeader::format` in the tests), while
-//! keeping message assembly here. The
+//! decodes frames into tungstenite's public frame types ([`FrameHeader`], [`OpCode`],
+//! [`CloseCode`]), parsing and encoding headers by hand (checked against
+//! `FrameHeader::parse` and `FrameHeader::format` in the tests), while keeping message
+//! assembly here. The
 //! opening handshake also stays with tungstenite's request types (see `handshake`).
 
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -154,6 +155,7 @@ impl Decoder {
 
     /// Payload bytes of the current data frame still to come, when they can be
     /// received straight into the message buffer (an uncompressed data frame).
+    #[inline]
     pub(crate) fn direct_remaining(&self) -> Option<u64> {
         let frame = self.frame.as_ref()?;
         (matches!(frame.opcode, OpCode::Data(_)) && !self.compressed && frame.remaining > 0)
@@ -189,7 +191,7 @@ impl Decoder {
     pub(crate) fn commit_direct(
         &mut self,
         n: usize,
-        sink: &mut dyn FnMut(Incoming) -> bool,
+        sink: &mut impl FnMut(Incoming) -> bool,
     ) -> Result<()> {
         let len = self.buf.len();
         if self.direct_remaining().is_none_or(|r| (n as u64) > r) || len + n > self.buf_init {
@@ -218,12 +220,24 @@ impl Decoder {
     pub(crate) fn decode(
         &mut self,
         mut data: &[u8],
-        sink: &mut dyn FnMut(Incoming) -> bool,
+        sink: &mut impl FnMut(Incoming) -> bool,
     ) -> Result<usize> {
         let total = data.len();
         while !data.is_empty() {
             if self.frame.is_none() {
-                let used = self.read_header(data)?;
+                // The whole header in `data` (the common case) is parsed in place.
+                let whole = if self.header_len == 0 {
+                    parse_header(data)
+                } else {
+                    None
+                };
+                let used = match whole {
+                    Some((hdr, len, n)) => {
+                        self.start_frame(hdr, len)?;
+                        n
+                    }
+                    None => self.read_header(data)?,
+                };
                 data = &data[used..];
                 if self.frame.is_none() {
                     continue; // header incomplete: all of data was taken
@@ -286,12 +300,9 @@ impl Decoder {
             self.header_len += n;
             used += n;
         }
-        let mut cursor = std::io::Cursor::new(&self.header[..self.header_len]);
-        let parsed = FrameHeader::parse(&mut cursor).map_err(|e| {
-            crate::error::Error::new(ErrorKind::Protocol, format!("bad frame header: {e}"))
-        })?;
+        let (hdr, len, _) =
+            parse_header(&self.header[..self.header_len]).expect("header is complete");
         self.header_len = 0;
-        let (hdr, len) = parsed.expect("header is complete");
         self.start_frame(hdr, len)?;
         Ok(used)
     }
@@ -428,7 +439,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn finish_frame(&mut self, sink: &mut dyn FnMut(Incoming) -> bool) -> Result<bool> {
+    fn finish_frame(&mut self, sink: &mut impl FnMut(Incoming) -> bool) -> Result<bool> {
         let frame = self.frame.take().expect("frame in progress");
         match frame.opcode {
             OpCode::Control(c) => {
@@ -487,6 +498,51 @@ impl Decoder {
             }
         }
     }
+}
+
+/// Parses the frame header at the start of `h` (RFC 6455 section 5.2): the header, the
+/// payload length and the header's size in bytes; `None` while `h` holds less than the
+/// whole header. The same result as tungstenite's `FrameHeader::parse` (checked against
+/// it in the tests), except that a reserved opcode is returned for `start_frame` to
+/// refuse rather than refused here. Written by hand: `FrameHeader::parse` reads
+/// through `io::Read` on a `Cursor` and cost about 115 instructions per frame (see
+/// BENCHMARKS.md, issue 18).
+#[inline]
+pub(crate) fn parse_header(h: &[u8]) -> Option<(FrameHeader, u64, usize)> {
+    let (&first, &second) = (h.first()?, h.get(1)?);
+    let (len, at) = match second & 0x7f {
+        126 => (
+            u64::from(u16::from_be_bytes(h.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        127 => (u64::from_be_bytes(h.get(2..10)?.try_into().ok()?), 10),
+        n => (u64::from(n), 2),
+    };
+    let (mask, size) = if second & 0x80 != 0 {
+        let key: [u8; 4] = h.get(at..at + 4)?.try_into().ok()?;
+        (Some(key), at + 4)
+    } else {
+        (None, at)
+    };
+    let opcode = match first & 0x0f {
+        0 => OpCode::Data(Data::Continue),
+        1 => OpCode::Data(Data::Text),
+        2 => OpCode::Data(Data::Binary),
+        8 => OpCode::Control(Control::Close),
+        9 => OpCode::Control(Control::Ping),
+        10 => OpCode::Control(Control::Pong),
+        op @ 3..=7 => OpCode::Data(Data::Reserved(op)),
+        op => OpCode::Control(Control::Reserved(op)),
+    };
+    let hdr = FrameHeader {
+        is_final: first & 0x80 != 0,
+        rsv1: first & 0x40 != 0,
+        rsv2: first & 0x20 != 0,
+        rsv3: first & 0x10 != 0,
+        opcode,
+        mask,
+    };
+    Some((hdr, len, size))
 }
 
 /// Bytes needed for the complete header given the bytes seen so far.
@@ -625,7 +681,12 @@ pub(crate) fn encode_header(
         10
     };
     h[at..at + 4].copy_from_slice(&mask);
-    out.extend_from_slice(&h[..at + 4]);
+    // A constant length per case: a few moves instead of a call to memcpy.
+    match at {
+        2 => out.extend_from_slice(&h[..6]),
+        4 => out.extend_from_slice(&h[..8]),
+        _ => out.extend_from_slice(&h[..14]),
+    }
 }
 
 /// The reference for [`extend_masked`] in the tests.
@@ -744,6 +805,79 @@ mod tests {
         }
     }
 
+    /// Our header parser against tungstenite's, on `bytes` and every prefix of it.
+    fn check_parse_against_tungstenite(bytes: &[u8]) {
+        for cut in 0..=bytes.len() {
+            let b = &bytes[..cut];
+            let mut cursor = std::io::Cursor::new(b);
+            let theirs = FrameHeader::parse(&mut cursor);
+            let ours = parse_header(b);
+            match theirs {
+                Ok(None) => assert!(ours.is_none(), "{b:?}: {ours:?}"),
+                Ok(Some((hdr, len))) => {
+                    let n = cursor.position() as usize;
+                    assert_eq!(ours, Some((hdr, len, n)), "{b:?}");
+                    assert_eq!(header_size(b), n, "{b:?}");
+                }
+                // tungstenite refuses reserved opcodes once the header is complete; we
+                // return them for `start_frame` to refuse (`protocol_violations`).
+                Err(e) => {
+                    let (hdr, _, n) = ours.unwrap_or_else(|| panic!("{b:?}: {e}"));
+                    assert!(
+                        matches!(
+                            hdr.opcode,
+                            OpCode::Data(Data::Reserved(_)) | OpCode::Control(Control::Reserved(_))
+                        ),
+                        "{b:?}: {e}"
+                    );
+                    assert_eq!(header_size(b), n, "{b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_header_equals_tungstenites_parse() {
+        // Every first byte (FIN, RSV1-3, all 16 opcodes) with every length encoding,
+        // masked and not, at the length boundaries, and every truncation of each.
+        let lengths: [&[u8]; 9] = [
+            &[0],
+            &[1],
+            &[125],
+            &[126, 0, 0],
+            &[126, 0, 126],
+            &[126, 0xff, 0xff],
+            &[127, 0, 0, 0, 0, 0, 1, 0, 0],
+            &[127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[127, 0x80, 0, 0, 0, 0, 0, 0, 1],
+        ];
+        for first in 0..=255u8 {
+            for len in lengths {
+                for masked in [false, true] {
+                    let mut h = vec![first, len[0] | if masked { 0x80 } else { 0 }];
+                    h.extend_from_slice(&len[1..]);
+                    if masked {
+                        h.extend_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+                    }
+                    h.extend_from_slice(b"payload");
+                    check_parse_against_tungstenite(&h);
+                }
+            }
+        }
+        // And arbitrary bytes.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut b = [0u8; 16];
+            for v in &mut b {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *v = x as u8;
+            }
+            check_parse_against_tungstenite(&b);
+        }
+    }
+
     #[test]
     fn extend_masked_equals_copy_then_mask() {
         let mask = [0x12, 0x34, 0x56, 0x78];
@@ -845,15 +979,20 @@ mod tests {
             server_frame(0x9, false, b""),              // fragmented ping
             server_frame(0x9, true, &[0u8; 126]),       // long ping
             vec![0xc1, 0x00],                           // rsv1
+            vec![0xa2, 0x00],                           // rsv2
+            vec![0x92, 0x00],                           // rsv3
             server_frame(0x8, true, &[0x03]),           // 1-byte close
             server_frame(0x8, true, &[0x03, 0xed]),     // close code 1005
             vec![0x82, 0x81, 1, 2, 3, 4, 0],            // masked
             vec![0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0], // 2^63
         ];
         for c in cases {
-            let mut d = Decoder::new(&Limits::default());
-            let e = decode_all(&mut d, &c, 1).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::Protocol, "{c:?}");
+            // Byte by byte (the header is gathered first) and whole (parsed in place).
+            for step in [1, 2, 1000] {
+                let mut d = Decoder::new(&Limits::default());
+                let e = decode_all(&mut d, &c, step).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Protocol, "{c:?} in steps of {step}");
+            }
         }
     }
 

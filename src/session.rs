@@ -494,6 +494,7 @@ impl Client {
 
     /// `offer_input` after its checks of the caller's memory (a commit skips them: its
     /// bytes are the library's own window).
+    #[inline(always)]
     fn feed(&mut self, data: &[u8]) -> Result<usize> {
         if self.phase == Phase::Done {
             return Ok(data.len());
@@ -517,6 +518,7 @@ impl Client {
     }
 
     /// Input for the TLS and WebSocket layers (after the tunnel, if any).
+    #[inline(always)]
     fn input_inner(&mut self, data: &[u8]) -> Result<usize> {
         if self.tls.is_some() {
             self.input_tls(data)
@@ -614,23 +616,31 @@ impl Client {
     /// The window is empty while the undelivered messages are at a bound
     /// (`max_queued_messages` or `max_queued_bytes`): poll first. After a failure,
     /// returns it.
+    #[inline]
     pub fn input_window(&mut self) -> Result<&mut [u8]> {
         self.input.close();
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
+        self.lend_window()
+    }
+
+    /// [`Client::input_window`] once no window is lent and the client has not failed.
+    #[inline]
+    fn lend_window(&mut self) -> Result<&mut [u8]> {
         if self.queue_full() && self.phase != Phase::Done {
             return Ok(&mut []);
         }
-        let direct = self.tls.is_none()
+        // The decoder's test first: between frames (small messages) it is the only one.
+        let direct = self
+            .decoder
+            .direct_remaining()
+            .is_some_and(|r| r >= DIRECT_MIN)
+            && self.tls.is_none()
             && self.tunnel.as_ref().is_none_or(|t| t.is_transparent())
             && self.phase == Phase::Open
             && !self.close_received
-            && self.pending_failure.is_none()
-            && self
-                .decoder
-                .direct_remaining()
-                .is_some_and(|r| r >= DIRECT_MIN);
+            && self.pending_failure.is_none();
         if direct {
             let window = self.decoder.direct_window(DIRECT_MAX).expect("checked");
             self.input.lend_direct(window.len());
@@ -642,6 +652,7 @@ impl Client {
     /// Processes the first `n` bytes of the window [`Client::input_window`] lent, as
     /// [`Client::offer_input`] would, taking all of them. `n == 0` does nothing (the
     /// end of the stream is `offer_input(&[])`).
+    #[inline]
     pub fn commit_input(&mut self, n: usize) -> Result<()> {
         if let Some(e) = &self.failure {
             return Err(e.clone());
@@ -653,22 +664,36 @@ impl Client {
             );
         };
         let cap = window.len();
-        if n > cap {
+        // One comparison for both `n == 0` and `n > cap` on the way through.
+        if n.wrapping_sub(1) >= cap {
+            if n == 0 {
+                return Ok(());
+            }
             return err(
                 ErrorKind::InvalidArgument,
                 format!("{n} bytes committed to a window of {cap}"),
             );
         }
-        if n == 0 {
-            return Ok(());
-        }
         self.committing = true;
         let result = match window {
             Window::Stage(_) => {
-                let stage = self.input.take_stage();
-                // What `offer_input` does, minus the checks already made here.
-                let taken = self.feed(&stage[..n]);
-                self.input.restore_stage(stage, n);
+                let staged = self.input.staged(n, cap);
+                // What `offer_input` does, minus the checks already made here. The
+                // bytes are read in place rather than moved out and back (about 20
+                // instructions per read, see BENCHMARKS.md, issue 18).
+                // SAFETY: `staged` is the first `n` bytes of the staging buffer's heap
+                // allocation (`n <= cap`, checked above, and `cap` is the buffer's
+                // length: `Input::staged` says why).
+                // Only `Input`'s own methods write, grow or free that allocation, and
+                // only `offer_input`, `input_window`, the commits and the trims call
+                // them; `feed` reaches none of those (it takes its bytes as a slice
+                // and never touches `self.input`). So the bytes stay in place and
+                // unchanged while `feed` reads them, and the reference ends with it.
+                let taken = self.feed(unsafe { &*staged });
+                debug_assert!(std::ptr::eq(staged, self.input.staged(n, cap)));
+                if n == cap {
+                    self.input.filled();
+                }
                 taken.map(|_| ())
             }
             // The connection ended (or the peer's close came) while the window was
@@ -690,7 +715,10 @@ impl Client {
     /// without its copy. If the commit fails, no window is lent.
     pub fn commit_and_window(&mut self, n: usize) -> Result<&mut [u8]> {
         self.commit_input(n)?;
-        self.input_window()
+        // A commit that succeeded leaves no window lent and the client not failed
+        // (`after_input` turns a failure during processing into an error).
+        debug_assert!(!self.input.is_lent() && self.failure.is_none());
+        self.lend_window()
     }
 
     fn commit_direct(&mut self, n: usize) -> Result<()> {
@@ -704,6 +732,7 @@ impl Client {
         })
     }
 
+    #[inline(always)]
     fn input_plain(&mut self, data: &[u8]) -> Result<usize> {
         let mut used = 0;
         while used < data.len() && !self.queue_full() {
@@ -1075,13 +1104,19 @@ impl Client {
     /// output, so once that is consumed nothing is pending until the next call that
     /// produces output (an empty slice). Like `read_output`, pending bytes are shown
     /// even after a failure; once they are gone a failed client returns its failure.
+    #[inline]
     pub fn peek_output(&mut self) -> Result<&[u8]> {
-        let failure = self.failure.clone();
-        let view = self.wire().peek();
-        match failure {
-            Some(e) if view.is_empty() => Err(e),
-            _ => Ok(view),
+        // Without a tunnel the view is our own output (no call to `wire` needed).
+        let view = match self.tunnel.as_mut() {
+            Some(t) => t.output(&mut self.out).peek(),
+            None => self.out.peek(),
+        };
+        if view.is_empty() {
+            if let Some(e) = &self.failure {
+                return Err(e.clone());
+            }
         }
+        Ok(view)
     }
 
     /// Marks the first `n` bytes of [`Client::peek_output`] as sent. More than are

@@ -71,22 +71,25 @@ impl Input {
         self.lent.take()
     }
 
-    /// Takes the staging buffer to process a commit from; give it back with
-    /// [`Input::restore_stage`].
+    /// The first `n` bytes of the staging buffer, for a commit of the window
+    /// `Window::Stage(cap)` to process in place (`Client::commit_input` says why
+    /// reading them while the client is borrowed mutably is sound), given `n <= cap`.
+    /// `cap` is the buffer's length: `lend_stage` lends all of it, and while a window
+    /// is lent nothing changes the buffer (only `close`, `take_lent` and `trim(false)`
+    /// end a window, and only `lend_stage`, `filled` and `trim` change the buffer).
     #[inline]
-    pub(crate) fn take_stage(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.stage)
+    pub(crate) fn staged(&self, n: usize, cap: usize) -> *const [u8] {
+        debug_assert!(n <= cap && cap == self.stage.len());
+        std::ptr::slice_from_raw_parts(self.stage.as_ptr(), n)
     }
 
-    /// Puts the staging buffer back after a commit of `n` bytes. A full window
-    /// suggests more was waiting: it grows, once, until a trim (as the other buffers
-    /// do for large messages).
+    /// A commit filled the whole staging window: that suggests more was waiting, so
+    /// it grows, once, until a trim (as the other buffers do for large messages).
     #[inline]
-    pub(crate) fn restore_stage(&mut self, mut stage: Vec<u8>, n: usize) {
-        if n == stage.len() && stage.len() < STAGE_MAX {
-            stage = vec![0; STAGE_MAX];
+    pub(crate) fn filled(&mut self) {
+        if self.stage.len() < STAGE_MAX {
+            self.stage = vec![0; STAGE_MAX];
         }
-        self.stage = stage;
     }
 
     /// Releases the staging buffer, unless `keep_lent` and a window is lent.

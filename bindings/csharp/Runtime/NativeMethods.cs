@@ -72,7 +72,13 @@ namespace WsMachine
         internal static extern uint ws_offer_input(ulong c, byte* data, UIntPtr len, UIntPtr* out_consumed);
 
         // The input window suits native sockets that receive into a pointer; managed
-        // sockets receive into arrays, so WsSocketConnection uses ws_offer_input.
+        // sockets receive into arrays, so WsSocketConnection uses ws_offer_input. The
+        // only managed way into the window, Socket.Receive(Span<byte>, ...), is no way
+        // round the copy: Mono 6.8's allocates a byte[] of the span's length per call,
+        // receives into it and copies all of it into the span (docs/BENCH-MONO.md,
+        // "The input window from C#", benches/mono/ReceiveSpan.cs). The library itself
+        // costs the same per read either way (ws_offer_input and ws_commit_prepare_input,
+        // BENCHMARKS.md, issue 18), so the array and ws_offer_input stay.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern uint ws_prepare_input(ulong c, byte** out_buf, UIntPtr* out_cap);
 
