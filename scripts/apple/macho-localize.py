@@ -30,7 +30,7 @@ LC_SEGMENT_64 = 0x19
 LC_SYMTAB = 0x2
 LC_DYSYMTAB = 0xB
 N_STAB, N_PEXT, N_TYPE, N_EXT = 0xE0, 0x10, 0x0E, 0x01
-N_UNDF = 0x0
+N_UNDF, N_INDR = 0x0, 0xA
 N_WEAK_REF, N_WEAK_DEF = 0x0040, 0x0080
 
 
@@ -97,6 +97,8 @@ def main():
     syms = []  # [old index, name, n_type, n_sect, n_desc, n_value]
     for i in range(nsyms):
         strx, ntype, nsect, ndesc, nvalue = struct.unpack_from("<IBBHQ", data, symoff + 16 * i)
+        if not ntype & N_STAB and ntype & N_TYPE == N_INDR:  # n_value is a string index
+            fail(f"{src}: indirect symbol (N_INDR): not handled")
         syms.append([i, name_at(strx) if strx else b"", ntype, nsect, ndesc, nvalue])
     keepb, prefixb = keep.encode(), prefix.encode()
     locals_, extdefs, undefs = [], [], []
