@@ -20,7 +20,7 @@
 #          (cross tests; optional: a failure prints "SKIPPED: <pkg>: <reason>" and goes on)
 #          clang-14 lld-14 llvm-14  (Apple builds on Linux, scripts/lib-apple.sh; optional too)
 #   pip    websockets==$WEBSOCKETS_VERSION (for the python3 on PATH; tests/peers/echo_server.py)
-#   pip    ziglang==$ZIGLANG_VERSION (optional: only its Apple libc headers and libSystem stub,
+#   pip    ziglang==$ZIGLANG_VERSION (optional: its Apple libc headers, libSystem stub and -r linker
 #          for the Apple builds, scripts/lib-apple.sh; SKIPPED on failure)
 #   npm    ws (tests/peers/node, npm ci; also the C# reconnect test's restart_server.js)
 #   apt    emscripten chromium   (WebGL jslib tests: emcc builds the test page, headless Chromium runs it)
@@ -143,7 +143,7 @@ else
     || die "websockets $WEBSOCKETS_VERSION not importable"
 fi
 
-# Apple builds (optional): ziglang's Apple libc headers and libSystem stub.
+# Apple builds (optional): ziglang's Apple libc headers and libSystem stub, and its Mach-O -r.
 have_zig="$("$PY" -c 'import importlib.metadata as m; print(m.version("ziglang"))' 2>/dev/null || true)"
 if [ "$have_zig" = "$ZIGLANG_VERSION" ]; then
   log "pip: ziglang $ZIGLANG_VERSION present"

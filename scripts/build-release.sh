@@ -266,9 +266,20 @@ if want ios-arm64; then
     echo "# $P: cargo rustc --release --lib --target $T --crate-type staticlib"
     if env "${APPLE_ENV[@]}" cargo rustc --release --lib --target $T --crate-type staticlib >"$log" 2>&1; then
       echo "# $P: built in $((SECONDS - t0)) s"
-      # llvm-strip -S: the debug info of Rust's prebuilt standard library (ours has none).
-      install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a" \
-        "$([ "$APPLE_MODE" = llvm ] && echo "$APPLE_STRIP")"
+      if [ "$APPLE_MODE" = xcode ]; then
+        install_artifact $P target/$T/release/libwsmachine.a "$DIST/Plugins/iOS/libwsmachine.a"
+      else
+        # Symbol-clean: one object, only ws_* global (apple_clean_staticlib,
+        # scripts/lib-apple.sh); llvm-strip -S: any debug info left.
+        S="target/apple-clean"
+        if apple_clean_staticlib target/$T/release/libwsmachine.a "$S/$T.a" \
+             "aarch64-ios.${IPHONEOS_DEPLOYMENT_TARGET:-12.0}" >"$LOG_DIR/$P-clean.log" 2>&1; then
+          install_artifact $P "$S/$T.a" "$DIST/Plugins/iOS/libwsmachine.a" "$APPLE_STRIP" \
+            && echo "# $P: clean static library: $(tail -n1 "$LOG_DIR/$P-clean.log")"
+        else
+          failed $P "apple_clean_staticlib $T (scripts/lib-apple.sh)" "$LOG_DIR/$P-clean.log"
+        fi
+      fi
     else
       failed $P "cargo rustc --target $T --crate-type staticlib" "$log"
     fi
@@ -299,25 +310,30 @@ if want macos; then
       else
         failed $P "lipo -create libwsmachine.dylib" /dev/null
       fi
-      # The static library: cargo's archives (the Rust symbols stay global: no Mach-O
-      # cleanup yet, docs/PLATFORMS.md), stripped of the prebuilt standard library's debug
-      # info (llvm-strip -S keeps the symbol index), in one fat file (llvm-lipo 14 cannot
-      # read their LLVM 22 bitcode: scripts/apple/sdk.py fat).
+      # The static library. Linux build: per CPU one symbol-clean object, only ws_*
+      # global (apple_clean_staticlib, scripts/lib-apple.sh), llvm-strip -S, in one fat
+      # file (scripts/apple/sdk.py fat; llvm-lipo 14 cannot read cargo's archives, whose
+      # members carry LLVM 22 bitcode). Xcode: cargo's archives (Rust symbols global).
+      S="target/apple-clean" clean_note="only ws_* global" diag_log=""
       if [ "$APPLE_MODE" = xcode ]; then
+        clean_note="Rust symbols global"
         lipo -create -output "$U/libwsmachine.a" target/aarch64-apple-darwin/release/libwsmachine.a \
           target/x86_64-apple-darwin/release/libwsmachine.a
       else
-        S="target/apple-strip"
-        mkdir -p "$S"
-        for t in aarch64-apple-darwin x86_64-apple-darwin; do
-          cp "target/$t/release/libwsmachine.a" "$S/$t.a"
-          [ "$STRIP_DEBUG" != 0 ] && "$APPLE_STRIP" -S "$S/$t.a"
-        done
-        python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64="$S/aarch64-apple-darwin.a" x86_64="$S/x86_64-apple-darwin.a"
+        mac_min=${MACOSX_DEPLOYMENT_TARGET:-10.14}
+        arm_min=$(printf '%s\n' "$mac_min" 11.0 | sort -V | tail -n1)
+        apple_clean_staticlib target/aarch64-apple-darwin/release/libwsmachine.a "$S/aarch64-apple-darwin.a" \
+            "aarch64-macos.$arm_min" >"$LOG_DIR/$P-clean.log" 2>&1 \
+          && apple_clean_staticlib target/x86_64-apple-darwin/release/libwsmachine.a "$S/x86_64-apple-darwin.a" \
+            "x86_64-macos.$mac_min" >>"$LOG_DIR/$P-clean.log" 2>&1 \
+          && { [ "$STRIP_DEBUG" = 0 ] || "$APPLE_STRIP" -S "$S/aarch64-apple-darwin.a" "$S/x86_64-apple-darwin.a"; } \
+          && python3 scripts/apple/sdk.py fat "$U/libwsmachine.a" arm64="$S/aarch64-apple-darwin.a" x86_64="$S/x86_64-apple-darwin.a" \
+          && sed 's/^/# macos: clean static library: /' "$LOG_DIR/$P-clean.log" \
+          || { diag_log="$LOG_DIR/$P-clean.log"; false; }
       fi && native_pkgconfig "$DIST" universal-apple-darwin "$U/pkgconfig" "$WSM_VERSION" \
          && row $P "lib/universal-apple-darwin/pkgconfig/wsmachine{,-static}.pc" BUILT "pkg-config" \
-         && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; Rust symbols global)" \
-         || failed $P "universal libwsmachine.a" /dev/null
+         && row $P "lib/universal-apple-darwin/libwsmachine.a" BUILT "$(human_size "$U/libwsmachine.a") (arm64+x86_64; $clean_note)" \
+         || failed $P "universal libwsmachine.a (apple_clean_staticlib, scripts/lib-apple.sh)" "${diag_log:-/dev/null}"
     else
       failed $P "cargo build --target aarch64-apple-darwin --target x86_64-apple-darwin" "$log"
     fi

@@ -31,11 +31,18 @@
 #      each CPU (a toolchain file for clang-14 and apple-ld), shared and static
 #      (WSMACHINE_STATIC), picks lib/universal-apple-darwin and links.
 #   4. dist/lib/universal-apple-darwin/libwsmachine.a: slices arm64 and x86_64, each
-#      with the members of cargo's archive, each defining every function of wsmachine.h.
-#   5. dist/Plugins/iOS/libwsmachine.a: every object member is arm64 for iOS (platform
-#      IOS in LC_BUILD_VERSION or LC_VERSION_MIN_IPHONEOS, none for another OS), ours
-#      with minimum iOS 12.0 (or $IPHONEOS_DEPLOYMENT_TARGET), and it defines every
-#      function of wsmachine.h.
+#      symbol-clean (apple_clean_staticlib, scripts/lib-apple.sh): one object,
+#      wsmachine.o, whose only global symbols are the functions of wsmachine.h, whose
+#      undefined symbols include no Rust symbol, for macOS 11.0 / 10.14 (or
+#      $MACOSX_DEPLOYMENT_TARGET).
+#   5. dist/Plugins/iOS/libwsmachine.a: the same, one arm64 object for iOS (platform
+#      ios in LC_BUILD_VERSION), minimum iOS 12.0 (or $IPHONEOS_DEPLOYMENT_TARGET).
+#   6. with a second Rust static library (tests/native/otherlib, built for the same
+#      target): tests/native/two_rust_libs.c links with each clean library (arm64,
+#      x86_64 macOS, iOS; both -all_load); the program's __eh_frame names both
+#      personality functions, ours renamed, and no zero-length record cuts it short
+#      (tests/apple/eh_personalities.py); cargo's archive in the same link fails
+#      (duplicate symbols): the control. Linked only: nothing runs here.
 # Output: "ok - " / "not ok - " lines and, last, "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -59,6 +66,29 @@ U=dist/lib/universal-apple-darwin
 DYLIB=$U/libwsmachine.dylib FAT_A=$U/libwsmachine.a IOS_A=dist/Plugins/iOS/libwsmachine.a
 HEADER_FUNCS=$(grep -oE '^[a-z].* \**ws_[a-z0-9_]+\(' include/wsmachine.h | grep -oE 'ws_[a-z0-9_]+\($' | tr -d '(' | sort)
 n_funcs=$(echo "$HEADER_FUNCS" | wc -l)
+
+# check_clean_globals WHAT ARCHIVE: its defined global symbols are exactly the ws_*
+# functions of wsmachine.h (apple_clean_staticlib renamed and localised the rest).
+check_clean_globals() {
+  local got others rust_undef
+  got=$("$NM" -g --defined-only "$2" 2>"$TMP/nm.err" | awk 'NF == 3 { sub(/^_/, "", $3); print $3 }' | sort -u)
+  others=$(echo "$got" | grep -v '^ws_' | head -n 5 | xargs)
+  if [ "$got" = "$HEADER_FUNCS" ] && [ ! -s "$TMP/nm.err" ]; then
+    ok "$1: its only global symbols are the $n_funcs functions of wsmachine.h ($("$NM" "$2" | grep -c ' ___wsm_') renamed ___wsm_* and local)"
+  else
+    not_ok "$1: its only global symbols are the $n_funcs functions of wsmachine.h ($(echo "$got" | grep -c '^ws_') ws_*; others: ${others:-none}; nm: $(head -c 200 "$TMP/nm.err"))"
+  fi
+  # What it leaves undefined is the system's (libSystem, Security, CoreFoundation,
+  # libiconv): no Rust symbol (mangled _ZN/_R, or rust_*/__rust_*) comes from elsewhere.
+  rust_undef=$("$NM" -u "$2" 2>/dev/null | grep -E '^(__ZN|__R[A-Z]|_+rust_)' | head -n 5 | xargs)
+  [ -z "$rust_undef" ] && ok "$1: its $("$NM" -u "$2" | grep -c '^_') undefined symbols include no Rust symbol" \
+    || not_ok "$1: its undefined symbols include no Rust symbol (got: $rust_undef)"
+}
+# member_min ARCHIVE: "PLATFORM MINOS" of each object member (LC_BUILD_VERSION), unique.
+member_min() {
+  "$OBJDUMP" --macho --private-headers "$1" 2>/dev/null \
+    | awk '/cmd LC_BUILD_VERSION/ { b = 1 } b && /platform/ { p = $2 } b && /minos/ { print p, $2; b = 0 }' | sort -u | xargs
+}
 
 # ------------------------------------------------------------------ 1. build
 t0=$SECONDS
@@ -214,42 +244,81 @@ archs=$(awk '/^architecture/ { print $2 }' "$TMP/fat.txt" | sort | xargs)
 for arch in arm64 x86_64; do
   t=aarch64-apple-darwin; [ "$arch" = x86_64 ] && t=x86_64-apple-darwin
   "$LIPO" -thin "$arch" -output "$TMP/thin-$arch.a" "$FAT_A" 2>"$TMP/thin.err"
-  # The same members as cargo's archive (build-release.sh strips their debug info).
-  if [ -s "$TMP/thin-$arch.a" ] && [ "$("$APPLE_AR" t "$TMP/thin-$arch.a")" = "$("$APPLE_AR" t "target/$t/release/libwsmachine.a")" ]; then
-    ok "$arch slice of the .a holds the members of cargo's $t archive ($("$APPLE_AR" t "$TMP/thin-$arch.a" | wc -l))"
-  else
-    not_ok "$arch slice of the .a holds the members of cargo's $t archive ($(head -c 200 "$TMP/thin.err"))"
-  fi
-  # llvm-nm 14 cannot read the members built with newer LLVM bitcode (Rust's std); ours it can.
-  defined=$("$NM" -g --defined-only "$TMP/thin-$arch.a" 2>/dev/null | awk '$2 == "T" && $3 ~ /^_ws_/ { sub(/^_/, "", $3); print $3 }' | sort -u)
-  [ "$defined" = "$HEADER_FUNCS" ] && ok "$arch slice of the .a defines exactly the ws_* functions of wsmachine.h" \
-    || not_ok "$arch slice of the .a defines exactly the ws_* functions of wsmachine.h ($(echo "$defined" | grep -c .))"
+  # apple_clean_staticlib (scripts/lib-apple.sh): one object, only ws_* global.
+  members=$("$APPLE_AR" t "$TMP/thin-$arch.a" 2>"$TMP/thin.err" | xargs)
+  [ "$members" = wsmachine.o ] && ok "$arch slice of the .a: one object, wsmachine.o (cargo's $t archive: $("$APPLE_AR" t "target/$t/release/libwsmachine.a" | wc -l) members)" \
+    || not_ok "$arch slice of the .a: one object, wsmachine.o (got: ${members:-$(head -c 200 "$TMP/thin.err")})"
+  check_clean_globals "$arch slice of the .a" "$TMP/thin-$arch.a"
+  want=${MACOSX_DEPLOYMENT_TARGET:-10.14}
+  [ "$arch" = arm64 ] && [ "$(printf '%s\n' "$want" 11.0 | sort -V | head -n1)" = "$want" ] && want=11.0
+  got=$(member_min "$TMP/thin-$arch.a")
+  [ "$got" = "macos $want" ] && ok "$arch slice of the .a: platform macos, minimum version $want" \
+    || not_ok "$arch slice of the .a: platform macos, minimum version $want (got: ${got:-none})"
 done
 
 # ------------------------------------------------------------------ 5. iOS
 IOS_ABS=$PWD/$IOS_A
 mkdir -p "$TMP/ios" && (cd "$TMP/ios" && "$APPLE_AR" x "$IOS_ABS")
-n_members=$(find "$TMP/ios" -name '*.o' | wc -l)
-"$OBJDUMP" --macho --private-headers "$TMP"/ios/*.o 2>/dev/null \
-  | awk '/^\/.*:$/ { f = $0 } /cmd LC_BUILD_VERSION/ { b = 1 } b && /platform/ { print f, $2; b = 0 } /cmd LC_VERSION_MIN_/ { print f, $2 }' \
-  | sort -u >"$TMP/ios-platforms.txt"
-n_tagged=$(cut -d' ' -f1 "$TMP/ios-platforms.txt" | sort -u | wc -l)
-other=$(awk '$2 != "ios" && $2 != "LC_VERSION_MIN_IPHONEOS"' "$TMP/ios-platforms.txt" | head -n 3)
-if [ "$n_members" -gt 0 ] && [ "$n_tagged" -eq "$n_members" ] && [ -z "$other" ]; then
-  ok "$IOS_A: all $n_members object members are built for iOS"
-else
-  not_ok "$IOS_A: all $n_members object members are built for iOS ($n_tagged tagged; other: ${other:-none})"
-fi
+members=$("$APPLE_AR" t "$IOS_A" 2>/dev/null | xargs)
+[ "$members" = wsmachine.o ] && ok "$IOS_A: one object, wsmachine.o (cargo's archive: $("$APPLE_AR" t target/aarch64-apple-ios/release/libwsmachine.a | wc -l) members)" \
+  || not_ok "$IOS_A: one object, wsmachine.o (got: ${members:-none})"
 want=${IPHONEOS_DEPLOYMENT_TARGET:-12.0}
-ours=$(find "$TMP/ios" -name 'wsmachine-*.o' | sort)
-ours_min=$("$OBJDUMP" --macho --private-headers $ours 2>/dev/null | awk '/cmd LC_BUILD_VERSION/ { b = 1 } b && /minos/ { print $2; b = 0 } /cmd LC_VERSION_MIN_IPHONEOS/ { v = 1 } v && /^ *version/ { print $2; v = 0 }' | sort -u | xargs)
-[ -n "$ours" ] && [ "$ours_min" = "$want" ] && ok "$IOS_A: wsmachine's $(echo "$ours" | wc -l) objects: minimum iOS $want" \
-  || not_ok "$IOS_A: wsmachine's objects: minimum iOS $want (got: ${ours_min:-none})"
+got=$(member_min "$IOS_A")
+[ "$got" = "ios $want" ] && ok "$IOS_A: built for iOS, minimum version $want (LC_BUILD_VERSION)" \
+  || not_ok "$IOS_A: built for iOS, minimum version $want (got: ${got:-none})"
+n_members=$(find "$TMP/ios" -name '*.o' | wc -l)
 notarm=$("$OBJDUMP" --macho --private-header "$TMP"/ios/*.o 2>/dev/null | awk '/MH_MAGIC/ && $2 != "ARM64" { print }' | head -n 3)
 n_arm=$("$OBJDUMP" --macho --private-header "$TMP"/ios/*.o 2>/dev/null | awk '/MH_MAGIC/ && $2 == "ARM64"' | wc -l)
-[ "$n_arm" -eq "$n_members" ] && [ -z "$notarm" ] && ok "$IOS_A: all members are arm64" \
+[ "$n_members" -gt 0 ] && [ "$n_arm" -eq "$n_members" ] && [ -z "$notarm" ] && ok "$IOS_A: all members are arm64" \
   || not_ok "$IOS_A: all members are arm64 ($n_arm of $n_members; other: ${notarm:-none})"
-defined=$("$NM" -g --defined-only "$IOS_A" 2>/dev/null | awk '$2 == "T" && $3 ~ /^_ws_/ { sub(/^_/, "", $3); print $3 }' | sort -u)
-[ "$defined" = "$HEADER_FUNCS" ] && ok "$IOS_A defines exactly the ws_* functions of wsmachine.h" \
-  || not_ok "$IOS_A defines exactly the ws_* functions of wsmachine.h ($(echo "$defined" | grep -c .))"
+check_clean_globals "$IOS_A" "$IOS_A"
+
+# ------------------------------------------------------------------ 6. with a second Rust library
+# The issue's test: one C program (tests/native/two_rust_libs.c) linked with the clean
+# library and a second, independent Rust static library (tests/native/otherlib, its
+# own copy of Rust's standard library), both force-loaded (-all_load, as Xcode's
+# "Other Linker Flags" often has it). It links with the clean slices; cargo's archive
+# in its place must fail (duplicate symbols): the control. Linked only, never run.
+# Each library's code must unwind through its own rust_eh_personality: the CIEs of the
+# program's __eh_frame (where Rust's landing pads are described) name two personality
+# functions, ours renamed (tests/apple/eh_personalities.py).
+step_otherlib() { # TRIPLE: tests/native/otherlib for it, into target/otherlib/TRIPLE/release
+  env MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-10.14}" IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-12.0}" \
+    CARGO_TARGET_DIR="$PWD/target/otherlib" cargo build --release --quiet \
+    --manifest-path tests/native/otherlib/Cargo.toml --target "$1"
+}
+SYSLIBS=(-framework Security -framework CoreFoundation -liconv)
+# For iOS: the stand-in SDK's libSystem and libiconv stubs list macOS only; a copy
+# lists arm64-ios too (scripts/apple/apple-ld writes iOS framework stubs for
+# -platform_version ios). Test programs only: the release builds link no iOS executable.
+IOS_SDK=$TMP/ios-sdk
+mkdir -p "$IOS_SDK/usr/lib" && ln -s "$PWD/$APPLE_SDK_DIR/usr/include" "$IOS_SDK/usr/include"
+for f in libSystem libiconv; do
+  sed 's/arm64-macos/arm64-macos, arm64-ios/g' "$APPLE_SDK_DIR/usr/lib/$f.tbd" >"$IOS_SDK/usr/lib/$f.tbd"
+done
+CLANG_IOS=(env "SDKROOT=$IOS_SDK" "WSM_LD64_LLD=$APPLE_LLD" "WSM_LLVM_NM=$NM" "$APPLE_CC" -mlinker-version=705
+           -isysroot "$IOS_SDK" "-fuse-ld=$PWD/scripts/apple/apple-ld" -Wall -Werror -Idist/include)
+for arch in arm64 x86_64 ios; do
+  t=aarch64-apple-darwin tt=arm64-apple-macos11 lib=$TMP/thin-$arch.a cc=("${CLANG[@]}")
+  [ "$arch" = x86_64 ] && t=x86_64-apple-darwin tt=x86_64-apple-macos10.14
+  [ "$arch" = ios ] && t=aarch64-apple-ios tt=arm64-apple-ios${IPHONEOS_DEPLOYMENT_TARGET:-12.0} lib=$IOS_A cc=("${CLANG_IOS[@]}")
+  other=target/otherlib/$t/release/libotherlib.a
+  step "build tests/native/otherlib for $t" step_otherlib $t || continue
+  if step "$arch: two_rust_libs.c links with the clean library and libotherlib.a, both -all_load ($tt)" \
+       "${cc[@]}" --target=$tt tests/native/two_rust_libs.c -Wl,-all_load "$lib" "$other" "${SYSLIBS[@]}" -o "$TMP/two-$arch"; then
+    "$NM" "$TMP/two-$arch" >"$TMP/two-$arch.nm" 2>&1
+    pers=$(python3 tests/apple/eh_personalities.py "$TMP/two-$arch" "$TMP/two-$arch.nm" 2>&1 | xargs)
+    [ "$pers" = "___wsm_rust_eh_personality _rust_eh_personality" ] \
+      && ok "$arch: its __eh_frame names two personality functions, ours renamed ($pers; tests/apple/eh_personalities.py)" \
+      || not_ok "$arch: its __eh_frame names two personality functions, ours renamed (got: ${pers:-none})"
+  fi
+  if "${cc[@]}" --target=$tt tests/native/two_rust_libs.c -Wl,-all_load "target/$t/release/libwsmachine.a" "$other" "${SYSLIBS[@]}" \
+       -o "$TMP/two-unclean-$arch" >"$TMP/unclean-$arch.log" 2>&1; then
+    not_ok "control ($arch): cargo's libwsmachine.a + libotherlib.a fails to link (it linked: the test cannot tell)"
+  elif grep -q 'duplicate symbol' "$TMP/unclean-$arch.log"; then
+    ok "control ($arch): cargo's libwsmachine.a + libotherlib.a fails ($(grep -c 'duplicate symbol' "$TMP/unclean-$arch.log") duplicate symbols, lld's error limit; the first: $(grep -m1 -o 'duplicate symbol: [^ ]*' "$TMP/unclean-$arch.log" | cut -d' ' -f3))"
+  else
+    not_ok "control ($arch): the unclean link failed for another reason"; diag_file "$TMP/unclean-$arch.log" 10
+  fi
+done
 finish
