@@ -18,6 +18,21 @@ WSM_LINUX_STATIC_DEPS="pthread dl m rt util gcc_s"
 WSM_APPLE_STATIC_LIBS="-framework Security -framework CoreFoundation -liconv"
 WSM_WINDOWS_STATIC_DEPS="ws2_32 userenv bcrypt advapi32 kernel32 ntdll dbghelp"
 
+# native_keep_ws_globals TMP OUT.a TOOLPREFIX: the last steps of both clean-up
+# functions, on the merged object TMP/nobc.o: every defined global but ws_* gets the
+# prefix __wsm_ and is made local (see native_clean_staticlib for why both), and the
+# result, TMP/wsmachine.o, becomes the one member of OUT.a.
+native_keep_ws_globals() {
+  local tmp=$1 out=$2 pre=${3:-}
+  "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 !~ /^ws_/ { print $3 " __wsm_" $3 }' \
+    | sort -u >"$tmp/rename.txt" &&
+  "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 ~ /^ws_/ { print $3 }' >"$tmp/keep.txt" &&
+  [ -s "$tmp/keep.txt" ] &&
+  "${pre}objcopy" --redefine-syms="$tmp/rename.txt" "$tmp/nobc.o" "$tmp/renamed.o" &&
+  "${pre}objcopy" --keep-global-symbols="$tmp/keep.txt" "$tmp/renamed.o" "$tmp/wsmachine.o" &&
+  rm -f "$out" && mkdir -p "$(dirname "$out")" && "${pre}ar" rcs "$out" "$tmp/wsmachine.o"
+}
+
 # native_clean_staticlib IN.a OUT.a TOOLPREFIX
 #
 # A Rust static library carries a whole Rust standard library (rust_eh_personality,
@@ -45,13 +60,7 @@ native_clean_staticlib() {
   {
     "${pre}ld" -r --whole-archive "$in" -o "$tmp/all.o" &&
     "${pre}objcopy" --remove-section=.llvmbc --remove-section=.llvmcmd "$tmp/all.o" "$tmp/nobc.o" &&
-    "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 !~ /^ws_/ { print $3 " __wsm_" $3 }' \
-      | sort -u >"$tmp/rename.txt" &&
-    "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 ~ /^ws_/ { print $3 }' >"$tmp/keep.txt" &&
-    [ -s "$tmp/keep.txt" ] &&
-    "${pre}objcopy" --redefine-syms="$tmp/rename.txt" "$tmp/nobc.o" "$tmp/renamed.o" &&
-    "${pre}objcopy" --keep-global-symbols="$tmp/keep.txt" "$tmp/renamed.o" "$tmp/wsmachine.o" &&
-    rm -f "$out" && mkdir -p "$(dirname "$out")" && "${pre}ar" rcs "$out" "$tmp/wsmachine.o"
+    native_keep_ws_globals "$tmp" "$out" "$pre"
   } || rc=1
   rm -rf "$tmp"
   return $rc
@@ -159,13 +168,7 @@ native_clean_staticlib_pe() {
     "${pre}objcopy" --rename-section .pdata.wsm=.pdata --redefine-sym __wsm_tls_used_ref=_tls_used \
       --remove-section=.drectve "$tmp/all.o" "$tmp/nobc.o" &&
     ! "${pre}nm" -u "$tmp/nobc.o" | grep -qE ' (_head_|__wsm_)' &&
-    "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 !~ /^ws_/ { print $3 " __wsm_" $3 }' \
-      | sort -u >"$tmp/rename.txt" &&
-    "${pre}nm" -g --defined-only "$tmp/nobc.o" | awk 'NF == 3 && $3 ~ /^ws_/ { print $3 }' >"$tmp/keep.txt" &&
-    [ -s "$tmp/keep.txt" ] &&
-    "${pre}objcopy" --redefine-syms="$tmp/rename.txt" "$tmp/nobc.o" "$tmp/renamed.o" &&
-    "${pre}objcopy" --keep-global-symbols="$tmp/keep.txt" "$tmp/renamed.o" "$tmp/wsmachine.o" &&
-    rm -f "$out" && mkdir -p "$(dirname "$out")" && "${pre}ar" rcs "$out" "$tmp/wsmachine.o"
+    native_keep_ws_globals "$tmp" "$out" "$pre"
   } || rc=1
   rm -rf "$tmp"
   return $rc

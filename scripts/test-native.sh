@@ -108,19 +108,24 @@ readelf -d "$DIST/Plugins/Linux/x86_64/libwsmachine.so" | grep -q 'SONAME' \
 
 # ------------------------------------------------------------------ 3. clean static library
 n_header=$(grep -cE '^(uint32_t |const char \*|ws_result )ws_[a-z0-9_]+\(' include/wsmachine.h)
-nm -g --defined-only "$LIBDIR/libwsmachine.a" 2>"$TMP/nm.err" | awk 'NF == 3 { print $3 }' >"$TMP/globals.txt"
-n_ws=$(grep -c '^ws_' "$TMP/globals.txt")
-others=$(grep -v '^ws_' "$TMP/globals.txt" | head -n 5 | tr '\n' ' ')
-if [ -s "$TMP/globals.txt" ] && [ -z "$others" ] && [ ! -s "$TMP/nm.err" ]; then
-  ok "clean libwsmachine.a: only ws_* symbols are global ($n_ws)"
-else
-  not_ok "clean libwsmachine.a: only ws_* symbols are global (others: ${others:-none}; nm: $(head -c 200 "$TMP/nm.err"))"
-fi
-# The header's functions, minus ws_handle_count while it still is in the header but a test hook
-[ "$n_ws" -eq "$n_header" ] && ok "its ws_* globals are the header's $n_header functions" \
-  || not_ok "its ws_* globals are the header's functions ($n_ws vs $n_header)"
-n_rust=$(nm -g --defined-only target/release/libwsmachine.a 2>/dev/null | awk 'NF == 3 && $3 !~ /^ws_/' | wc -l)
-echo "# for comparison, cargo's libwsmachine.a has $n_rust other global symbols"
+# check_ws_globals NM CLEAN.a CARGO.a WHAT: only the header's ws_* functions are global
+# in the clean archive; prints how many other globals cargo's own archive has.
+check_ws_globals() {
+  local nm=$1 lib=$2 raw=$3 what=$4 n_ws others n_rust
+  "$nm" -g --defined-only "$lib" 2>"$TMP/nm.err" | awk 'NF == 3 { print $3 }' >"$TMP/globals.txt"
+  n_ws=$(grep -c '^ws_' "$TMP/globals.txt")
+  others=$(grep -v '^ws_' "$TMP/globals.txt" | head -n 5 | tr '\n' ' ')
+  if [ -s "$TMP/globals.txt" ] && [ -z "$others" ] && [ ! -s "$TMP/nm.err" ]; then
+    ok "clean $what: only ws_* symbols are global ($n_ws)"
+  else
+    not_ok "clean $what: only ws_* symbols are global (others: ${others:-none}; nm: $(head -c 200 "$TMP/nm.err"))"
+  fi
+  [ "$n_ws" -eq "$n_header" ] && ok "its ws_* globals are the header's $n_header functions" \
+    || not_ok "its ws_* globals are the header's functions ($n_ws vs $n_header)"
+  n_rust=$("$nm" -g --defined-only "$raw" 2>/dev/null | awk 'NF == 3 && $3 !~ /^ws_/' | wc -l)
+  echo "# for comparison, cargo's $what has $n_rust other global symbols"
+}
+check_ws_globals nm "$LIBDIR/libwsmachine.a" target/release/libwsmachine.a libwsmachine.a
 
 OTHER=target/otherlib/release/libotherlib.a
 if step "build tests/native/otherlib (a second Rust static library)" \
@@ -321,19 +326,8 @@ if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
 elif [ ! -f "$WINLIB" ]; then
   not_ok "dist has the Windows static library"
 else
-  x86_64-w64-mingw32-nm -g --defined-only "$WINLIB" 2>"$TMP/wnm.err" | awk 'NF == 3 { print $3 }' >"$TMP/wglobals.txt"
-  n_ws=$(grep -c '^ws_' "$TMP/wglobals.txt")
-  others=$(grep -v '^ws_' "$TMP/wglobals.txt" | head -n 5 | tr '\n' ' ')
-  if [ -s "$TMP/wglobals.txt" ] && [ -z "$others" ] && [ ! -s "$TMP/wnm.err" ]; then
-    ok "clean Windows libwsmachine.a: only ws_* symbols are global ($n_ws)"
-  else
-    not_ok "clean Windows libwsmachine.a: only ws_* symbols are global (others: ${others:-none}; nm: $(head -c 200 "$TMP/wnm.err"))"
-  fi
-  [ "$n_ws" -eq "$n_header" ] && ok "its ws_* globals are the header's $n_header functions" \
-    || not_ok "its ws_* globals are the header's functions ($n_ws vs $n_header)"
-  n_rust=$(x86_64-w64-mingw32-nm -g --defined-only target/x86_64-pc-windows-gnu/release/libwsmachine.a 2>/dev/null \
-    | awk 'NF == 3 && $3 !~ /^ws_/' | wc -l)
-  echo "# for comparison, cargo's Windows libwsmachine.a has $n_rust other global symbols"
+  check_ws_globals x86_64-w64-mingw32-nm "$WINLIB" target/x86_64-pc-windows-gnu/release/libwsmachine.a \
+    "Windows libwsmachine.a"
   WOTHER=target/otherlib/x86_64-pc-windows-gnu/release/libotherlib.a
   if step "build tests/native/otherlib for x86_64-pc-windows-gnu" \
        env CARGO_TARGET_DIR="$PWD/target/otherlib" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
