@@ -1078,10 +1078,7 @@ impl Client {
 
     /// The output the socket sends: ours, or through the proxy tunnel.
     fn wire(&mut self) -> &mut Output {
-        match self.tunnel.as_mut() {
-            Some(t) => t.output(&mut self.out),
-            None => &mut self.out,
-        }
+        wire_of(&mut self.tunnel, &mut self.out)
     }
 
     /// Copies bytes to write to the socket into `buf`; returns how many (0 when
@@ -1106,11 +1103,9 @@ impl Client {
     /// even after a failure; once they are gone a failed client returns its failure.
     #[inline]
     pub fn peek_output(&mut self) -> Result<&[u8]> {
-        // Without a tunnel the view is our own output (no call to `wire` needed).
-        let view = match self.tunnel.as_mut() {
-            Some(t) => t.output(&mut self.out).peek(),
-            None => self.out.peek(),
-        };
+        // `wire_of` rather than `wire`: the view borrows only these two fields, so the
+        // failure can still be read below.
+        let view = wire_of(&mut self.tunnel, &mut self.out).peek();
         if view.is_empty() {
             if let Some(e) = &self.failure {
                 return Err(e.clone());
@@ -1453,5 +1448,16 @@ impl Client {
     /// True while a [`Client::probe`] waits for its answer.
     pub fn is_probing(&self) -> bool {
         self.failure.is_none() && self.phase == Phase::Open && self.timers.is_probing(self.rx_bytes)
+    }
+}
+
+/// The output the socket is given: through the proxy tunnel while there is one (see
+/// [`Client::wire`]). A free function so that a caller can borrow these two fields
+/// alone and still read the rest of the client.
+#[inline]
+fn wire_of<'a>(tunnel: &'a mut Option<Box<Tunnel>>, out: &'a mut Output) -> &'a mut Output {
+    match tunnel.as_mut() {
+        Some(t) => t.output(out),
+        None => out,
     }
 }
