@@ -10,6 +10,9 @@
 //! 2. 1 MiB one direction (client to server, server to client).
 //! 3. AES-128-GCM / ChaCha20-Poly1305 alone: ring `seal_in_place`/`open_in_place` over
 //!    16 KiB records, and a rustls client/server pair with no WebSocket.
+//! 4. Copies alone: 16 KiB copied with one `copy_from_slice` (glibc's `memcpy`) and in
+//!    2 KiB pieces (what the library does on x86), at several distances from source to
+//!    destination modulo 4 KiB.
 //!
 //! Options: `--reps N` (default 11), `--quick` (3 reps, fewer messages),
 //! `--transport ws|wss-aes128gcm|wss-chacha20`, `--sizes 16,1024`, `--count N` (round
@@ -137,6 +140,8 @@ fn main() {
     one_direction(&env, &transports, reps, quick);
     println!();
     aead_alone(reps);
+    println!();
+    copies_alone(reps);
 }
 
 /// Measures one (transport, size) for the three implementations, interleaved. Each
@@ -440,5 +445,49 @@ impl RustlsPair {
         let dec = cpu_time() - t0;
         assert_eq!(got, data.len());
         (enc, dec)
+    }
+}
+
+/// 16 KiB copies alone: one `memcpy` against 2 KiB pieces (the library's
+/// `bytes::copy` on x86), by the distance from source to destination modulo 4 KiB. On
+/// AMD Zen with glibc's `rep movsb` path, distances of 1-31 bytes are the slow case the
+/// pieces avoid; large buffers from the allocator start at the same offset in a page,
+/// so copies between them land there whenever a header shifts one by a few bytes.
+fn copies_alone(reps: usize) {
+    const N: usize = 16 << 10;
+    const PIECE: usize = 2 << 10;
+    println!("# Copies alone, 16 KiB (median of {reps}); GB/s");
+    println!("# distance = (destination - source) modulo 4096, in bytes");
+    let src = vec![0x5au8; N + 8192];
+    let mut dst = vec![0u8; N + 8192];
+    let s0 = src.as_ptr().align_offset(4096);
+    let d0 = dst.as_ptr().align_offset(4096);
+    println!("{:<18} | {:>8} {:>8}", "distance", "one", "pieces");
+    for distance in [0usize, 5, 16, 31, 32, 64, 1040] {
+        let s = &src[s0..s0 + N];
+        let mut rate = |pieces: bool| {
+            let mut r: Vec<f64> = (0..reps)
+                .map(|_| {
+                    let d = &mut dst[d0 + distance..d0 + distance + N];
+                    let rounds = 20_000;
+                    let t = Instant::now();
+                    for _ in 0..rounds {
+                        if pieces {
+                            for (d, s) in d.chunks_mut(PIECE).zip(s.chunks(PIECE)) {
+                                d.copy_from_slice(std::hint::black_box(s));
+                            }
+                        } else {
+                            d.copy_from_slice(std::hint::black_box(s));
+                        }
+                        std::hint::black_box(&mut *d);
+                    }
+                    (N * rounds) as f64 / t.elapsed().as_secs_f64() / 1e9
+                })
+                .collect();
+            median(&mut r)
+        };
+        let one = rate(false);
+        let pieces = rate(true);
+        println!("{:<18} | {:>8.1} {:>8.1}", distance, one, pieces);
     }
 }

@@ -16,6 +16,7 @@
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::FrameHeader;
 
+use crate::bytes;
 use crate::config::Limits;
 use crate::deflate::{DeflateParams, Inflater};
 use crate::error::{err, ErrorKind, Result};
@@ -269,7 +270,7 @@ impl Decoder {
                     self.track_growth(cap);
                     inflated?;
                 } else {
-                    self.buf.extend_from_slice(chunk);
+                    bytes::extend(&mut self.buf, chunk);
                     self.track_growth(cap);
                 }
                 if self.message == Some(MessageKind::Text) {

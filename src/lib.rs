@@ -60,6 +60,7 @@
 //! boundary).
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
+mod bytes;
 pub mod config;
 pub mod deflate;
 pub mod error;

@@ -24,6 +24,7 @@ use std::fmt;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
+use crate::bytes::{self, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Output;
 
@@ -420,7 +421,7 @@ impl Tunnel {
                     .expect("unbounded rustls buffer");
                 flush(conn, &mut self.wire);
             }
-            None => self.wire.vec().extend_from_slice(data),
+            None => bytes::extend(self.wire.vec(), data),
         }
     }
 
@@ -445,7 +446,7 @@ impl Tunnel {
             None if self.wire.len() == 0 => inner,
             None => {
                 if inner.len() > 0 {
-                    self.wire.vec().extend_from_slice(inner.peek());
+                    bytes::extend(self.wire.vec(), inner.peek());
                     let n = inner.len();
                     inner.consume(n);
                 }
@@ -502,8 +503,7 @@ impl Tunnel {
                 break;
             }
             let conn = self.tls.as_mut().expect("tls");
-            let mut rest = &data[used..];
-            let n = conn.read_tls(&mut rest).map_err(|e| {
+            let n = conn.read_tls(&mut Source(&data[used..])).map_err(|e| {
                 Error::new(
                     ErrorKind::Tls,
                     format!("TLS input from the proxy refused: {e}"),

@@ -15,6 +15,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 
+use crate::bytes::{self, Source};
 use crate::config::{Config, ExternalVerification, Settings, TlsVersion};
 use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
@@ -746,8 +747,8 @@ impl Client {
     }
 
     fn input_tls(&mut self, data: &[u8]) -> Result<usize> {
-        let mut rest = data;
-        while !rest.is_empty() && !self.queue_full() {
+        let mut rest = Source(data);
+        while !rest.0.is_empty() && !self.queue_full() {
             if self.phase == Phase::Done {
                 return Ok(data.len());
             }
@@ -780,7 +781,7 @@ impl Client {
             }
             self.flush_tls();
         }
-        Ok(data.len() - rest.len())
+        Ok(data.len() - rest.0.len())
     }
 
     /// TLS is established: send the upgrade request, or wait for the caller's verdict
@@ -1044,7 +1045,7 @@ impl Client {
                 let m = self.queue.pop_front().expect("front exists");
                 self.queued_bytes -= m.data.len();
                 self.on_polled(&m);
-                buf[..m.data.len()].copy_from_slice(&m.data);
+                bytes::copy(&mut buf[..m.data.len()], &m.data);
                 let r = PollInto::Message {
                     kind: m.kind,
                     len: m.data.len(),

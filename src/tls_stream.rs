@@ -24,12 +24,13 @@
 //! Plaintext written before the handshake completes is buffered (up to the
 //! pending-output limit) and encrypted once it completes.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
 use rustls::ClientConnection;
 
+use crate::bytes::{self, Source};
 use crate::config::{Config, Timeouts, TlsVersion};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 
@@ -217,8 +218,8 @@ impl TlsClient {
         if self.peer_closed || self.eof {
             return Ok(data.len());
         }
-        let mut rest = data;
-        while !rest.is_empty() && self.unread <= MAX_UNREAD_PLAINTEXT {
+        let mut rest = Source(data);
+        while !rest.0.is_empty() && self.unread <= MAX_UNREAD_PLAINTEXT {
             let n = match self.conn.read_tls(&mut rest) {
                 Ok(n) => n,
                 Err(e) => {
@@ -251,7 +252,7 @@ impl TlsClient {
                 }
             }
         }
-        Ok(data.len() - rest.len())
+        Ok(data.len() - rest.0.len())
     }
 
     fn on_eof(&mut self) -> Result<()> {
@@ -284,7 +285,16 @@ impl TlsClient {
             self.check_failed()?;
             return Ok(TlsRead::Data(0));
         }
-        match self.conn.reader().read(buf) {
+        let mut reader = self.conn.reader();
+        let read = reader.fill_buf().map(|waiting| {
+            let n = waiting.len().min(buf.len());
+            bytes::copy(&mut buf[..n], &waiting[..n]);
+            n
+        });
+        if let Ok(n) = read {
+            reader.consume(n);
+        }
+        match read {
             Ok(0) => {
                 self.check_failed()?;
                 Ok(TlsRead::Closed)

@@ -175,7 +175,7 @@ impl Output {
     /// Appends `bytes` (see [`Output::reserve`]).
     pub(crate) fn extend(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
-        self.buf.extend_from_slice(bytes);
+        crate::bytes::extend(&mut self.buf, bytes);
     }
 
     /// The vector to append to, after [`Output::reserve`] made room for what is
@@ -191,7 +191,7 @@ impl Output {
     /// Copies as many waiting bytes as fit into `dst`; returns how many.
     pub(crate) fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = self.len().min(dst.len());
-        dst[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        crate::bytes::copy(&mut dst[..n], &self.buf[self.pos..self.pos + n]);
         self.consume(n);
         n
     }
@@ -249,7 +249,7 @@ impl std::io::Write for Output {
         let total = bufs.iter().map(|b| b.len()).sum();
         self.reserve(total);
         for b in bufs {
-            self.buf.extend_from_slice(b);
+            crate::bytes::extend(&mut self.buf, b);
         }
         Ok(total)
     }

@@ -1,0 +1,118 @@
+//! Large copies of bytes, made in pieces.
+//!
+//! glibc's `memcpy` (Debian 12's 2.36, for one) copies 2,112 bytes to 512 KiB with
+//! `rep movsb` on x86 CPUs that report fast short `rep mov` (FSRM). On the AMD EPYC
+//! CPU the benchmarks ran on, that instruction drops from 40-80 GB/s to about 2 GB/s
+//! whenever the destination is 1 to 31 bytes ahead of the source modulo 4 KiB. Large
+//! buffers from the allocator start at the same offset in a page, so a copy between
+//! them lands there whenever a header (a TLS record's, a frame's) shifts one by a few
+//! bytes: a 16 KiB record copied that way costs 8 µs instead of 0.3. Below the
+//! threshold glibc copies with a vector loop that runs at full speed at every distance,
+//! so on x86 the copies the library makes of more than [`PIECE`] bytes (received
+//! records into rustls, plaintext into the message buffer, records into the output
+//! buffer, output and messages into the caller's buffer) go in pieces of that size.
+//! BENCHMARKS.md has the measurement (`cargo bench --bench throughput`, "Copies
+//! alone"); on other architectures a copy is one `memcpy`.
+
+use std::io::Read;
+
+/// The size of the pieces: below glibc's smallest `rep movsb` threshold (2,112 bytes
+/// with FSRM, 4,096 or more without).
+pub(crate) const PIECE: usize = 2 << 10;
+
+/// Whether copies are made in pieces on this target.
+const IN_PIECES: bool = cfg!(any(target_arch = "x86_64", target_arch = "x86"));
+
+/// Copies `src` into `dst`, which has the same length.
+#[inline]
+pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
+    if IN_PIECES && src.len() > PIECE {
+        assert_eq!(
+            dst.len(),
+            src.len(),
+            "copy between slices of different lengths"
+        );
+        for (d, s) in dst.chunks_mut(PIECE).zip(src.chunks(PIECE)) {
+            d.copy_from_slice(s);
+        }
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Appends `src` to `v`.
+#[inline]
+pub(crate) fn extend(v: &mut Vec<u8>, src: &[u8]) {
+    if IN_PIECES && src.len() > PIECE {
+        v.reserve(src.len());
+        for s in src.chunks(PIECE) {
+            v.extend_from_slice(s);
+        }
+    } else {
+        v.extend_from_slice(src);
+    }
+}
+
+/// Bytes to read from, front to back, copied with [`copy`]: what `read_tls` takes the
+/// caller's input from.
+#[derive(Debug)]
+pub(crate) struct Source<'a>(pub(crate) &'a [u8]);
+
+impl Read for Source<'_> {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.0.len());
+        let (head, rest) = self.0.split_at(n);
+        copy(&mut buf[..n], head);
+        self.0 = rest;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    #[test]
+    fn copies_and_appends_every_size_at_every_offset() {
+        let src = pattern(3 * PIECE + 77);
+        for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE + 13] {
+            for off in [0, 1, 31, 33, 63] {
+                let s = &src[off..off + len];
+                let mut dst = vec![0u8; len + 64];
+                copy(&mut dst[off..off + len], s);
+                assert_eq!(&dst[off..off + len], s, "copy len {len} off {off}");
+                let mut v = b"head".to_vec();
+                extend(&mut v, s);
+                assert_eq!(&v[..4], b"head");
+                assert_eq!(&v[4..], s, "extend len {len} off {off}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "length")]
+    fn a_large_copy_between_different_lengths_panics_like_copy_from_slice() {
+        let src = pattern(PIECE * 2);
+        let mut dst = vec![0u8; PIECE * 2 - 1];
+        copy(&mut dst, &src);
+    }
+
+    #[test]
+    fn a_source_reads_front_to_back_in_any_sizes() {
+        let src = pattern(5 * PIECE + 3);
+        let mut from = Source(&src);
+        let mut got = Vec::new();
+        for size in [1, PIECE + 1, 3 * PIECE, 7, 100_000] {
+            let mut buf = vec![0u8; size];
+            let n = from.read(&mut buf).expect("in memory");
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, src);
+        assert_eq!(from.read(&mut [0u8; 8]).expect("in memory"), 0);
+    }
+}
