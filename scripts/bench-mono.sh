@@ -19,8 +19,11 @@
 #   wsm-spin   wsm, TLS 1.2, round trips only, pumped in a busy loop like a game's main loop
 #              that never sleeps (about the one core ClientWebSocket's threads use);
 #              --no-experiments skips it
+#   floor      benches/c/loopback_floor.c: a C client and echo server, plain TCP, the same
+#              four syscalls per round trip as the sleeping driver (no TLS, WebSocket or
+#              runtime): the kernel's share, which no driver on this machine goes below
 # Raw RESULT lines go to target/bench-mono/results.txt.
-# Needs: cargo, mono-runtime, mono-mcs, openssl, python3.
+# Needs: cargo, mono-runtime, mono-mcs, openssl, python3, cc.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,7 +45,7 @@ done
 
 fail() { echo "bench-mono.sh: $*" >&2; exit 1; }
 step() { echo "== $*" >&2; }
-for tool in cargo mcs mono openssl python3; do
+for tool in cargo mcs mono openssl python3 cc; do
   command -v "$tool" >/dev/null || fail "$tool not found (apt-get install mono-runtime mono-mcs openssl python3)"
 done
 mkdir -p "$OUT"
@@ -56,6 +59,7 @@ step "compile bindings and MonoBench (mcs -langversion:7.2 -unsafe)"
 MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
 "${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" -recurse:"$CS/Runtime/*.cs"
 "${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$ROOT/benches/mono/MonoBench.cs"
+cc -O2 -o "$OUT/loopback_floor" "$ROOT/benches/c/loopback_floor.c" || fail "cc benches/c/loopback_floor.c failed"
 
 step "test PKI and a private Mono trust store"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
@@ -90,6 +94,7 @@ if [ -z "$P12" ] || [ -z "$P13" ]; then fail "echo server did not start: $(cat "
 export LD_LIBRARY_PATH="$ROOT/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 RESULTS="$OUT/results.txt"
 : >"$RESULTS"
+: >"$OUT/floor.txt"
 COMMON=(--ca "$OUT/certs/ca.pem" --seconds "$SECONDS_RUN" --warmup "$WARMUP" --server-pid "$SERVER_PID")
 
 # run LABEL DIR ARGS...: one measurement, its RESULT line appended with the label.
@@ -120,6 +125,8 @@ for REP in $(seq 1 "$REPS"); do
       run wsm-spin "$OUT" --impl wsm --url "$WSM12" --spin --mode "$1" --size "$2"
     fi
   done
+  line=$("$OUT/loopback_floor" 51 "$SECONDS_RUN" | grep '^RESULT ') || fail "loopback_floor failed"
+  echo "$line rep=$REP" | tee -a "$OUT/floor.txt" >&2
 done
 REP=0
 step "driver overheads (idle connection)"
@@ -129,7 +136,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(( $(date +%s) - START ))
 grep -E 'TLSv1_[23]' "$OUT/server.log" | awk '{print $3, $4}' | sort | uniq -c >"$OUT/suites.txt" || true
 
-python3 - "$RESULTS" "$OUT/overhead.txt" "$OUT/suites.txt" <<PY
+python3 - "$RESULTS" "$OUT/overhead.txt" "$OUT/suites.txt" "$OUT/floor.txt" <<PY
 import sys, statistics as st
 rows = []
 for line in open(sys.argv[1]):
@@ -165,6 +172,12 @@ for mode, size, key, title in cases:
         av = med(lab, mode, size, "avail_us") if all("avail_us" in r for r in rows) else None
         print("| %s B | %s | %.1f | %s |" % (size, names[lab], st.median(per),
               "%.1f" % av[0] if av else "-"))
+    if size == "16":
+        floor = [float(dict(kv.split("=", 1) for kv in l.split()[1:])["client_cpu_us_per_rt"])
+                 for l in open(sys.argv[4])]
+        if floor:
+            print("| 16 B | kernel floor: C client, plain TCP, same syscalls (loopback_floor.c) | %.1f | - |"
+                  % st.median(floor))
 print()
 print("| metric | client | median | min-max | vs ClientWebSocket (TLS 1.2) | client CPU (cores) | CPU per op | server CPU (cores) | machine busy (cores) |")
 print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
