@@ -21,7 +21,10 @@
 #              --no-experiments skips it
 #   floor      benches/c/loopback_floor.c: a C client and echo server, plain TCP, the same
 #              four syscalls per round trip as the sleeping driver (no TLS, WebSocket or
-#              runtime): the kernel's share, which no driver on this machine goes below
+#              runtime): the kernel's share, which no driver on this machine goes below;
+#              benches/mono/SocketFloor.cs: the same calls from Mono against that echo
+#              server, through System.Net.Sockets (Mono's socket layer added) and through
+#              P/Invoke to libc (what bypassing it would leave)
 # Raw RESULT lines go to target/bench-mono/results.txt.
 # Needs: cargo, mono-runtime, mono-mcs, openssl, python3, cc.
 set -euo pipefail
@@ -60,6 +63,7 @@ MCS=(mcs -langversion:7.2 -nologo -unsafe -optimize+)
 "${MCS[@]}" -target:library -nowarn:1591 -out:"$OUT/WsMachine.dll" -recurse:"$CS/Runtime/*.cs"
 "${MCS[@]}" -r:"$OUT/WsMachine.dll" -out:"$OUT/MonoBench.exe" "$ROOT/benches/mono/MonoBench.cs"
 cc -O2 -o "$OUT/loopback_floor" "$ROOT/benches/c/loopback_floor.c" || fail "cc benches/c/loopback_floor.c failed"
+"${MCS[@]}" -out:"$OUT/SocketFloor.exe" "$ROOT/benches/mono/SocketFloor.cs"
 
 step "test PKI and a private Mono trust store"
 bash "$ROOT/tests/peers/make_certs.sh" "$OUT/certs" >/dev/null
@@ -127,6 +131,8 @@ for REP in $(seq 1 "$REPS"); do
   done
   line=$("$OUT/loopback_floor" 51 "$SECONDS_RUN" | grep '^RESULT ') || fail "loopback_floor failed"
   echo "$line rep=$REP" | tee -a "$OUT/floor.txt" >&2
+  (cd "$OUT" && mono SocketFloor.exe "$OUT/loopback_floor" "$SECONDS_RUN" 1) | grep '^RESULT ' \
+    | sed "s/\$/ rep=$REP/" | tee -a "$OUT/floor.txt" >&2 || fail "SocketFloor.exe failed"
 done
 REP=0
 step "driver overheads (idle connection)"
@@ -173,11 +179,13 @@ for mode, size, key, title in cases:
         print("| %s B | %s | %.1f | %s |" % (size, names[lab], st.median(per),
               "%.1f" % av[0] if av else "-"))
     if size == "16":
-        floor = [float(dict(kv.split("=", 1) for kv in l.split()[1:])["client_cpu_us_per_rt"])
-                 for l in open(sys.argv[4])]
-        if floor:
-            print("| 16 B | kernel floor: C client, plain TCP, same syscalls (loopback_floor.c) | %.1f | - |"
-                  % st.median(floor))
+        floors = [dict(kv.split("=", 1) for kv in l.split()[1:]) for l in open(sys.argv[4])]
+        for impl, title in [("mono-managed", "Mono sockets alone: plain TCP, same calls (SocketFloor.cs)"),
+                            ("mono-libc", "the same through P/Invoke to libc (SocketFloor.cs)"),
+                            ("c-loopback", "kernel floor: C client, plain TCP, same syscalls (loopback_floor.c)")]:
+            v = [float(f["client_cpu_us_per_rt"]) for f in floors if f["impl"] == impl]
+            if v:
+                print("| 16 B | %s | %.1f | - |" % (title, st.median(v)))
 print()
 print("| metric | client | median | min-max | vs ClientWebSocket (TLS 1.2) | client CPU (cores) | CPU per op | server CPU (cores) | machine busy (cores) |")
 print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")

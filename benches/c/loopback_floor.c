@@ -9,6 +9,8 @@
  *
  *   cc -O2 -o loopback_floor benches/c/loopback_floor.c
  *   ./loopback_floor [message bytes, default 51] [seconds, default 3]
+ *   ./loopback_floor --serve     echo server only: prints "PORT n", serves one connection
+ *                                (the peer of benches/mono/SocketFloor.cs)
  *
  * 51 bytes is what the driver sends for a 16-byte binary message: a masked WebSocket
  * frame (22 bytes) in a TLS 1.2 AES-GCM record (5 + 8 + 22 + 16); the echo returns as
@@ -68,7 +70,8 @@ static void echo(int fd) {
 }
 
 int main(int argc, char **argv) {
-    int size = argc > 1 ? atoi(argv[1]) : 51;
+    int serve_only = argc > 1 && strcmp(argv[1], "--serve") == 0;
+    int size = argc > 1 && !serve_only ? atoi(argv[1]) : 51;
     double seconds = argc > 2 ? atof(argv[2]) : 3;
     if (size < 1 || size > 65536) {
         fprintf(stderr, "size 1-65536\n");
@@ -81,6 +84,14 @@ int main(int argc, char **argv) {
     if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) ||
         getsockname(l, (struct sockaddr *)&a, &al))
         die("listen");
+    if (serve_only) {
+        printf("PORT %d\n", ntohs(a.sin_port));
+        fflush(stdout);
+        int s = accept(l, NULL, NULL);
+        if (s < 0) die("accept");
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        echo(s);
+    }
     pid_t child = fork();
     if (child < 0) die("fork");
     if (child == 0) {
