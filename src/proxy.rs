@@ -24,7 +24,7 @@ use std::fmt;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
-use crate::bytes::{self, Source};
+use crate::bytes::Source;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Output;
 
@@ -419,9 +419,9 @@ impl Tunnel {
                 conn.writer()
                     .write_all(data)
                     .expect("unbounded rustls buffer");
-                flush(conn, &mut self.wire);
+                self.wire.take_tls(conn);
             }
-            None => bytes::extend(self.wire.vec(), data),
+            None => self.wire.extend(data),
         }
     }
 
@@ -440,13 +440,13 @@ impl Tunnel {
                     let n = inner.len();
                     inner.consume(n);
                 }
-                flush(conn, &mut self.wire);
+                self.wire.take_tls(conn);
                 &mut self.wire
             }
             None if self.wire.len() == 0 => inner,
             None => {
                 if inner.len() > 0 {
-                    bytes::extend(self.wire.vec(), inner.peek());
+                    self.wire.extend(inner.peek());
                     let n = inner.len();
                     inner.consume(n);
                 }
@@ -518,12 +518,12 @@ impl Tunnel {
             let io = match conn.process_new_packets() {
                 Ok(io) => io,
                 Err(e) => {
-                    flush(conn, &mut self.wire);
+                    self.wire.take_tls(conn);
                     return Err(proxy_tls_error(&self.proxy, &e));
                 }
             };
             eof = io.peer_has_closed();
-            flush(conn, &mut self.wire);
+            self.wire.take_tls(conn);
         }
         Ok(Fed { used, eof })
     }
@@ -857,14 +857,6 @@ impl Tunnel {
                 }
             ),
         )
-    }
-}
-
-fn flush(conn: &mut rustls::ClientConnection, out: &mut Output) {
-    while conn.wants_write() {
-        if conn.write_tls(out.vec()).unwrap_or(0) == 0 {
-            break;
-        }
     }
 }
 

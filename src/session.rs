@@ -1132,12 +1132,7 @@ impl Client {
 
     fn flush_tls(&mut self) {
         if let Some(conn) = self.tls.as_mut() {
-            while conn.wants_write() {
-                // Writing into the output cannot fail.
-                if conn.write_tls(&mut self.out).unwrap_or(0) == 0 {
-                    break;
-                }
-            }
+            self.out.take_tls(conn);
         }
     }
 

@@ -188,6 +188,16 @@ impl Output {
         &mut self.buf
     }
 
+    /// Appends every record `conn` has ready to send (`write_tls` through this buffer's
+    /// `Write`, which cannot fail).
+    pub(crate) fn take_tls(&mut self, conn: &mut rustls::ClientConnection) {
+        while conn.wants_write() {
+            if conn.write_tls(self).unwrap_or(0) == 0 {
+                break;
+            }
+        }
+    }
+
     /// Copies as many waiting bytes as fit into `dst`; returns how many.
     pub(crate) fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = self.len().min(dst.len());
