@@ -10,11 +10,12 @@
 //! threshold glibc copies with a vector loop that runs at full speed at every distance,
 //! so on x86 the copies the library makes of more than [`PIECE`] bytes (received
 //! records into rustls, plaintext into the message buffer, records into the output
-//! buffer, output and messages into the caller's buffer) go in pieces of that size.
+//! buffer or the caller's, output and messages into the caller's buffer) go in pieces
+//! of that size.
 //! BENCHMARKS.md has the measurement (`cargo bench --bench throughput`, "Copies
 //! alone"); on other architectures a copy is one `memcpy`.
 
-use std::io::Read;
+use std::io::{IoSlice, Read, Write};
 
 /// The size of the pieces: below glibc's smallest `rep movsb` threshold (2,112 bytes
 /// with FSRM, 4,096 or more without).
@@ -69,6 +70,38 @@ impl Read for Source<'_> {
     }
 }
 
+/// Room to write into, front to back, filled with [`copy`]: where `write_tls` puts
+/// records for the caller's buffer. Writes take what fits; a full sink takes 0.
+#[derive(Debug)]
+pub(crate) struct Sink<'a>(pub(crate) &'a mut [u8]);
+
+impl Write for Sink<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = bytes.len().min(self.0.len());
+        let (head, rest) = std::mem::take(&mut self.0).split_at_mut(n);
+        copy(head, &bytes[..n]);
+        self.0 = rest;
+        Ok(n)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        let mut total = 0;
+        for b in bufs {
+            let n = self.write(b)?;
+            total += n;
+            if n < b.len() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +147,22 @@ mod tests {
         }
         assert_eq!(got, src);
         assert_eq!(from.read(&mut [0u8; 8]).expect("in memory"), 0);
+    }
+
+    #[test]
+    fn a_sink_fills_front_to_back_and_then_takes_nothing() {
+        let src = pattern(4 * PIECE + 9);
+        let mut room = vec![0u8; 3 * PIECE + 5];
+        let mut sink = Sink(&mut room);
+        let (a, rest) = src.split_at(PIECE + 1);
+        let (b, c) = rest.split_at(7);
+        assert_eq!(sink.write(a).expect("in memory"), a.len());
+        let bufs = [IoSlice::new(b), IoSlice::new(c)];
+        assert_eq!(
+            sink.write_vectored(&bufs).expect("in memory"),
+            3 * PIECE + 5 - a.len()
+        );
+        assert_eq!(sink.write(b"more").expect("in memory"), 0);
+        assert_eq!(room, src[..3 * PIECE + 5]);
     }
 }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use rustls::pki_types::ServerName;
 use rustls::ClientConnection;
 
-use crate::bytes::{self, Source};
+use crate::bytes::{self, Sink, Source};
 use crate::config::{Config, Timeouts, TlsVersion};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
 
@@ -364,8 +364,7 @@ impl TlsClient {
     pub fn read_output(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut total = 0;
         while total < buf.len() && self.conn.wants_write() {
-            let mut dst = &mut buf[total..];
-            match self.conn.write_tls(&mut dst) {
+            match self.conn.write_tls(&mut Sink(&mut buf[total..])) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => total += n,
             }
