@@ -49,7 +49,7 @@ done
 fail() { echo "bench-mono.sh: $*" >&2; exit 1; }
 step() { echo "== $*" >&2; }
 for tool in cargo mcs mono openssl python3 cc; do
-  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install mono-runtime mono-mcs openssl python3)"
+  command -v "$tool" >/dev/null || fail "$tool not found (apt-get install mono-runtime mono-mcs openssl python3 gcc)"
 done
 mkdir -p "$OUT"
 

@@ -56,7 +56,12 @@ static void die(const char *what) {
     exit(1);
 }
 
-static void echo(int fd) {
+/* Accepts one connection on the listening socket l and echoes it until it ends; exits. */
+static void serve(int l) {
+    int one = 1;
+    int fd = accept(l, NULL, NULL);
+    if (fd < 0) die("accept");
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char buf[65536];
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -87,19 +92,11 @@ int main(int argc, char **argv) {
     if (serve_only) {
         printf("PORT %d\n", ntohs(a.sin_port));
         fflush(stdout);
-        int s = accept(l, NULL, NULL);
-        if (s < 0) die("accept");
-        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        echo(s);
+        serve(l);
     }
     pid_t child = fork();
     if (child < 0) die("fork");
-    if (child == 0) {
-        int s = accept(l, NULL, NULL);
-        if (s < 0) die("accept");
-        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        echo(s);
-    }
+    if (child == 0) serve(l);
     close(l);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (c < 0) die("socket");
