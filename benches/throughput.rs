@@ -21,6 +21,11 @@
 //! --count N`, which runs one cell with no repetitions (for callgrind or perf). The
 //! environment variable `WSBENCH_IO_BUF` changes the wsmachine caller's socket buffer
 //! (default 64 KiB).
+//!
+//! Every block of 2 KiB or more is placed at a pseudo-random (seeded) 16-byte step
+//! within a page by the bench's global allocator ([`Scatter`]), so that whether a large
+//! copy falls in glibc's `rep movsb` cliff is drawn per block rather than fixed for the
+//! whole process by its allocation history; `WSBENCH_PLACEMENT=native` turns that off.
 #![allow(clippy::print_stdout)]
 
 mod support;
@@ -31,6 +36,11 @@ use std::time::{Duration, Instant};
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use rustls::{ClientConnection, ServerConnection};
 use support::*;
+
+/// Blocks of 2 KiB and more at scattered places (see [`Scatter`]);
+/// `WSBENCH_PLACEMENT=native` keeps the allocator's own placement.
+#[global_allocator]
+static A: Scatter = Scatter;
 
 const SIZES: [usize; 4] = [16, 1 << 10, 64 << 10, 1 << 20];
 const MIB: f64 = (1 << 20) as f64;
@@ -88,6 +98,10 @@ fn main() {
     println!("# (median round trip); a/b = wsm rt/s / ref rt/s; cl a/b = ref cl / wsm cl;");
     println!("# ratios are medians of per-repetition ratios; > 1 means wsmachine is faster;");
     println!("# flt = minor page faults per round trip (wsm / ref4k)");
+    println!(
+        "# placement of blocks >= 2 KiB: {} (WSBENCH_PLACEMENT=native for the allocator's own)",
+        placement_name()
+    );
     println!(
         "{:<14} {:>7} | {:>8} {:>8} {:>8} | {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} | {:>5} {:>5} | {:>6} {:>6} | {:>5} {:>5}",
         "transport", "size", "wsm rt/s", "ref", "ref4k", "wsm MiB", "ref", "ref4k", "wsm cl", "ref cl", "ref4k", "a/b", "a/b4k", "cl a/b", "cl 4k", "flt", "flt4k"

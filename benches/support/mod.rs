@@ -938,3 +938,190 @@ pub fn rss_bytes() -> u64 {
         .unwrap_or(0);
     pages * 4096
 }
+
+// ----- scattering allocator ----------------------------------------------------------------
+
+/// Allocations at least this large are scattered; glibc copies fewer than 2,112 bytes
+/// with its vector loop, which has no cliff.
+const SCATTER_MIN: usize = 2048;
+/// Room for the offset (up to a page) and the word that remembers the real block.
+const SCATTER_PAD: usize = 4096 + 16;
+
+/// A global allocator that places every block of at least 2 KiB at a pseudo-random
+/// 16-byte step within a page (seeded, so a run can be repeated), unless
+/// `WSBENCH_PLACEMENT=native`. Install it in a bench program with
+/// `#[global_allocator] static A: Scatter = Scatter;`.
+///
+/// Why: on x86 glibc copies 2,112 B-512 KiB with `rep movsb`, which on some CPUs drops
+/// to about 2 GB/s when the destination is 1-31 bytes ahead of the source modulo 4 KiB
+/// (BENCHMARKS.md, "Sixth round"). With the allocator's own placement whether a given
+/// copy of any implementation (client, reference or the shared server) falls in that
+/// is fixed by the process's allocation history, so a cell's ratio was one draw of a
+/// lottery and moved between processes. Scattered, each block draws its own place, and
+/// a median over repetitions is the cost at a typical placement.
+pub struct Scatter;
+
+/// 0: not decided yet, 1: native, 2: scatter.
+static PLACEMENT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+static SCATTER_RNG: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+
+/// Whether blocks are scattered: decided on the first large allocation, from the
+/// environment (read with libc's `getenv`, which does not allocate).
+fn scattering() -> bool {
+    match PLACEMENT.load(Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            // SAFETY: a NUL-terminated name; the result is read at once, before any
+            // other code could change the environment (the bench is single-threaded).
+            let native = unsafe {
+                let v = libc::getenv(c"WSBENCH_PLACEMENT".as_ptr());
+                !v.is_null() && std::ffi::CStr::from_ptr(v).to_bytes() == b"native"
+            };
+            PLACEMENT.store(if native { 1 } else { 2 }, Relaxed);
+            !native
+        }
+    }
+}
+
+/// "scatter" or "native", for the bench's header.
+pub fn placement_name() -> &'static str {
+    if scattering() {
+        "scatter"
+    } else {
+        "native"
+    }
+}
+
+/// The next offset: a multiple of `align` (itself a multiple of 16) below 4 KiB.
+fn scatter_offset(align: usize) -> usize {
+    // xorshift64*: deterministic for a given sequence of allocations.
+    let mut x = SCATTER_RNG.load(Relaxed);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    SCATTER_RNG.store(x, Relaxed);
+    let r = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as usize;
+    (r % 4096) / align * align
+}
+
+fn scattered(layout: std::alloc::Layout) -> bool {
+    layout.size() >= SCATTER_MIN && layout.align() <= 4096 && scattering()
+}
+
+/// The layout of the real block behind a scattered one.
+fn scatter_block(layout: std::alloc::Layout) -> std::alloc::Layout {
+    let align = layout.align().max(16);
+    std::alloc::Layout::from_size_align(layout.size() + SCATTER_PAD, align).expect("layout")
+}
+
+unsafe fn scatter_alloc(layout: std::alloc::Layout, zeroed: bool) -> *mut u8 {
+    use std::alloc::GlobalAlloc;
+    let block = scatter_block(layout);
+    // SAFETY: `block` has a non-zero size.
+    let base = unsafe {
+        if zeroed {
+            std::alloc::System.alloc_zeroed(block)
+        } else {
+            std::alloc::System.alloc(block)
+        }
+    };
+    if base.is_null() {
+        return base;
+    }
+    // The user's block starts 16 bytes (or one alignment) in, plus the offset; the word
+    // before it holds `base`. Offset and start stay below 4096 + 16 = SCATTER_PAD.
+    let start = block.align().max(16) + scatter_offset(block.align());
+    let start = if start + layout.size() > block.size() {
+        block.align().max(16)
+    } else {
+        start
+    };
+    // SAFETY: `start` + the user's size lies within the block, and `start` >= 16 leaves
+    // room for the word, which is aligned because `start` is a multiple of 16.
+    unsafe {
+        let p = base.add(start);
+        (p as *mut *mut u8).sub(1).write(base);
+        p
+    }
+}
+
+unsafe fn scatter_dealloc(ptr: *mut u8, layout: std::alloc::Layout) {
+    use std::alloc::GlobalAlloc;
+    // SAFETY: `ptr` came from `scatter_alloc` with this layout, which wrote the word.
+    unsafe {
+        let base = (ptr as *mut *mut u8).sub(1).read();
+        std::alloc::System.dealloc(base, scatter_block(layout));
+    }
+}
+
+unsafe impl std::alloc::GlobalAlloc for Scatter {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if scattered(layout) {
+            // SAFETY: forwarded contract.
+            unsafe { scatter_alloc(layout, false) }
+        } else {
+            // SAFETY: forwarded unchanged.
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if scattered(layout) {
+            // SAFETY: forwarded contract.
+            unsafe { scatter_alloc(layout, true) }
+        } else {
+            // SAFETY: forwarded unchanged.
+            unsafe { std::alloc::System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if scattered(layout) {
+            // SAFETY: a scattered layout was allocated by `scatter_alloc`.
+            unsafe { scatter_dealloc(ptr, layout) }
+        } else {
+            // SAFETY: forwarded unchanged.
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees a valid new layout.
+        let new =
+            unsafe { std::alloc::Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match (scattered(layout), scattered(new)) {
+            // SAFETY: forwarded unchanged.
+            (false, false) => return unsafe { std::alloc::System.realloc(ptr, layout, new_size) },
+            // The real block is resized by the system's `realloc`, in place where it can
+            // be, as it would without scattering (rustls's read buffer grows and shrinks
+            // so); the user's block keeps its offset in it.
+            // SAFETY: `ptr` came from `scatter_alloc` with `layout`; the offset is at
+            // most SCATTER_PAD - 16, so the user's block fits in the new real block.
+            (true, true) => unsafe {
+                let base = (ptr as *mut *mut u8).sub(1).read();
+                let start = ptr.offset_from(base) as usize;
+                let block = scatter_block(layout);
+                let moved = std::alloc::System.realloc(base, block, new_size + SCATTER_PAD);
+                if moved.is_null() {
+                    return moved;
+                }
+                let p = moved.add(start);
+                (p as *mut *mut u8).sub(1).write(moved);
+                return p;
+            },
+            _ => {}
+        }
+        // Into or out of the scattered sizes: a fresh block and a copy (std's default
+        // `realloc`).
+        // SAFETY: as `GlobalAlloc::realloc`'s default body.
+        unsafe {
+            let p = self.alloc(new);
+            if !p.is_null() {
+                std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+            p
+        }
+    }
+}
