@@ -1,19 +1,22 @@
-//! Large copies of bytes, made in pieces.
+//! Large copies of bytes, made in pieces on AMD CPUs.
 //!
 //! glibc's `memcpy` (Debian 12's 2.36, for one) copies 2,112 bytes to 512 KiB with
 //! `rep movsb` on x86 CPUs that report fast short `rep mov` (FSRM). On the AMD EPYC
 //! CPU the benchmarks ran on, that instruction drops from 40-80 GB/s to about 2 GB/s
-//! whenever the destination is 1 to 31 bytes ahead of the source modulo 4 KiB. Large
+//! whenever the destination is 1 to 31 bytes ahead of the source modulo 4 KiB (glibc
+//! bug 30994, "REP MOVSB performance suffers from page aliasing on Zen 4"). Large
 //! buffers from the allocator start at the same offset in a page, so a copy between
 //! them lands there whenever a header (a TLS record's, a frame's) shifts one by a few
 //! bytes: a 16 KiB record copied that way costs 8 µs instead of 0.3. Below the
 //! threshold glibc copies with a vector loop that runs at full speed at every distance,
-//! so on x86 the copies the library makes of more than [`PIECE`] bytes (received
+//! so on AMD CPUs the copies the library makes of more than [`PIECE`] bytes (received
 //! records into rustls, plaintext into the message buffer, records into the output
 //! buffer or the caller's, output and messages into the caller's buffer) go in pieces
-//! of that size.
-//! BENCHMARKS.md has the measurement (`cargo bench --bench throughput`, "Copies
-//! alone"); on other architectures a copy is one `memcpy`.
+//! of that size. Intel CPUs have no such cliff (an Intel Xeon measured 96-144 GB/s at
+//! every distance), and there the pieces cost about 15% of a copy's speed, so
+//! elsewhere a copy stays one `memcpy`.
+//! BENCHMARKS.md has the measurements (`cargo bench --bench throughput`, "Copies
+//! alone").
 
 use std::io::{IoSlice, Read, Write};
 
@@ -21,36 +24,84 @@ use std::io::{IoSlice, Read, Write};
 /// with FSRM, 4,096 or more without).
 pub(crate) const PIECE: usize = 2 << 10;
 
-/// Whether copies are made in pieces on this target.
-const IN_PIECES: bool = cfg!(any(target_arch = "x86_64", target_arch = "x86"));
+/// Whether copies are made in pieces: on x86 CPUs whose vendor is AMD (or Hygon, which
+/// builds AMD's Zen cores), found once with `cpuid` and kept.
+#[inline]
+fn in_pieces() -> bool {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    {
+        use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+        // 0: not known yet, 1: in pieces, 2: whole.
+        static IN_PIECES: AtomicU8 = AtomicU8::new(0);
+        match IN_PIECES.load(Relaxed) {
+            1 => true,
+            2 => false,
+            _ => {
+                let amd = cpu_is_amd();
+                IN_PIECES.store(if amd { 1 } else { 2 }, Relaxed);
+                amd
+            }
+        }
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+    {
+        false
+    }
+}
+
+/// The CPU's vendor string (`cpuid` leaf 0) is AMD's or Hygon's.
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+fn cpu_is_amd() -> bool {
+    #[cfg(target_arch = "x86")]
+    use std::arch::x86::__cpuid;
+    #[cfg(target_arch = "x86_64")]
+    use std::arch::x86_64::__cpuid;
+    // SAFETY: every CPU Rust's x86 targets run on has `cpuid` (the function is safe in
+    // newer Rust, hence the allow).
+    #[allow(unused_unsafe)]
+    let leaf = unsafe { __cpuid(0) };
+    let mut vendor = [0u8; 12];
+    vendor[..4].copy_from_slice(&leaf.ebx.to_le_bytes());
+    vendor[4..8].copy_from_slice(&leaf.edx.to_le_bytes());
+    vendor[8..].copy_from_slice(&leaf.ecx.to_le_bytes());
+    &vendor == b"AuthenticAMD" || &vendor == b"HygonGenuine"
+}
 
 /// Copies `src` into `dst`, which has the same length.
 #[inline]
 pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
-    if IN_PIECES && src.len() > PIECE {
-        assert_eq!(
-            dst.len(),
-            src.len(),
-            "copy between slices of different lengths"
-        );
-        for (d, s) in dst.chunks_mut(PIECE).zip(src.chunks(PIECE)) {
-            d.copy_from_slice(s);
-        }
+    if src.len() > PIECE && in_pieces() {
+        copy_in_pieces(dst, src);
     } else {
         dst.copy_from_slice(src);
+    }
+}
+
+fn copy_in_pieces(dst: &mut [u8], src: &[u8]) {
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "copy between slices of different lengths"
+    );
+    for (d, s) in dst.chunks_mut(PIECE).zip(src.chunks(PIECE)) {
+        d.copy_from_slice(s);
     }
 }
 
 /// Appends `src` to `v`.
 #[inline]
 pub(crate) fn extend(v: &mut Vec<u8>, src: &[u8]) {
-    if IN_PIECES && src.len() > PIECE {
-        v.reserve(src.len());
-        for s in src.chunks(PIECE) {
-            v.extend_from_slice(s);
-        }
+    if src.len() > PIECE && in_pieces() {
+        extend_in_pieces(v, src);
     } else {
         v.extend_from_slice(src);
+    }
+}
+
+fn extend_in_pieces(v: &mut Vec<u8>, src: &[u8]) {
+    v.reserve(src.len());
+    for s in src.chunks(PIECE) {
+        v.extend_from_slice(s);
     }
 }
 
@@ -116,15 +167,42 @@ mod tests {
         for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE + 13] {
             for off in [0, 1, 31, 33, 63] {
                 let s = &src[off..off + len];
-                let mut dst = vec![0u8; len + 64];
-                copy(&mut dst[off..off + len], s);
-                assert_eq!(&dst[off..off + len], s, "copy len {len} off {off}");
-                let mut v = b"head".to_vec();
-                extend(&mut v, s);
-                assert_eq!(&v[..4], b"head");
-                assert_eq!(&v[4..], s, "extend len {len} off {off}");
+                // What this CPU uses, and the pieces whatever the CPU.
+                for (name, copy, extend) in [
+                    (
+                        "",
+                        copy as fn(&mut [u8], &[u8]),
+                        extend as fn(&mut Vec<u8>, &[u8]),
+                    ),
+                    (" in pieces", copy_in_pieces, extend_in_pieces),
+                ] {
+                    let mut dst = vec![0u8; len + 64];
+                    copy(&mut dst[off..off + len], s);
+                    assert_eq!(&dst[off..off + len], s, "copy{name} len {len} off {off}");
+                    let mut v = b"head".to_vec();
+                    extend(&mut v, s);
+                    assert_eq!(&v[..4], b"head");
+                    assert_eq!(&v[4..], s, "extend{name} len {len} off {off}");
+                }
             }
         }
+    }
+
+    /// The vendor `cpuid` reports is the one Linux reports.
+    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
+    #[test]
+    fn copies_go_in_pieces_on_amd_cpus_only() {
+        let info = std::fs::read_to_string("/proc/cpuinfo").expect("/proc/cpuinfo");
+        let vendor = info
+            .lines()
+            .find_map(|l| l.strip_prefix("vendor_id"))
+            .and_then(|l| l.split(':').nth(1))
+            .expect("vendor_id in /proc/cpuinfo")
+            .trim();
+        let amd = vendor == "AuthenticAMD" || vendor == "HygonGenuine";
+        assert_eq!(cpu_is_amd(), amd, "vendor {vendor}");
+        assert_eq!(in_pieces(), amd, "vendor {vendor}");
+        assert_eq!(in_pieces(), amd, "kept");
     }
 
     #[test]
@@ -133,6 +211,14 @@ mod tests {
         let src = pattern(PIECE * 2);
         let mut dst = vec![0u8; PIECE * 2 - 1];
         copy(&mut dst, &src);
+    }
+
+    #[test]
+    #[should_panic(expected = "length")]
+    fn a_copy_in_pieces_between_different_lengths_panics_too() {
+        let src = pattern(PIECE * 2);
+        let mut dst = vec![0u8; PIECE * 2 - 1];
+        copy_in_pieces(&mut dst, &src);
     }
 
     #[test]
