@@ -54,6 +54,9 @@
 #                      the Unity package with every binary in Plugins/ above and only
 #                      their .meta files, plus the Echo sample (scripts/pack-unity.sh;
 #                      Unity: Package Manager, "Add package from tarball")
+#   LICENSE.md         wsmachine's license (MIT OR Apache-2.0)
+#   THIRD-PARTY-NOTICES.md  the licenses of the Rust crates compiled into the library
+#                      (bindings/csharp/Third Party Notices.md, scripts/gen-notices.py)
 #   BUILDINFO.txt      versions, and the SHA-256 of every file
 # The libraries in dist/ have their debug info stripped (`strip --strip-debug`;
 # symbols stay) where this machine has the target's strip; WSM_STRIP=0 keeps it.
@@ -150,6 +153,10 @@ rm -rf "$DIST"
 mkdir -p "$DIST/include" "$DIST/Plugins" "$DIST/lib"
 cp include/wsmachine.h "$DIST/include/"
 row all include/wsmachine.h BUILT "$(human_size include/wsmachine.h)"
+# The licenses of the crates compiled into the library (scripts/gen-notices.py), next to
+# the binaries they cover; the Unity package carries the same file.
+cp "bindings/csharp/Third Party Notices.md" "$DIST/THIRD-PARTY-NOTICES.md"
+cp bindings/csharp/LICENSE.md "$DIST/LICENSE.md"
 
 HOST_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 

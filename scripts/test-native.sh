@@ -4,7 +4,8 @@
 #   scripts/test-native.sh      # ~1-2 min when the release builds are current
 #
 # Steps:
-#   1. scripts/build-release.sh linux-x86_64 windows-x86_64 (no-ops when current).
+#   1. scripts/build-release.sh linux-x86_64 windows-x86_64 (no-ops when current), and
+#      dist/ carries LICENSE.md and THIRD-PARTY-NOTICES.md.
 #   2. the shared library: SONAME libwsmachine.so.0, the .so.0.1.0/.so.0/.so chain in
 #      dist/lib/x86_64-unknown-linux-gnu/.
 #   3. the clean static library: only ws_* symbols global (nm), as many as the header
@@ -93,6 +94,14 @@ else
   not_ok "scripts/build-release.sh linux-x86_64 windows-x86_64"; diag_file "$TMP/build.log"
 fi
 sed -n '/^PLATFORM/,$p' "$TMP/build.log" | sed 's/^/# /'
+# The licenses travel with the binaries: wsmachine's own and every crate's in the library.
+if cmp -s "bindings/csharp/Third Party Notices.md" "$DIST/THIRD-PARTY-NOTICES.md" \
+   && grep -q '^| rustls | ' "$DIST/THIRD-PARTY-NOTICES.md" && grep -q '^| ring | ' "$DIST/THIRD-PARTY-NOTICES.md" \
+   && cmp -s bindings/csharp/LICENSE.md "$DIST/LICENSE.md"; then
+  ok "dist: LICENSE.md and THIRD-PARTY-NOTICES.md (the crates' licenses, rustls and ring among them)"
+else
+  not_ok "dist: LICENSE.md and THIRD-PARTY-NOTICES.md"
+fi
 
 # ------------------------------------------------------------------ 2. SONAME
 soname=$(readelf -d "$LIBDIR/libwsmachine.so.0.1.0" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')

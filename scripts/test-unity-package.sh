@@ -56,11 +56,13 @@ ok "$TGZ exists ($(stat -c %s "$TGZ") bytes)"
 
 # ------------------------------------------------------------------ 1. the archive
 tar -tvzf "$TGZ" >"$TMP/list" 2>"$TMP/tar.err" || { not_ok "tar can read $TGZ"; cat "$TMP/tar.err"; finish; }
-bad=$(awk '{print $NF}' "$TMP/list" | grep -v '^package/' || true)
+# The names alone (one per line; "Third Party Notices.md" has spaces, so not a column of -v).
+tar -tzf "$TGZ" >"$TMP/names" 2>>"$TMP/tar.err" || { not_ok "tar can list $TGZ"; cat "$TMP/tar.err"; finish; }
+bad=$(grep -v '^package/' "$TMP/names" || true)
 [ -z "$bad" ] && ok "every entry is under package/ (npm layout)" || not_ok "entries outside package/: $bad"
 links=$(grep -E '^[lh]' "$TMP/list" || true)
 [ -z "$links" ] && ok "no symbolic or hard links" || not_ok "links in the tarball: $links"
-unsafe=$(awk '{print $NF}' "$TMP/list" | grep -E '^/|(^|/)\.\.(/|$)' || true)
+unsafe=$(grep -E '^/|(^|/)\.\.(/|$)' "$TMP/names" || true)
 [ -z "$unsafe" ] && ok "no absolute or '..' paths" || not_ok "unsafe paths: $unsafe"
 mkdir -p "$TMP/x"
 step "unpack" tar -xzf "$TGZ" -C "$TMP/x" || finish

@@ -54,6 +54,7 @@ step() {
 step "format" cargo fmt --check
 step "clippy" cargo clippy --all-targets -- -D warnings
 step "header is current" scripts/gen-header.sh --check
+step "third-party notices are current" python3 scripts/gen-notices.py --check
 step "docs build" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "rust tests" cargo test
 step "demo" cargo run --quiet --example demo

@@ -7,7 +7,8 @@
 Checks:
   - package.json: name, version (equal to Cargo.toml's with --cargo-toml), unity,
     displayName; every "samples" path exists; CHANGELOG.md names the version
-  - the files Unity users expect: README.md, CHANGELOG.md, LICENSE.md, the runtime and
+  - the files Unity users expect: README.md, CHANGELOG.md, LICENSE.md, Third Party
+    Notices.md (the licenses of the crates in the native library), the runtime and
     test asmdefs (WsMachine: unsafe code; WsMachine.Tests: references
     WsMachine, only with UNITY_INCLUDE_TESTS)
   - no symbolic links (Windows checkouts and UPM git URLs do not follow them)
@@ -110,7 +111,7 @@ def main():
         check(os.path.isdir(os.path.join(root, s.get("path", ""))), "sample path %s exists" % s.get("path"))
 
     # ---------------------------------------------------------------- expected files
-    for f in ("package.json", "README.md", "CHANGELOG.md", "LICENSE.md",
+    for f in ("package.json", "README.md", "CHANGELOG.md", "LICENSE.md", "Third Party Notices.md",
               "Runtime/WsMachine.asmdef", "Tests/Runtime/WsMachine.Tests.asmdef"):
         check(os.path.isfile(os.path.join(root, f)), "%s is in the package" % f)
     try:
