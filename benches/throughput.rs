@@ -11,7 +11,7 @@
 //! 3. AES-128-GCM / ChaCha20-Poly1305 alone: ring `seal_in_place`/`open_in_place` over
 //!    16 KiB records, and a rustls client/server pair with no WebSocket.
 //! 4. Copies alone: 16 KiB copied with one `copy_from_slice` (glibc's `memcpy`) and in
-//!    2 KiB pieces (what the library does on x86), at several distances from source to
+//!    2 KiB pieces (what the library does on AMD CPUs), at several distances from source to
 //!    destination modulo 4 KiB.
 //!
 //! Options: `--reps N` (default 11), `--quick` (3 reps, fewer messages),
@@ -463,7 +463,7 @@ impl RustlsPair {
 }
 
 /// 16 KiB copies alone: one `memcpy` against 2 KiB pieces (the library's
-/// `bytes::copy` on x86), by the distance from source to destination modulo 4 KiB. On
+/// `bytes::copy` on AMD CPUs), by the distance from source to destination modulo 4 KiB. On
 /// AMD Zen with glibc's `rep movsb` path, distances of 1-31 bytes are the slow case the
 /// pieces avoid; large buffers from the allocator start at the same offset in a page,
 /// so copies between them land there whenever a header shifts one by a few bytes.
