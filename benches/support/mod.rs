@@ -1029,16 +1029,13 @@ unsafe fn scatter_alloc(layout: std::alloc::Layout, zeroed: bool) -> *mut u8 {
     if base.is_null() {
         return base;
     }
-    // The user's block starts 16 bytes (or one alignment) in, plus the offset; the word
-    // before it holds `base`. Offset and start stay below 4096 + 16 = SCATTER_PAD.
-    let start = block.align().max(16) + scatter_offset(block.align());
-    let start = if start + layout.size() > block.size() {
-        block.align().max(16)
-    } else {
-        start
-    };
-    // SAFETY: `start` + the user's size lies within the block, and `start` >= 16 leaves
-    // room for the word, which is aligned because `start` is a multiple of 16.
+    // The user's block starts one alignment (at least 16 bytes) in, plus the offset, a
+    // multiple of the alignment below 4096: so `start` <= 4096 = SCATTER_PAD - 16. The
+    // word before it holds `base`.
+    let start = block.align() + scatter_offset(block.align());
+    // SAFETY: `start` + the user's size lies within the block (its size is the user's
+    // plus SCATTER_PAD), and `start` >= 16 leaves room for the word, which is aligned
+    // because `start` is a multiple of 16.
     unsafe {
         let p = base.add(start);
         (p as *mut *mut u8).sub(1).write(base);
