@@ -14,7 +14,8 @@
 #   3. the header alone as C11 and as C++11 (-Wall -Wextra -Werror -pedantic), plus a
 #      C++ program linked against the static library (extern "C" names)
 #   4. ffi_misuse_test, echo_test (wss:// and ws://, each with ws_offer_input and with
-#      the input window), lent_memory_test (ws://) and tls_errors_test, built with ASan+UBSan against
+#      the input window), lent_memory_test (ws://, and wss:// where the window is the TLS
+#      input buffer) and tls_errors_test, built with ASan+UBSan against
 #      target/release/libwsmachine.a; examples/tls_echo.c (the TLS object without
 #      WebSocket) against two Python ssl echo servers (TLS 1.3 and 1.2)
 #   5. echo_test again, built against libwsmachine.so without sanitizers, under
@@ -23,7 +24,8 @@
 #      ws:// with them on, so every byte wsmachine itself produces is checked
 #      (tests/c/valgrind.supp: one third-party entry, see there); ws:// once more through
 #      the input window (the message buffer lent to recv()); lent_memory_test on ws://
-#      (a window lent across an idle tick, and passed back). WSM_VALGRIND=0 skips.
+#      (a window lent across an idle tick, and passed back), and on wss:// with
+#      undefined-value errors off. WSM_VALGRIND=0 skips.
 #
 # Output: every check line of every program ("ok - ..." / "not ok - ..."), the
 # script's own checks in the same form, and as the LAST line "N passed, N failed".
@@ -172,6 +174,8 @@ built echo_test && run_prog "echo_test ws://127.0.0.1:$PORT_plain/ (ASan, window
   env WSM_INPUT_WINDOW=2 "$TMP/echo_test" "ws://127.0.0.1:$PORT_plain/"
 built lent_memory_test && run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/ (ASan)" "$TMP/lent_memory_test" \
   "ws://127.0.0.1:$PORT_plain/"
+built lent_memory_test && run_prog "lent_memory_test $WSS/ (ASan, the TLS input buffer lent)" \
+  "$TMP/lent_memory_test" "$WSS/" "$C/ca.pem"
 built tls_errors_test && run_prog "tls_errors_test (ASan)" "$TMP/tls_errors_test" --ca "$C/ca.pem" \
   --good "$WSS" --expired "wss://localhost:$PORT_expired" --wronghost "wss://localhost:$PORT_wronghost" \
   --tls13 "wss://localhost:$PORT_tls13" --plain "ws://127.0.0.1:$PORT_plain"
@@ -208,6 +212,9 @@ if [ "${WSM_VALGRIND:-1}" != 0 ]; then
     run_prog "lent_memory_test ws://127.0.0.1:$PORT_plain/ (valgrind, .so, all checks)" \
       env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=60 \
       "${VG[@]}" "$TMP/lent_memory_test_so" "ws://127.0.0.1:$PORT_plain/"
+    run_prog "lent_memory_test $WSS/ (valgrind, .so, leaks + invalid accesses)" \
+      env LD_LIBRARY_PATH="$TMP/lib" WSM_TEST_TIMEOUT_S=60 \
+      "${VG[@]}" --undef-value-errors=no "$TMP/lent_memory_test_so" "$WSS/" "$C/ca.pem"
   fi
 fi
 

@@ -13,9 +13,8 @@
 //! `read_output`, like pongs, close replies and TLS records.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, Write};
 
-use crate::bytes::{self, Source};
+use crate::bytes;
 use crate::config::{Config, ExternalVerification, Settings, TlsVersion};
 use crate::deflate::{DeflateParams, Deflater};
 use crate::error::{err, Error, ErrorKind, LastError, Result};
@@ -26,6 +25,9 @@ use crate::timers::{Due, Running, Timers};
 use crate::transport::{Input, MaskSource, Output, Window};
 
 mod ending;
+mod tls_io;
+
+use tls_io::{Step, TlsIo};
 
 /// The connection state as the caller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +129,7 @@ const TRIM_TO: usize = 4 << 10;
 #[derive(Debug)]
 pub struct Client {
     settings: Settings,
-    tls: Option<Box<rustls::ClientConnection>>,
+    tls: Option<Box<TlsIo>>,
     phase: Phase,
     response: Option<ResponseReader>,
     decoder: Decoder,
@@ -261,17 +263,14 @@ impl Client {
                 );
             }
             let gate = crate::verdict::gate(config, &server_name);
-            let mut conn =
-                rustls::ClientConnection::new(crate::tls::client_config(config)?, server_name)
-                    .map_err(|e| crate::tls::map_error(&e))?;
-            // Sends are bounded by our own `max_pending_output`, never truncated by rustls.
-            conn.set_buffer_limit(None);
+            let tls = TlsIo::new(crate::tls::client_config(config)?, server_name)?;
             // The request waits until TLS is established (see `on_tls_established`).
             client.request = Some(target.request);
             client.gate = gate;
-            client.tls = Some(Box::new(conn));
+            client.tls = Some(Box::new(tls));
             client.phase = Phase::TlsHandshaking;
-            client.flush_tls();
+            // The ClientHello.
+            client.process_tls()?;
         } else {
             client.out.extend(&target.request);
         }
@@ -347,7 +346,7 @@ impl Client {
     pub fn is_resumed(&self) -> bool {
         self.tls
             .as_ref()
-            .and_then(|c| c.handshake_kind())
+            .and_then(|c| c.state().handshake_kind())
             .is_some_and(|k| k == rustls::HandshakeKind::Resumed)
     }
 
@@ -359,7 +358,7 @@ impl Client {
 
     /// The negotiated TLS version, once the TLS handshake completed (`None` for `ws://`).
     pub fn tls_version(&self) -> Option<TlsVersion> {
-        match self.tls.as_ref()?.protocol_version()? {
+        match self.tls.as_ref()?.state().protocol_version()? {
             rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
             rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
             // rustls speaks no other version.
@@ -371,6 +370,7 @@ impl Client {
     pub fn cipher_suite(&self) -> Option<String> {
         self.tls
             .as_ref()?
+            .state()
             .negotiated_cipher_suite()
             .map(|s| format!("{:?}", s.suite()))
     }
@@ -403,27 +403,20 @@ impl Client {
         }
         shrink(&mut self.scratch);
         shrink(&mut self.zbuf);
+        // A window lent from the TLS input buffer keeps that buffer.
+        let tls_lent = keep_window && matches!(self.input.lent(), Some(Window::Tls(_)));
         self.input.trim(keep_window);
         // A direct window lies inside a message in progress, which `trim` keeps.
         self.decoder.trim(TRIM_TO);
         self.queue.shrink_to_fit();
-        if let Some(conn) = self.tls.as_mut() {
-            // rustls shrinks an empty read buffer before reading; a reader with nothing
-            // to give (WouldBlock, not EOF) triggers exactly that.
-            struct Nothing;
-            impl std::io::Read for Nothing {
-                fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-                    Err(std::io::ErrorKind::WouldBlock.into())
-                }
-            }
-            if self.phase == Phase::Open && !self.close_received {
-                let _ = conn.read_tls(&mut Nothing);
-            }
+        if let Some(tls) = self.tls.as_mut().filter(|_| !tls_lent) {
+            tls.trim();
         }
         self.timers.note_trimmed();
     }
 
-    /// Bytes of buffer capacity the engine itself retains (not counting rustls), for
+    /// Bytes of buffer capacity the engine itself retains (with the TLS input buffer,
+    /// not counting rustls's own state), for
     /// tests and benchmarks of the retention policy.
     #[doc(hidden)]
     pub fn retained_capacity(&self) -> usize {
@@ -433,6 +426,7 @@ impl Client {
             + self.zbuf.capacity()
             + self.input.capacity()
             + self.decoder.retained_capacity()
+            + self.tls.as_ref().map_or(0, |t| t.capacity())
     }
 
     /// Capacity of the output buffer, for the fuzz targets' memory invariants.
@@ -591,7 +585,10 @@ impl Client {
         }
         let start = data.as_ptr() as usize;
         let range = start..start + data.len();
-        self.input.overlaps(&range) || self.out.overlaps(&range) || self.decoder.overlaps(&range)
+        self.input.overlaps(&range)
+            || self.out.overlaps(&range)
+            || self.decoder.overlaps(&range)
+            || self.tls.as_ref().is_some_and(|t| t.overlaps(&range))
     }
 
     fn queue_full(&self) -> bool {
@@ -607,8 +604,10 @@ impl Client {
     /// Lends memory to receive socket bytes into, saving the copy `offer_input`
     /// makes; pass the count received to [`Client::commit_input`]. While a plain `ws://`
     /// connection is inside a large frame's payload the window is the message buffer
-    /// itself (the bytes are never copied again), otherwise it is a staging buffer of
-    /// 2 KiB, which grows to 16 KiB once a commit fills it and shrinks back when idle.
+    /// itself (the bytes are never copied again); on `wss://` it is the TLS input
+    /// buffer (records are decrypted where they were received), 2 KiB at first and
+    /// one whole record once a commit fills it; otherwise it is a staging buffer of
+    /// 2 KiB, which grows to 16 KiB once a commit fills it. Both shrink back when idle.
     /// The window stays valid until `commit_input`, `offer_input`, the next
     /// `input_window`, `trim` or drop; no other call moves it (the idle trim in `tick`
     /// leaves a lent window alone). If the connection ends while it is lent, the
@@ -646,6 +645,18 @@ impl Client {
             let window = self.decoder.direct_window(DIRECT_MAX).expect("checked");
             self.input.lend_direct(window.len());
             return Ok(window);
+        }
+        // `wss://`: the TLS input buffer itself, unless a proxy's answer (or its TLS)
+        // comes first or nothing more is read.
+        if self.phase != Phase::Done
+            && self.pending_failure.is_none()
+            && self.tunnel.as_ref().is_none_or(|t| t.is_transparent())
+        {
+            if let Some(tls) = self.tls.as_mut().filter(|t| !t.peer_closed()) {
+                let window = tls.window();
+                self.input.lend_tls(window.len());
+                return Ok(window);
+            }
         }
         Ok(self.input.lend_stage())
     }
@@ -697,6 +708,11 @@ impl Client {
                 }
                 taken.map(|_| ())
             }
+            Window::Tls(_) => {
+                self.tls.as_mut().expect("a TLS window").commit(n);
+                let result = self.commit_tls().map(|()| n);
+                self.after_input(result, n).map(|_| ())
+            }
             // The connection ended (or the peer's close came) while the window was
             // lent: its bytes are discarded, as `offer_input` discards late input, so
             // nothing is delivered after the close message.
@@ -746,42 +762,69 @@ impl Client {
         Ok(used)
     }
 
+    /// Socket bytes for TLS, copied into its input buffer as they fit and processed
+    /// (the copying path; a window lent from that buffer saves the copy).
     fn input_tls(&mut self, data: &[u8]) -> Result<usize> {
-        let mut rest = Source(data);
-        while !rest.0.is_empty() && !self.queue_full() {
+        let mut used = 0;
+        while used < data.len() && !self.queue_full() {
             if self.phase == Phase::Done {
                 return Ok(data.len());
             }
-            let conn = self.tls.as_mut().expect("tls");
-            let n = conn
-                .read_tls(&mut rest)
-                .map_err(|e| Error::new(ErrorKind::Tls, format!("TLS input refused: {e}")))?;
-            if n == 0 {
-                // rustls takes nothing after the server's close_notify: discard it.
+            let tls = self.tls.as_mut().expect("tls");
+            if tls.peer_closed() {
+                // rustls reads nothing after the server's close_notify: discard it.
                 return Ok(data.len());
             }
-            let io = match crate::verdict::scope(self.gate.as_ref(), || conn.process_new_packets())
-            {
-                Ok(io) => io,
-                Err(e) => {
-                    let mapped = crate::tls::map_error(&e);
-                    // The alert rustls queued tells the server why.
-                    self.flush_tls();
-                    return Err(mapped);
-                }
-            };
-            let established = self.phase == Phase::TlsHandshaking && !conn.is_handshaking();
-            let peer_closed = io.peer_has_closed();
-            if established {
-                self.on_tls_established();
-            }
-            self.drain_plaintext()?;
-            if peer_closed {
-                self.on_close_notify();
-            }
-            self.flush_tls();
+            used += tls.offer(&data[used..]);
+            self.process_tls()?;
         }
-        Ok(data.len() - rest.0.len())
+        Ok(used)
+    }
+
+    /// A commit of the TLS window: `feed`'s checks, then the records.
+    fn commit_tls(&mut self) -> Result<()> {
+        if self.phase == Phase::Done {
+            return Ok(());
+        }
+        if self.pending_failure.is_some() {
+            return self.surface_pending_failure();
+        }
+        self.process_tls()
+    }
+
+    /// Runs TLS over its waiting input until every complete record is processed:
+    /// handshake records go to the output, application data to `on_plaintext`, and
+    /// the handshake's end and the server's close_notify to the session.
+    fn process_tls(&mut self) -> Result<()> {
+        loop {
+            let Some(mut tls) = self.tls.take() else {
+                return Ok(());
+            };
+            let gate = self.gate.take();
+            let step =
+                crate::verdict::scope(gate.as_ref(), || tls.step(&mut |p| self.on_plaintext(p)));
+            self.gate = gate;
+            tls.take_records(&mut self.out);
+            let stuck = tls.is_stuck();
+            self.tls = Some(tls);
+            match step? {
+                Step::Again => {}
+                Step::Established => {
+                    if self.phase == Phase::TlsHandshaking {
+                        self.on_tls_established();
+                        self.flush_tls();
+                    }
+                }
+                Step::PeerClosed => self.on_close_notify(),
+                Step::Idle if stuck => {
+                    return err(
+                        ErrorKind::TlsCorrupt,
+                        "the server sent a TLS message larger than any TLS message may be",
+                    )
+                }
+                Step::Idle => return Ok(()),
+            }
+        }
     }
 
     /// TLS is established: send the upgrade request, or wait for the caller's verdict
@@ -801,13 +844,11 @@ impl Client {
         }
     }
 
-    /// Hands the upgrade request to TLS (sent by the next `flush_tls`).
+    /// Encrypts the upgrade request into the output.
     fn send_request(&mut self) {
         self.phase = Phase::WsHandshaking;
-        if let (Some(conn), Some(request)) = (self.tls.as_mut(), self.request.take()) {
-            conn.writer()
-                .write_all(&request)
-                .expect("unbounded rustls buffer");
+        if let Some(request) = self.request.take() {
+            self.tls_write(&request);
         }
     }
 
@@ -853,7 +894,7 @@ impl Client {
         if let Some(chain) = &self.peer_chain {
             return Some(chain);
         }
-        self.tls.as_ref()?.peer_certificates()
+        self.tls.as_ref()?.state().peer_certificates()
     }
 
     /// What the platform's verifier needs while [`State::Verifying`]: the chain and the
@@ -882,32 +923,10 @@ impl Client {
     #[doc(hidden)]
     pub fn peer_certificate_kept(&mut self, index: usize) -> Option<&[u8]> {
         if self.peer_chain.is_none() {
-            let chain = self.tls.as_ref()?.peer_certificates()?;
+            let chain = self.tls.as_ref()?.state().peer_certificates()?;
             self.peer_chain = Some(chain.to_vec());
         }
         self.peer_chain.as_ref()?.get(index).map(|c| c.as_ref())
-    }
-
-    /// Decodes all plaintext rustls holds, without copying it out first.
-    fn drain_plaintext(&mut self) -> Result<()> {
-        let mut conn = self.tls.take().expect("tls");
-        let result = (|| loop {
-            let mut reader = conn.reader();
-            match reader.fill_buf() {
-                Ok([]) => return Ok(()),
-                Ok(buf) => {
-                    let n = buf.len();
-                    let used = self.on_plaintext(buf)?;
-                    // After the close frame nothing more is decoded; the rest is dropped.
-                    reader.consume(if self.phase == Phase::Done { n } else { used });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-                Err(e) => return err(ErrorKind::Tls, format!("TLS read failed: {e}")),
-            }
-        })();
-        self.tls = Some(conn);
-        result
     }
 
     /// Handles decrypted (or plain) bytes; returns how many were used.
@@ -1130,9 +1149,22 @@ impl Client {
         Ok(())
     }
 
+    /// Moves the records TLS produced on its own (handshake, alerts) to the output.
     fn flush_tls(&mut self) {
-        if let Some(conn) = self.tls.as_mut() {
-            self.out.take_tls(conn);
+        if let Some(tls) = self.tls.as_mut() {
+            tls.take_records(&mut self.out);
+        }
+    }
+
+    /// Encrypts `data` (at most one record's worth) into the output. If TLS cannot
+    /// send (which the phases rule out), the connection fails rather than dropping
+    /// the bytes unnoticed.
+    fn tls_write(&mut self, data: &[u8]) {
+        let tls = self.tls.as_mut().expect("tls");
+        if !tls.encrypt(data, &mut self.out) && self.failure.is_none() {
+            let e = Error::new(ErrorKind::Tls, "TLS could not encrypt data to send");
+            self.last_error.event(e.message());
+            self.failure = Some(e);
         }
     }
 
@@ -1162,40 +1194,40 @@ impl Client {
                 self.out.reserve(frame::encoded_len(len));
                 frame::encode_with(self.out.vec(), kind, compressed, parts, mask)
             }
-            Some(conn) => {
+            Some(_) => {
                 // Frame and mask in record-sized chunks (the first carries the header),
                 // so that every write to rustls fills one TLS record and no buffer the
                 // size of the message is needed.
                 let len: usize = parts.iter().map(|p| p.len()).sum();
-                let scratch = &mut self.scratch;
+                // Room for the records in one go instead of a chain of reallocations.
+                let records = len / TLS_CHUNK + 1;
+                self.out
+                    .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
+                let mut scratch = std::mem::take(&mut self.scratch);
                 scratch.clear();
-                frame::encode_header(scratch, kind, compressed, len, mask);
+                frame::encode_header(&mut scratch, kind, compressed, len, mask);
                 let mut offset = 0;
                 for part in parts {
                     let mut rest = *part;
                     while !rest.is_empty() {
                         let take = (TLS_CHUNK - scratch.len()).min(rest.len());
-                        frame::extend_masked(scratch, &rest[..take], frame::mask_at(mask, offset));
+                        frame::extend_masked(
+                            &mut scratch,
+                            &rest[..take],
+                            frame::mask_at(mask, offset),
+                        );
                         offset += take;
                         rest = &rest[take..];
                         if scratch.len() == TLS_CHUNK {
-                            conn.writer()
-                                .write_all(scratch)
-                                .expect("unbounded rustls buffer");
+                            self.tls_write(&scratch);
                             scratch.clear();
                         }
                     }
                 }
                 if !scratch.is_empty() {
-                    conn.writer()
-                        .write_all(scratch)
-                        .expect("unbounded rustls buffer");
+                    self.tls_write(&scratch);
                 }
-                // Room for the records in one go instead of a chain of reallocations.
-                let records = len / TLS_CHUNK + 1;
-                self.out
-                    .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
-                self.flush_tls();
+                self.scratch = scratch;
             }
         }
     }

@@ -16,12 +16,14 @@ pub(crate) enum Window {
     Stage(usize),
     /// The next `n` bytes of the message buffer (payload of the current frame).
     Direct(usize),
+    /// `n` bytes of the TLS input buffer (`wss://`), after the bytes waiting there.
+    Tls(usize),
 }
 
 impl Window {
     /// Bytes lent.
     pub(crate) fn len(self) -> usize {
-        let (Window::Stage(n) | Window::Direct(n)) = self;
+        let (Window::Stage(n) | Window::Direct(n) | Window::Tls(n)) = self;
         n
     }
 }
@@ -47,6 +49,18 @@ impl Input {
     #[inline]
     pub(crate) fn close(&mut self) {
         self.lent = None;
+    }
+
+    /// What is lent, if anything.
+    #[inline]
+    pub(crate) fn lent(&self) -> Option<Window> {
+        self.lent
+    }
+
+    /// Records that `n` bytes of the TLS input buffer were lent.
+    #[inline]
+    pub(crate) fn lend_tls(&mut self, n: usize) {
+        self.lent = Some(Window::Tls(n));
     }
 
     /// Records that `n` bytes of the message buffer were lent.
@@ -121,6 +135,10 @@ impl Input {
 pub(crate) struct Output {
     buf: Vec<u8>,
     pos: usize,
+    /// Bytes from the start of the allocation known to be initialized (written at
+    /// some point), so that [`Output::append_with`] lends them without zeroing them
+    /// again. Reset whenever the allocation may have changed.
+    init: usize,
     /// Capacity beyond which the buffer grows only by what is needed.
     limit: usize,
 }
@@ -139,6 +157,7 @@ impl Output {
         Output {
             buf: Vec::new(),
             pos: 0,
+            init: 0,
             limit,
         }
     }
@@ -169,7 +188,61 @@ impl Output {
         if need > self.buf.capacity() {
             let target = (self.buf.capacity() * 2).min(self.limit).max(need);
             self.buf.reserve_exact(target - self.buf.len());
+            // A new allocation holds only the bytes that were waiting.
+            self.init = self.buf.len();
         }
+    }
+
+    /// Lets `write` fill up to `max` bytes at the end of the output (an encrypted
+    /// record) and keeps the count it returns; on an error nothing is appended.
+    pub(crate) fn append_with<E>(
+        &mut self,
+        max: usize,
+        write: impl FnOnce(&mut [u8]) -> Result<usize, E>,
+    ) -> Result<usize, E> {
+        self.reserve(max);
+        let init = self.init;
+        self.init = init.max(self.len_after_drop() + max);
+        let buf = self.vec_keeping_init();
+        let old = buf.len();
+        let spare = &mut buf.spare_capacity_mut()[..max];
+        // Zero what was never written (once per allocation, not per record).
+        let fresh = init.saturating_sub(old).min(max);
+        for b in &mut spare[fresh..] {
+            b.write(0);
+        }
+        // SAFETY: `spare` is `max` bytes of this vector's allocation after its length
+        // (`reserve` made room). The first `fresh` of them lie below `init`: they were
+        // written before, in this same allocation (`init` is reset to the length
+        // whenever the allocation may change, and bytes past the length keep the
+        // values they had when the length shrank); the rest were zeroed just above.
+        // So all `max` are initialized, and `u8` has no invalid values.
+        let room = unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+        let n = write(room)?;
+        assert!(n <= max, "wrote more than the room given");
+        // SAFETY: the first `n <= max` bytes after the length are initialized (above).
+        unsafe { self.buf.set_len(old + n) };
+        Ok(n)
+    }
+
+    /// The length `vec_keeping_init` leaves.
+    fn len_after_drop(&self) -> usize {
+        if self.pos > 0 && self.pos == self.buf.len() {
+            0
+        } else {
+            self.buf.len()
+        }
+    }
+
+    /// The buffer to append to in place, with handed-out bytes dropped when nothing
+    /// waits (what [`Output::vec`] does, but `init` stays valid: no allocation
+    /// changes).
+    fn vec_keeping_init(&mut self) -> &mut Vec<u8> {
+        if self.pos > 0 && self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        &mut self.buf
     }
 
     /// Appends `bytes` (see [`Output::reserve`]).
@@ -181,15 +254,13 @@ impl Output {
     /// The vector to append to, after [`Output::reserve`] made room for what is
     /// appended. Appending never loses what is waiting.
     pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        }
-        &mut self.buf
+        // Whoever appends may grow the allocation behind `init`'s back.
+        self.init = 0;
+        self.vec_keeping_init()
     }
 
     /// Appends every record `conn` has ready to send (`write_tls` through this buffer's
-    /// `Write`, which cannot fail).
+    /// `Write`, which cannot fail): the proxy tunnel's TLS.
     pub(crate) fn take_tls(&mut self, conn: &mut rustls::ClientConnection) {
         while conn.wants_write() {
             if conn.write_tls(self).unwrap_or(0) == 0 {
@@ -225,6 +296,7 @@ impl Output {
     pub(crate) fn discard(&mut self) {
         self.buf = Vec::new();
         self.pos = 0;
+        self.init = 0;
     }
 
     /// Capacity of the buffer.
@@ -240,6 +312,7 @@ impl Output {
     /// Drops handed-out bytes and releases capacity beyond what is waiting or `keep`.
     pub(crate) fn trim(&mut self, keep: usize) {
         self.compact();
+        self.init = self.buf.len();
         if self.buf.is_empty() && self.buf.capacity() > keep {
             self.buf = Vec::new();
         } else if self.buf.capacity() > keep.max(self.buf.len()) {

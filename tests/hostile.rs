@@ -480,3 +480,54 @@ fn a_tls_peer_trickling_one_byte_a_second_during_the_handshake() {
     );
     assert!(peak <= BASE, "heap grew by {peak} bytes");
 }
+
+/// A handshake message cut into records of one byte each: rustls joins the pieces in
+/// the TLS input buffer, where every record's header stays until the message is
+/// complete, so six bytes of buffer hold one byte of message. The buffer stops at its
+/// bound (docs/SECURITY.md: 64 KiB for a handshake message plus one record) and the
+/// client fails with `TlsCorrupt` instead of growing.
+#[test]
+fn a_handshake_message_in_one_byte_tls_records() {
+    let port = server(|mut sock| {
+        // The ClientHello: one record; read its header and body.
+        let mut head = [0u8; 5];
+        if sock.read_exact(&mut head).is_err() {
+            return;
+        }
+        let mut body = vec![0u8; u16::from_be_bytes([head[3], head[4]]) as usize];
+        let _ = sock.read_exact(&mut body);
+        // A ServerHello announcing 65535 bytes, one byte per handshake record.
+        let mut wire = Vec::new();
+        for i in 0..40_000usize {
+            let b = match i {
+                0 => 2,
+                1 => 0,
+                2 | 3 => 0xff,
+                _ => 0x41,
+            };
+            wire.extend_from_slice(&[0x16, 0x03, 0x03, 0x00, 0x01, b]);
+        }
+        let _ = sock.write_all(&wire);
+        thread::sleep(Duration::from_secs(2));
+    });
+    let s = common::Setup::new();
+    let mut c = Conn::new(&s.config, "wss://localhost/", port);
+    let meter = Meter::start();
+    let start = Instant::now();
+    let e = loop {
+        assert!(start.elapsed() < Duration::from_secs(10), "no failure");
+        c.write(usize::MAX);
+        if let Err(e) = c.feed() {
+            break e;
+        }
+        thread::sleep(Duration::from_millis(1));
+    };
+    assert_eq!(e.kind(), ErrorKind::TlsCorrupt, "{e}");
+    let peak = meter.peak();
+    eprintln!("one-byte handshake records: {e}; heap peak +{peak}");
+    // The bound: 65539 bytes of message plus one record of 18437 bytes.
+    assert!(
+        peak <= 65_539 + 18_437 + (16 << 10),
+        "heap grew by {peak} bytes"
+    );
+}

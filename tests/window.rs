@@ -141,7 +141,13 @@ fn the_staging_window_grows_when_filled_and_shrinks_when_idle() {
     w.copy_from_slice(&wire[..n]);
     p.client.commit_input(n).unwrap();
     let w = p.client.input_window().unwrap();
-    assert_eq!(w.len(), 16 << 10, "grown after a full window");
+    // For wss:// the window is the TLS input buffer: after a full window it has room
+    // for one whole record (16 KiB of plaintext and the most a cipher adds).
+    assert!(
+        w.len() >= (16 << 10) + 2048 + 5,
+        "grown after a full window: {}",
+        w.len()
+    );
     let rest = wire.len() - n;
     w[..rest].copy_from_slice(&wire[n..]);
     p.client.commit_input(rest).unwrap();
@@ -258,4 +264,54 @@ fn the_window_is_empty_while_the_message_bound_is_reached() {
         assert!(matches!(p.client.poll_message().unwrap(), Poll::Message(_)));
     }
     assert!(!p.client.input_window().unwrap().is_empty());
+}
+
+/// For `wss://` the window is the TLS input buffer: never larger than one record (so
+/// a commit decodes at most that much past the bound on undelivered messages), and
+/// the buffer stops at its bound when a server cuts a handshake message into records
+/// of one byte (each record's header stays in the buffer until the message is whole):
+/// the client fails with `TlsCorrupt` instead of growing.
+#[test]
+fn the_tls_window_is_bounded_by_one_record_and_the_buffer_by_its_limit() {
+    let s = Setup::new();
+    let mut c = wsmachine::Client::new(&s.config, "wss://localhost/").unwrap();
+    let mut hello = vec![0u8; 4096];
+    assert!(c.read_output(&mut hello).unwrap() > 0, "the ClientHello");
+    let mut wire = Vec::new();
+    for i in 0..40_000usize {
+        let b = match i {
+            0 => 2,
+            1 => 0,
+            2 | 3 => 0xff,
+            _ => 0x41,
+        };
+        wire.extend_from_slice(&[0x16, 0x03, 0x03, 0x00, 0x01, b]);
+    }
+    let one_record = (16 << 10) + 2048 + 5;
+    let mut off = 0;
+    let e = loop {
+        let w = match c.input_window() {
+            Ok(w) => w,
+            Err(e) => break e,
+        };
+        assert!(
+            !w.is_empty() && w.len() <= one_record,
+            "window of {}",
+            w.len()
+        );
+        assert!(off < wire.len(), "the whole flight was taken");
+        let n = w.len().min(wire.len() - off);
+        w[..n].copy_from_slice(&wire[off..off + n]);
+        off += n;
+        if let Err(e) = c.commit_input(n) {
+            break e;
+        }
+        assert!(
+            c.retained_capacity() <= 65_539 + one_record + (8 << 10),
+            "retained {}",
+            c.retained_capacity()
+        );
+    };
+    assert_eq!(e.kind(), ErrorKind::TlsCorrupt, "{e}");
+    assert!(off > 65_539, "failed only at the bound ({off} bytes taken)");
 }

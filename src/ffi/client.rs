@@ -220,8 +220,10 @@ pub unsafe extern "C" fn ws_offer_input(
 /// copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
 /// pass the count received to `ws_commit_input`. On a plain `ws://` connection inside
 /// a large frame the window is the message buffer itself, so payload is never copied
-/// again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
-/// record) once a commit fills it, until the idle trim.
+/// again. On `wss://` it is the TLS input buffer itself (records are decrypted where
+/// they were received): 2 KiB at first, one whole TLS record (18,437 bytes) once a
+/// commit fills it. Otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB
+/// once a commit fills it. Both shrink back at the idle trim.
 ///
 /// The window stays valid until `ws_commit_input` (or `ws_commit_prepare_input`),
 /// `ws_offer_input`, the next `ws_prepare_input`, `ws_client_trim` or

@@ -472,8 +472,9 @@ pub extern "C" fn ws_config_set_max_header_size(cfg: ws_config, bytes: usize) ->
 
 /// Undelivered messages after which `ws_offer_input` stops taking input (default
 /// 1024); poll messages, then offer the rest. On `ws://` through `ws_offer_input` the
-/// bound is exact; a TLS record (16 KiB of plaintext) or a committed input window is
-/// decoded whole, so the queue may exceed it by the messages of one record or window.
+/// bound is exact; a TLS record (16 KiB of plaintext) or a committed input window (at
+/// most one record's size) is decoded whole, so the queue may exceed it by the
+/// messages of one record or window.
 /// Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn ws_config_set_max_queued_messages(cfg: ws_config, count: usize) -> ws_result {

@@ -41,10 +41,10 @@ impl Client {
     /// The close handshake is complete (or the connection is over): end TLS cleanly.
     pub(super) fn finish(&mut self) {
         self.phase = Phase::Done;
-        if let Some(conn) = self.tls.as_mut() {
-            conn.send_close_notify();
-        }
         self.flush_tls();
+        if let Some(tls) = self.tls.as_mut() {
+            tls.close_notify(&mut self.out);
+        }
     }
 
     pub(super) fn on_close_notify(&mut self) {
@@ -133,8 +133,8 @@ impl Client {
                     | ErrorKind::CertInvalid
             );
             if !tls_failed && self.phase != Phase::TlsHandshaking {
-                if let Some(conn) = self.tls.as_mut() {
-                    conn.send_close_notify();
+                if let Some(tls) = self.tls.as_mut() {
+                    tls.close_notify(&mut self.out);
                 }
             }
             self.flush_tls();

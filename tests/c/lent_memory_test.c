@@ -2,9 +2,11 @@
  * (issue #19): the window ws_prepare_input lends stays valid across an idle
  * ws_client_tick (only commit, ws_offer_input, ws_client_trim and free close it), and
  * the window passed back to ws_offer_input is refused with WS_INVALID_ARGUMENT instead
- * of being decoded into itself.
+ * of being decoded into itself. Over wss:// the window is the TLS input buffer, which
+ * records are decrypted in: the same two rules hold for it.
  *
- *   lent_memory_test ws://127.0.0.1:PORT/    (an echo server; scripts/test-c.sh) */
+ *   lent_memory_test ws://127.0.0.1:PORT/               (an echo server; scripts/test-c.sh)
+ *   lent_memory_test wss://localhost:PORT/ ca.pem       (the same over TLS) */
 #include "test_util.h"
 
 /* Waits until the socket is readable (or the deadline passes). */
@@ -56,15 +58,45 @@ static void send_all(conn *k)
     }
 }
 
+/* Polls the next message; while there is none, receives more through fresh windows
+ * (over TLS the first read may hold only a session ticket). */
+static ws_result next_message(conn *k, ws_message *m)
+{
+    ws_result rc = ws_poll_message(k->c, m);
+    while (rc == WS_NEED_INPUT && wait_readable(k->fd)) {
+        uint8_t *w = NULL;
+        size_t cap = 0;
+        if (ws_prepare_input(k->c, &w, &cap) != WS_OK || cap == 0) {
+            break;
+        }
+        ssize_t r = sock_recv(k->fd, w, cap);
+        if (r <= 0 || ws_commit_input(k->c, (size_t)r) != WS_OK) {
+            break;
+        }
+        rc = ws_poll_message(k->c, m);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s ws://HOST:PORT/\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s ws://HOST:PORT/ | wss://HOST:PORT/ CA.pem\n", argv[0]);
         return 2;
     }
+    int tls = strncmp(argv[1], "wss://", 6) == 0;
     start_deadline(30);
     ws_config cfg = 0;
     check_code(ws_config_new(&cfg), WS_OK, "ws_config_new");
+    if (argc == 3) {
+        size_t pem_len = 0;
+        uint8_t *pem = read_file(argv[2], &pem_len);
+        if (!check(pem != NULL, "read CA file %s", argv[2])) {
+            return finish("lent_memory_test");
+        }
+        check_code(ws_config_add_root_pem(cfg, pem, pem_len), WS_OK, "ws_config_add_root_pem");
+        free(pem);
+    }
     static conn k;
     ws_result rc = conn_open(&k, cfg, argv[1]);
     ws_config_free(cfg);
@@ -81,7 +113,8 @@ int main(int argc, char **argv)
     check_code(ws_client_tick(c, t0), WS_OK, "tick");
     uint8_t *win = NULL;
     size_t cap = 0;
-    check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input (staging window)");
+    check_code(ws_prepare_input(c, &win, &cap), WS_OK,
+               tls ? "ws_prepare_input (the TLS input buffer)" : "ws_prepare_input (staging window)");
     check(win != NULL && cap >= 64, "a window of %zu bytes", cap);
     /* A second and more without traffic: the idle trim runs. */
     check_code(ws_client_tick(c, t0 + 1), WS_OK, "tick");
@@ -96,10 +129,45 @@ int main(int argc, char **argv)
         check(r > 0, "recv into the window (%zd bytes)", r);
         check_code(ws_commit_input(c, r > 0 ? (size_t)r : 0), WS_OK, "ws_commit_input after the idle tick");
         ws_message m;
-        rc = ws_poll_message(c, &m);
+        rc = next_message(&k, &m);
         check(rc == WS_OK && m.kind == WS_MESSAGE_BINARY && m.len == sizeof hello - 1 &&
                   memcmp(m.data, hello, m.len) == 0,
               "the echo came through the window (%s)", code_name(rc));
+    }
+
+    if (tls) {
+        /* 2. The window passed back to ws_offer_input is refused: over TLS the window
+         * is the TLS input buffer, and the record is taken by the commit instead. */
+        static const uint8_t again[] = "the TLS window passed back";
+        check_code(ws_send_binary(c, again, sizeof again - 1), WS_OK, "ws_send_binary");
+        send_all(&k);
+        check_code(ws_prepare_input(c, &win, &cap), WS_OK, "ws_prepare_input");
+        if (check(wait_readable(k.fd), "the echo arrives")) {
+            ssize_t r = sock_recv(k.fd, win, cap);
+            check(r > 0, "recv into the TLS window (%zd bytes)", r);
+            size_t used = 12345;
+            check_code(ws_offer_input(c, win, r > 0 ? (size_t)r : 0, &used), WS_INVALID_ARGUMENT,
+                       "ws_offer_input(the lent TLS window) is refused");
+            check(used == 12345, "out_consumed untouched");
+            ws_state st = WS_STATE_FAILED;
+            ws_client_state(c, &st);
+            check(st == WS_STATE_OPEN, "the connection carries on");
+            /* offer_input closed the window: the bytes are offered by copy. */
+            uint8_t copy[65536];
+            size_t n = r > 0 ? (size_t)r : 0;
+            if (n > sizeof copy) {
+                n = sizeof copy;
+            }
+            memcpy(copy, win, n);
+            check_code(ws_offer_input(c, copy, n, &used), WS_OK, "offer a copy");
+            check(used == n, "all taken");
+            ws_message m;
+            rc = next_message(&k, &m);
+            check(rc == WS_OK && m.len == sizeof again - 1 && memcmp(m.data, again, m.len) == 0,
+                  "the echo came through the copy (%s)", code_name(rc));
+        }
+        conn_free(&k);
+        return finish("lent_memory_test");
     }
 
     /* 2. The window passed back to ws_offer_input is refused. */
