@@ -127,9 +127,9 @@ fn main() {
     println!("# each row runs in a fresh process; heap = live heap bytes / clients (includes the");
     println!("# handle table); RSS = resident set growth / clients (includes allocator slack)");
     println!(
-        "# sizes of the core structs: Client {} B, rustls::ClientConnection {} B",
+        "# sizes of the core structs: Client {} B, rustls::client::UnbufferedClientConnection {} B",
         std::mem::size_of::<wsmachine::Client>(),
-        std::mem::size_of::<rustls::ClientConnection>()
+        std::mem::size_of::<rustls::client::UnbufferedClientConnection>()
     );
     println!(
         "{:<14} {:<26} {:>7} | {:>10} {:>10}",

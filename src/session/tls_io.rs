@@ -39,9 +39,10 @@ const WINDOW_FULL: usize = MAX_RECORD;
 /// commit decodes whole, past the bound on undelivered messages, is at most this.
 pub(crate) const WINDOW_MAX: usize = MAX_RECORD;
 /// What a record adds to its plaintext, at most, for the suites we offer (TLS 1.2
-/// AES-GCM: header 5, explicit nonce 8, tag 16), and room for a TLS 1.3 key update
-/// rustls may put before it.
-const SEAL_OVERHEAD: usize = 29 + 64;
+/// AES-GCM: header 5, explicit nonce 8, tag 16); the session reserves this much per
+/// record. A TLS 1.3 key update rustls puts before a record needs more: rustls says
+/// how much and `encrypt` asks again.
+const SEAL_OVERHEAD: usize = 29;
 
 /// What one step of processing came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,36 +122,43 @@ impl TlsIo {
         self.peer_closed
     }
 
-    /// Room to receive into: the buffer after the bytes waiting, at least `want` and
-    /// at most [`WINDOW_MAX`] bytes (less only at [`MAX_BUFFER`]). Nothing moves it
-    /// until the next call that takes `&mut self`.
+    /// Room to receive into: the buffer after the bytes waiting, at most
+    /// [`WINDOW_MAX`] bytes. The buffer is 2 KiB long at first; once a read filled
+    /// the window, two records long (a partial record is then moved to the front
+    /// about every other read rather than after each). It grows past that only while
+    /// it is full of bytes rustls cannot process yet (a handshake message being
+    /// joined across records), up to [`MAX_BUFFER`]. Nothing moves the window until
+    /// the next call that takes `&mut self`.
     pub(crate) fn window(&mut self) -> &mut [u8] {
-        if self.buf.len() - self.tail < self.want {
-            if self.head > 0 {
-                // Only a partial record waits here: move it to the front.
-                self.buf.copy_within(self.head..self.tail, 0);
-                self.tail -= self.head;
-                self.head = 0;
-            }
-            if self.buf.len() - self.tail < self.want {
-                // Once records come whole, room for two: a partial record is then
-                // moved to the front about every other read rather than after each.
-                let least = if self.want >= WINDOW_FULL {
-                    2 * WINDOW_FULL
-                } else {
-                    0
-                };
-                let len = (self.tail + self.want)
-                    .max(least)
-                    .min(MAX_BUFFER)
-                    .max(self.buf.len());
-                // Exactly: the bound is on the allocation, not only on what is used.
-                self.buf.reserve_exact(len - self.buf.len());
-                self.buf.resize(len, 0);
-            }
+        let len = if self.want >= WINDOW_FULL {
+            2 * WINDOW_FULL
+        } else {
+            self.want
+        };
+        if self.buf.len() < len {
+            self.grow_to(len);
+        }
+        if self.head > 0 && self.buf.len() - self.tail < self.want / 2 {
+            // Only a partial record waits here: move it to the front (as rustls's
+            // own buffer does after every read; here only when room runs short).
+            self.buf.copy_within(self.head..self.tail, 0);
+            self.tail -= self.head;
+            self.head = 0;
+        }
+        if self.tail == self.buf.len() {
+            self.grow_to((self.buf.len() + WINDOW_FULL).min(MAX_BUFFER));
         }
         let end = self.buf.len().min(self.tail + WINDOW_MAX);
         &mut self.buf[self.tail..end]
+    }
+
+    /// Makes the buffer `len` bytes long (zero-filled), allocating exactly that: the
+    /// bound is on the allocation, not only on what is used.
+    fn grow_to(&mut self, len: usize) {
+        if len > self.buf.len() {
+            self.buf.reserve_exact(len - self.buf.len());
+            self.buf.resize(len, 0);
+        }
     }
 
     /// Takes the first `n` bytes of the last [`TlsIo::window`] as received.
@@ -320,7 +328,8 @@ impl TlsIo {
     pub(crate) fn take_records(&mut self, out: &mut Output) {
         if !self.records.is_empty() {
             out.extend(&self.records);
-            self.records.clear();
+            // Records of its own are rare after the handshake: keep no capacity.
+            self.records = Vec::new();
         }
     }
 
@@ -340,7 +349,7 @@ impl TlsIo {
             };
             if !records.is_empty() {
                 out.extend(records);
-                records.clear();
+                *records = Vec::new();
             }
             let mut max = data.len() + SEAL_OVERHEAD;
             loop {
@@ -365,7 +374,7 @@ impl TlsIo {
         self.take_records(out);
         self.drain_records(|state, records| {
             out.extend(records);
-            records.clear();
+            *records = Vec::new();
             let ConnectionState::WriteTraffic(mut traffic) = state else {
                 return None;
             };
@@ -396,28 +405,24 @@ impl TlsIo {
     }
 }
 
-/// Runs `encode` (a handshake record into the room given) against the end of `v`.
+/// Runs `encode` (a handshake record into the room given) against the end of `v`,
+/// with room for exactly the record (rustls says its size when the room is short).
 fn encode_into(
     v: &mut Vec<u8>,
     mut encode: impl FnMut(&mut [u8]) -> std::result::Result<usize, EncodeError>,
 ) {
-    let mut room = 4096;
-    loop {
-        let old = v.len();
-        v.resize(old + room, 0);
-        match encode(&mut v[old..]) {
-            Ok(n) => {
-                v.truncate(old + n);
-                return;
-            }
-            Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
-                v.truncate(old);
-                room = required_size;
-            }
-            Err(_) => {
-                v.truncate(old);
-                return;
-            }
+    let size = match encode(&mut []) {
+        Ok(_) => return,
+        Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+            required_size
         }
+        Err(_) => return,
+    };
+    let old = v.len();
+    v.reserve_exact(size);
+    v.resize(old + size, 0);
+    match encode(&mut v[old..]) {
+        Ok(n) => v.truncate(old + n),
+        Err(_) => v.truncate(old),
     }
 }
