@@ -889,8 +889,9 @@ ws_result ws_config_set_max_header_size(ws_config cfg, size_t bytes);
 /**
  * Undelivered messages after which `ws_offer_input` stops taking input (default
  * 1024); poll messages, then offer the rest. On `ws://` through `ws_offer_input` the
- * bound is exact; a TLS record (16 KiB of plaintext) or a committed input window is
- * decoded whole, so the queue may exceed it by the messages of one record or window.
+ * bound is exact; a TLS record (16 KiB of plaintext) or a committed input window (at
+ * most one record's size) is decoded whole, so the queue may exceed it by the
+ * messages of one record or window.
  * Returns `WS_OK`, `WS_INVALID_CONFIG` (0) or `WS_INVALID_HANDLE`.
  */
 ws_result ws_config_set_max_queued_messages(ws_config cfg, size_t count);
@@ -1031,8 +1032,10 @@ ws_result ws_offer_input(ws_client c, const uint8_t *data, size_t len, size_t *o
  * copy `ws_offer_input` makes: `recv()` straight into `*out_buf[0..*out_cap]`, then
  * pass the count received to `ws_commit_input`. On a plain `ws://` connection inside
  * a large frame the window is the message buffer itself, so payload is never copied
- * again; otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB (one TLS
- * record) once a commit fills it, until the idle trim.
+ * again. On `wss://` it is the TLS input buffer itself (records are decrypted where
+ * they were received): 2 KiB at first, one whole TLS record (18,437 bytes) once a
+ * commit fills it. Otherwise it is a staging buffer of 2 KiB, which grows to 16 KiB
+ * once a commit fills it. Both shrink back at the idle trim.
  *
  * The window stays valid until `ws_commit_input` (or `ws_commit_prepare_input`),
  * `ws_offer_input`, the next `ws_prepare_input`, `ws_client_trim` or
@@ -1121,7 +1124,7 @@ ws_result ws_consume_output(ws_client c, size_t n);
 /**
  * Releases memory kept for large messages. Buffers keep the size of the largest
  * recent message, so that a stream of large messages does not allocate per message;
- * `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
+ * `ws_client_tick` trims them (to 4 KiB each; the TLS input buffer is freed) after a second
  * without traffic, and this does it now, for example after a burst of large messages.
  * Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
  */

@@ -382,7 +382,7 @@ impl Client {
 
     /// Releases memory held for large messages: buffers keep the size of the largest
     /// message so that a stream of large messages does not allocate per message, and
-    /// this shrinks them back (to 4 KiB each, rustls's read buffer included). `tick`
+    /// this shrinks them back (to 4 KiB each; the TLS input buffer is freed). `tick`
     /// calls it after a second without traffic (sparing a window `input_window` lent);
     /// call it directly after a burst. Called directly, it also closes that window.
     pub fn trim(&mut self) {

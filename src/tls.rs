@@ -3,9 +3,9 @@
 //! This module builds the rustls client configuration from a [`Config`] and turns
 //! rustls errors into [`Error`]s with distinct kinds for the certificate problems a
 //! developer needs to tell apart (untrusted, expired, wrong host, ...). The session
-//! drives the `rustls::ClientConnection` directly: `read_tls` from the caller's
-//! bytes, `process_new_packets`, plaintext through `reader()`/`writer()`, and
-//! `write_tls` into the output buffer. No socket is involved.
+//! drives rustls's unbuffered client over its own input buffer (`session/tls_io.rs`);
+//! the TLS object (`tls_stream.rs`) and the proxy tunnel drive a buffered
+//! `rustls::ClientConnection`. No socket is involved.
 
 use std::sync::Arc;
 

@@ -390,7 +390,7 @@ pub extern "C" fn ws_consume_output(c: ws_client, n: usize) -> ws_result {
 
 /// Releases memory kept for large messages. Buffers keep the size of the largest
 /// recent message, so that a stream of large messages does not allocate per message;
-/// `ws_client_tick` trims them (to 4 KiB each, TLS read buffer included) after a second
+/// `ws_client_tick` trims them (to 4 KiB each; the TLS input buffer is freed) after a second
 /// without traffic, and this does it now, for example after a burst of large messages.
 /// Borrowed `ws_message` data stays valid. Returns `WS_OK` or `WS_INVALID_HANDLE`.
 #[no_mangle]
