@@ -36,6 +36,46 @@ fn echo_sizes_text_and_binary() {
     }
 }
 
+/// A TLS 1.3 server's key update asking for ours: the client answers it with its
+/// next record (rustls puts the key update first, in the room the output lends: the
+/// session asks again when rustls says the room is short), traffic goes on under the
+/// new keys both ways, and a large message is split correctly after the update.
+#[test]
+fn tls13_key_updates_from_the_server_are_answered() {
+    let s = Setup::new();
+    for use_window in [false, true] {
+        let mut p = s.pipe();
+        p.use_window = use_window;
+        p.open();
+        assert_eq!(p.client.tls_version(), Some(wsmachine::TlsVersion::Tls13));
+        p.echo(MessageKind::Binary, &[1u8; 100]);
+        let before = p.to_server_bytes;
+        p.echo(MessageKind::Binary, &[2u8; 100]);
+        let plain = p.to_server_bytes - before;
+        for i in 0..3u8 {
+            p.server
+                .ws()
+                .get_mut()
+                .tls_mut()
+                .unwrap()
+                .refresh_traffic_keys()
+                .unwrap();
+            // The server's key update goes out with its echo; the client's answer with
+            // the client's next send.
+            p.echo(MessageKind::Binary, &[i; 100]);
+            let before = p.to_server_bytes;
+            p.echo(MessageKind::Binary, &[i + 10; 100]);
+            let sent = p.to_server_bytes - before;
+            assert!(
+                sent > plain,
+                "the client's key update went out with its message ({sent} > {plain} bytes)"
+            );
+            p.echo(MessageKind::Binary, &vec![i; 70_000]);
+        }
+        assert_eq!(p.client.state(), State::Open);
+    }
+}
+
 #[test]
 fn echo_one_byte_at_a_time_tls_and_plain() {
     let s = Setup::new();

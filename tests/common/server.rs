@@ -188,6 +188,12 @@ impl Stream {
             Stream::Tls(s) => Some(&s.conn),
         }
     }
+    pub fn tls_mut(&mut self) -> Option<&mut ServerConnection> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(s) => Some(&mut s.conn),
+        }
+    }
 }
 
 impl Read for Stream {
