@@ -26,18 +26,17 @@ use crate::transport::{Output, STAGE_MIN};
 
 /// The largest TLS record on the wire: header, 16 KiB of plaintext and the most
 /// expansion a cipher may add (RFC 8446 5.2, RFC 5246 6.2.3).
-pub(crate) const MAX_RECORD: usize = 5 + (16 << 10) + 2048;
+const MAX_RECORD: usize = 5 + (16 << 10) + 2048;
 /// The largest handshake message rustls joins across records (its limit), with its
 /// header.
 const MAX_HANDSHAKE_MESSAGE: usize = 0xffff + 4;
 /// The most the TLS input buffer holds: a handshake message being joined plus the
 /// record after it.
-pub(crate) const MAX_BUFFER: usize = MAX_HANDSHAKE_MESSAGE + MAX_RECORD;
-/// Room for one whole record: the window's size once a read filled a smaller one.
-const WINDOW_FULL: usize = MAX_RECORD;
-/// The largest window, and the most one `offer` takes before processing: what a
-/// commit decodes whole, past the bound on undelivered messages, is at most this.
-pub(crate) const WINDOW_MAX: usize = MAX_RECORD;
+const MAX_BUFFER: usize = MAX_HANDSHAKE_MESSAGE + MAX_RECORD;
+/// The largest window (one whole record), and the most one `offer` takes before
+/// processing: what a commit decodes whole, past the bound on undelivered messages,
+/// is at most this.
+const WINDOW_MAX: usize = MAX_RECORD;
 /// What a record adds to its plaintext, at most, for the suites we offer (TLS 1.2
 /// AES-GCM: header 5, explicit nonce 8, tag 16); the session reserves this much per
 /// record. A TLS 1.3 key update rustls puts before a record needs more: rustls says
@@ -67,8 +66,9 @@ pub(crate) struct TlsIo {
     buf: Vec<u8>,
     head: usize,
     tail: usize,
-    /// The least room `window` offers: [`STAGE_MIN`] at first and after a trim, one
-    /// whole record once a read filled the window.
+    /// The window wanted: [`STAGE_MIN`] at first and after a trim, one whole record
+    /// ([`WINDOW_MAX`]) once a read filled the window. `window` sizes the buffer
+    /// from it.
     want: usize,
     /// Handshake records and alerts rustls produced, for the session's output.
     records: Vec<u8>,
@@ -130,8 +130,8 @@ impl TlsIo {
     /// joined across records), up to [`MAX_BUFFER`]. Nothing moves the window until
     /// the next call that takes `&mut self`.
     pub(crate) fn window(&mut self) -> &mut [u8] {
-        let len = if self.want >= WINDOW_FULL {
-            2 * WINDOW_FULL
+        let len = if self.want >= WINDOW_MAX {
+            2 * WINDOW_MAX
         } else {
             self.want
         };
@@ -146,7 +146,7 @@ impl TlsIo {
             self.head = 0;
         }
         if self.tail == self.buf.len() {
-            self.grow_to((self.buf.len() + WINDOW_FULL).min(MAX_BUFFER));
+            self.grow_to((self.buf.len() + WINDOW_MAX).min(MAX_BUFFER));
         }
         let end = self.buf.len().min(self.tail + WINDOW_MAX);
         &mut self.buf[self.tail..end]
@@ -166,7 +166,7 @@ impl TlsIo {
         debug_assert!(self.tail + n <= self.buf.len());
         if n == (self.buf.len() - self.tail).min(WINDOW_MAX) {
             // A full window suggests more was waiting: one whole record next time.
-            self.want = WINDOW_FULL;
+            self.want = WINDOW_MAX;
         }
         self.tail += n;
         if self.peer_closed {
@@ -179,7 +179,7 @@ impl TlsIo {
     /// Copies as much of `data` as fits into the buffer; returns how many bytes.
     pub(crate) fn offer(&mut self, data: &[u8]) -> usize {
         if data.len() > self.want {
-            self.want = WINDOW_FULL;
+            self.want = WINDOW_MAX;
         }
         let room = self.window();
         let n = room.len().min(data.len());
