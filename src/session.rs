@@ -415,9 +415,9 @@ impl Client {
         self.timers.note_trimmed();
     }
 
-    /// Bytes of buffer capacity the engine itself retains (with the TLS input buffer,
-    /// not counting rustls's own state), for
-    /// tests and benchmarks of the retention policy.
+    /// Bytes of buffer capacity the engine itself retains (the TLS input buffer
+    /// included, rustls's own state not), for tests and benchmarks of the retention
+    /// policy.
     #[doc(hidden)]
     pub fn retained_capacity(&self) -> usize {
         self.out.capacity()
@@ -1199,10 +1199,11 @@ impl Client {
                 // so that every write to rustls fills one TLS record and no buffer the
                 // size of the message is needed.
                 let len: usize = parts.iter().map(|p| p.len()).sum();
-                // Room for the records in one go instead of a chain of reallocations.
-                let records = len / TLS_CHUNK + 1;
-                self.out
-                    .reserve(frame::encoded_len(len) + records * TLS_RECORD_OVERHEAD);
+                // Room for the records in one go instead of a chain of reallocations:
+                // the frame (header included) in chunks of one record each.
+                let framed = frame::encoded_len(len);
+                let records = framed.div_ceil(TLS_CHUNK);
+                self.out.reserve(framed + records * TLS_RECORD_OVERHEAD);
                 let mut scratch = std::mem::take(&mut self.scratch);
                 scratch.clear();
                 frame::encode_header(&mut scratch, kind, compressed, len, mask);

@@ -592,3 +592,32 @@ fn after_a_caught_panic_no_half_written_frame_is_handed_out() {
     assert_eq!(e.kind(), ErrorKind::Panic);
     assert_eq!(c.peek_output().unwrap_err().kind(), ErrorKind::Panic);
 }
+
+/// A message sent over TLS reserves the output once, for every record its frame
+/// becomes (the header counts: a frame just past a multiple of 16 KiB needs one record
+/// more than its payload alone), so the last record does not double the allocation.
+#[test]
+fn a_tls_send_reserves_room_for_all_its_records_at_once() {
+    let s = Setup::new();
+    let mut p = s.pipe();
+    p.open();
+    for len in [(4 << 14) - 2, (1 << 14) - 1, 100_000, 10] {
+        p.client.trim();
+        assert!(p.client.output_capacity() <= 4 << 10, "trimmed");
+        p.client.send_binary(&vec![7u8; len]).unwrap();
+        let header = match len {
+            0..=125 => 2,
+            126..=65535 => 4,
+            _ => 10,
+        } + 4;
+        let framed = len + header;
+        let room = (framed + framed.div_ceil(1 << 14) * 29).max(4 << 10);
+        assert!(
+            p.client.output_capacity() <= room,
+            "{len} bytes: output capacity {} > {room}",
+            p.client.output_capacity()
+        );
+        p.server.echo = false;
+        p.run().unwrap();
+    }
+}
