@@ -781,54 +781,94 @@ impl Client {
         Ok(used)
     }
 
-    /// A commit of the TLS window: `feed`'s checks, then the records.
+    /// A commit of the TLS window: `feed`'s checks, then the records. After the end,
+    /// or behind a protocol error, the bytes still go through rustls (every complete
+    /// record must, before it can encrypt again) and their data is dropped, as
+    /// `feed` drops late input.
     fn commit_tls(&mut self) -> Result<()> {
-        if self.phase == Phase::Done {
-            return Ok(());
-        }
-        if self.pending_failure.is_some() {
+        if self.phase == Phase::Done || self.pending_failure.is_some() {
+            // A TLS error in input nobody reads any more changes nothing.
+            let _ = self.run_tls(true);
             return self.surface_pending_failure();
         }
-        self.process_tls()
+        self.run_tls(false)
+    }
+
+    /// Runs TLS over its waiting input (see [`Client::run_tls`]).
+    fn process_tls(&mut self) -> Result<()> {
+        self.run_tls(false)
     }
 
     /// Runs TLS over its waiting input until every complete record is processed:
-    /// handshake records go to the output, application data to `on_plaintext`, and
-    /// the handshake's end and the server's close_notify to the session.
-    fn process_tls(&mut self) -> Result<()> {
-        loop {
+    /// handshake records go to the output, application data to `on_plaintext` (or
+    /// nowhere, when `discard`). Only then may rustls encrypt again (tls_io's rule),
+    /// so the upgrade request the handshake's end calls for, and the close_notify the
+    /// server's calls for, are sent after the loop. If `on_plaintext` fails, the rest
+    /// of the input is garbage: it still goes through rustls, its data dropped, and
+    /// that failure is returned.
+    fn run_tls(&mut self, mut discard: bool) -> Result<()> {
+        let mut established = false;
+        let mut peer_closed = false;
+        let mut refused: Option<Error> = None;
+        let result = loop {
             let Some(mut tls) = self.tls.take() else {
-                return Ok(());
+                break Ok(());
             };
             let gate = self.gate.take();
-            let step =
-                crate::verdict::scope(gate.as_ref(), || tls.step(&mut |p| self.on_plaintext(p)));
+            let mut plain_failed = false;
+            let step = crate::verdict::scope(gate.as_ref(), || {
+                tls.step(&mut |p| {
+                    if discard {
+                        return Ok(p.len());
+                    }
+                    let r = self.on_plaintext(p);
+                    plain_failed = r.is_err();
+                    r
+                })
+            });
             self.gate = gate;
             tls.take_records(&mut self.out);
             let stuck = tls.is_stuck();
             self.tls = Some(tls);
-            match step? {
-                Step::Again => {}
-                Step::Established => {
+            match step {
+                Err(e) if plain_failed => {
+                    refused = Some(e);
+                    discard = true;
+                }
+                Err(e) => break Err(e),
+                Ok(Step::Again) => {}
+                Ok(Step::Established) => {
                     if self.phase == Phase::TlsHandshaking {
                         self.on_tls_established();
-                        self.flush_tls();
+                        established = true;
                     }
                 }
-                Step::PeerClosed => self.on_close_notify(),
-                Step::Idle if stuck => {
-                    return err(
+                Ok(Step::PeerClosed) => peer_closed = true,
+                Ok(Step::Idle) if stuck => {
+                    break err(
                         ErrorKind::TlsCorrupt,
                         "the server sent a TLS message larger than any TLS message may be",
                     )
                 }
-                Step::Idle => return Ok(()),
+                Ok(Step::Idle) => break Ok(()),
             }
+        };
+        if let Some(e) = refused {
+            return Err(e);
         }
+        result?;
+        if established && self.phase == Phase::WsHandshaking {
+            self.send_request();
+        }
+        if peer_closed {
+            self.on_close_notify();
+        }
+        Ok(())
     }
 
-    /// TLS is established: send the upgrade request, or wait for the caller's verdict
-    /// (a chain the verifier deferred; in `Always` mode a resumed session too).
+    /// TLS is established: the upgrade request is due (`run_tls` sends it once every
+    /// record is processed), or the caller's verdict (a chain the verifier deferred; in
+    /// `Always` mode a resumed session too).
     fn on_tls_established(&mut self) {
         let waits = self.gate.as_ref().is_some_and(|g| {
             g.waits().is_some()
@@ -840,7 +880,7 @@ impl Client {
             if let Some(g) = &self.gate {
                 g.accept();
             }
-            self.send_request();
+            self.phase = Phase::WsHandshaking;
         }
     }
 
@@ -1192,7 +1232,8 @@ impl Client {
             None => {
                 let len: usize = parts.iter().map(|p| p.len()).sum();
                 self.out.reserve(frame::encoded_len(len));
-                frame::encode_with(self.out.vec(), kind, compressed, parts, mask)
+                self.out
+                    .append_vec(|v| frame::encode_with(v, kind, compressed, parts, mask))
             }
             Some(_) => {
                 // Frame and mask in record-sized chunks (the first carries the header),

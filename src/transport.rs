@@ -131,14 +131,16 @@ impl Input {
 /// dropped from the front (compaction) before the buffer ever grows, and growth stops
 /// doubling at `limit`, so the allocation never exceeds `limit` or the largest amount
 /// that was waiting at once, whichever is larger (see `reserve`).
+///
+/// `buf[pos..end]` waits. The vector's length is how much of its allocation has been
+/// written at some point (`end` or more): the bytes past `end` are room that
+/// [`Output::append_with`] lends to rustls without zeroing it again, and without
+/// `unsafe`.
 #[derive(Debug)]
 pub(crate) struct Output {
     buf: Vec<u8>,
     pos: usize,
-    /// Bytes from the start of the allocation known to be initialized (written at
-    /// some point), so that [`Output::append_with`] lends them without zeroing them
-    /// again. Reset whenever the allocation may have changed.
-    init: usize,
+    end: usize,
     /// Capacity beyond which the buffer grows only by what is needed.
     limit: usize,
 }
@@ -157,20 +159,21 @@ impl Output {
         Output {
             buf: Vec::new(),
             pos: 0,
-            init: 0,
+            end: 0,
             limit,
         }
     }
 
     /// Number of bytes waiting.
     pub(crate) fn len(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
     /// Drops the bytes already handed out from the front of the buffer.
     fn compact(&mut self) {
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.pos = 0;
         }
     }
@@ -180,83 +183,64 @@ impl Output {
     /// on average) or when the buffer would otherwise grow; growth doubles up to
     /// `limit` and beyond it takes only what is needed.
     pub(crate) fn reserve(&mut self, additional: usize) {
-        let fits = self.buf.len() + additional <= self.buf.capacity();
+        let fits = self.end + additional <= self.buf.capacity();
         if self.pos > 0 && (self.pos >= self.len() || !fits) {
             self.compact();
         }
-        let need = self.buf.len() + additional;
+        let need = self.end + additional;
         if need > self.buf.capacity() {
             let target = (self.buf.capacity() * 2).min(self.limit).max(need);
             self.buf.reserve_exact(target - self.buf.len());
-            // A new allocation holds only the bytes that were waiting.
-            self.init = self.buf.len();
         }
     }
 
-    /// Lets `write` fill up to `max` bytes at the end of the output (an encrypted
-    /// record) and keeps the count it returns; on an error nothing is appended.
+    /// Appends `bytes` (see [`Output::reserve`]).
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.put(bytes);
+    }
+
+    /// Appends `bytes` after `reserve` made room: over the written room first, the
+    /// rest by extending the vector.
+    fn put(&mut self, bytes: &[u8]) {
+        let over = (self.buf.len() - self.end).min(bytes.len());
+        crate::bytes::copy(&mut self.buf[self.end..self.end + over], &bytes[..over]);
+        if over < bytes.len() {
+            crate::bytes::extend(&mut self.buf, &bytes[over..]);
+        }
+        self.end += bytes.len();
+    }
+
+    /// Lets `write` fill up to `max` bytes at the end of the output (rustls an
+    /// encrypted record) and keeps the count it returns; on an error nothing is
+    /// appended. The room is zeroed only the first time the allocation is used that
+    /// far.
     pub(crate) fn append_with<E>(
         &mut self,
         max: usize,
         write: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) -> Result<usize, E> {
         self.reserve(max);
-        let init = self.init;
-        self.init = init.max(self.len_after_drop() + max);
-        let buf = self.vec_keeping_init();
-        let old = buf.len();
-        let spare = &mut buf.spare_capacity_mut()[..max];
-        // Zero what was never written (once per allocation, not per record).
-        let fresh = init.saturating_sub(old).min(max);
-        for b in &mut spare[fresh..] {
-            b.write(0);
+        if self.buf.len() < self.end + max {
+            self.buf.resize(self.end + max, 0);
         }
-        // SAFETY: `spare` is `max` bytes of this vector's allocation after its length
-        // (`reserve` made room). The first `fresh` of them lie below `init`: they were
-        // written before, in this same allocation (`init` is reset to the length
-        // whenever the allocation may change, and bytes past the length keep the
-        // values they had when the length shrank); the rest were zeroed just above.
-        // So all `max` are initialized, and `u8` has no invalid values.
-        let room = unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
-        let n = write(room)?;
+        let n = write(&mut self.buf[self.end..self.end + max])?;
         assert!(n <= max, "wrote more than the room given");
-        // SAFETY: the first `n <= max` bytes after the length are initialized (above).
-        unsafe { self.buf.set_len(old + n) };
+        self.end += n;
         Ok(n)
     }
 
-    /// The length `vec_keeping_init` leaves.
-    fn len_after_drop(&self) -> usize {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            0
-        } else {
-            self.buf.len()
-        }
-    }
-
-    /// The buffer to append to in place, with handed-out bytes dropped when nothing
-    /// waits (what [`Output::vec`] does, but `init` stays valid: no allocation
-    /// changes).
-    fn vec_keeping_init(&mut self) -> &mut Vec<u8> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+    /// Lets `append` append to the vector, after [`Output::reserve`] made room for what
+    /// is appended. Appending never loses what is waiting.
+    pub(crate) fn append_vec<R>(&mut self, append: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        if self.pos > 0 && self.pos == self.end {
             self.pos = 0;
+            self.end = 0;
         }
-        &mut self.buf
-    }
-
-    /// Appends `bytes` (see [`Output::reserve`]).
-    pub(crate) fn extend(&mut self, bytes: &[u8]) {
-        self.reserve(bytes.len());
-        crate::bytes::extend(&mut self.buf, bytes);
-    }
-
-    /// The vector to append to, after [`Output::reserve`] made room for what is
-    /// appended. Appending never loses what is waiting.
-    pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
-        // Whoever appends may grow the allocation behind `init`'s back.
-        self.init = 0;
-        self.vec_keeping_init()
+        self.buf.truncate(self.end);
+        let r = append(&mut self.buf);
+        self.end = self.buf.len();
+        r
     }
 
     /// Appends every record `conn` has ready to send (`write_tls` through this buffer's
@@ -279,16 +263,16 @@ impl Output {
 
     /// The waiting bytes, without copying them.
     pub(crate) fn peek(&self) -> &[u8] {
-        &self.buf[self.pos..]
+        &self.buf[self.pos..self.end]
     }
 
     /// Marks `n` waiting bytes as sent (`n <= len()`).
     pub(crate) fn consume(&mut self, n: usize) {
         debug_assert!(n <= self.len());
         self.pos += n;
-        if self.pos == self.buf.len() {
-            self.buf.clear();
+        if self.pos == self.end {
             self.pos = 0;
+            self.end = 0;
         }
     }
 
@@ -296,7 +280,7 @@ impl Output {
     pub(crate) fn discard(&mut self) {
         self.buf = Vec::new();
         self.pos = 0;
-        self.init = 0;
+        self.end = 0;
     }
 
     /// Capacity of the buffer.
@@ -312,11 +296,11 @@ impl Output {
     /// Drops handed-out bytes and releases capacity beyond what is waiting or `keep`.
     pub(crate) fn trim(&mut self, keep: usize) {
         self.compact();
-        self.init = self.buf.len();
-        if self.buf.is_empty() && self.buf.capacity() > keep {
+        if self.end == 0 && self.buf.capacity() > keep {
             self.buf = Vec::new();
-        } else if self.buf.capacity() > keep.max(self.buf.len()) {
-            self.buf.shrink_to(keep.max(self.buf.len()));
+        } else if self.buf.capacity() > keep.max(self.end) {
+            self.buf.truncate(self.end);
+            self.buf.shrink_to(keep.max(self.end));
         }
     }
 }
@@ -332,7 +316,7 @@ impl std::io::Write for Output {
         let total = bufs.iter().map(|b| b.len()).sum();
         self.reserve(total);
         for b in bufs {
-            crate::bytes::extend(&mut self.buf, b);
+            self.put(b);
         }
         Ok(total)
     }
@@ -412,11 +396,9 @@ mod tests {
         assert_eq!(sent, want);
     }
 
-    /// `append_with` lends spare capacity without zeroing it each time: across
-    /// growth, compaction, partial drains, trims and plain appends, what was appended
-    /// is what comes out, a write that fails appends nothing, and the room lent is
-    /// always initialized (run under Miri to check the last part: `cargo +nightly
-    /// miri test --lib append_with`).
+    /// `append_with` lends written room without zeroing it each time: across growth,
+    /// compaction, partial drains, trims and plain appends, what was appended is what
+    /// comes out and a write that fails appends nothing.
     #[test]
     fn append_with_keeps_the_stream_intact_whatever_happened_to_the_buffer() {
         let mut out = Output::new(4096);
@@ -442,7 +424,7 @@ mod tests {
             match i % 7 {
                 0 => out.trim(64),
                 1 => {
-                    out.vec().push(byte);
+                    out.append_vec(|v| v.push(byte));
                     want.push(byte);
                 }
                 2 => out.extend(&[byte; 300]),

@@ -76,6 +76,63 @@ fn tls13_key_updates_from_the_server_are_answered() {
     }
 }
 
+/// Application data right behind the server's Finished, in the same input (a TLS 1.3
+/// server's 0.5-RTT data; Go's servers put a NewSessionTicket there): the client
+/// processes every record before it encrypts its upgrade request, so the request goes
+/// out and the data reaches the response reader. (Sending the request in the middle
+/// of the flight made rustls decrypt the rest inside the send, and the client failed
+/// with "TLS could not encrypt".)
+#[test]
+fn data_behind_the_servers_finished_in_the_same_read() {
+    use std::io::{Read, Write};
+    let s = Setup::new();
+    let leaf = s.pki.leaf(&["localhost"]);
+    let mut cfg = (*server_config(&leaf, &[&rustls::version::TLS13])).clone();
+    cfg.send_half_rtt_data = true;
+    let cfg = std::sync::Arc::new(cfg);
+    for use_window in [false, true] {
+        let mut c = wsmachine::Client::new(&s.config, "wss://localhost/").unwrap();
+        let mut server = rustls::ServerConnection::new(cfg.clone()).unwrap();
+        let mut hello = vec![0u8; 8192];
+        let n = c.read_output(&mut hello).unwrap();
+        server.read_tls(&mut &hello[..n]).unwrap();
+        server.process_new_packets().unwrap();
+        // The start of a response, sent as 0.5-RTT data with the server's flight.
+        server
+            .writer()
+            .write_all(b"HTTP/1.1 101 Switching")
+            .unwrap();
+        let mut flight = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut flight).unwrap();
+        }
+        if use_window {
+            let mut off = 0;
+            while off < flight.len() {
+                let w = c.input_window().unwrap();
+                let k = w.len().min(flight.len() - off);
+                w[..k].copy_from_slice(&flight[off..off + k]);
+                c.commit_input(k).unwrap();
+                off += k;
+            }
+        } else {
+            assert_eq!(c.offer_input(&flight).unwrap(), flight.len());
+        }
+        assert_eq!(c.state(), State::WsHandshaking, "{:?}", c.last_error());
+        // The client's Finished and its upgrade request reach the server.
+        let mut out = vec![0u8; 8192];
+        let n = c.read_output(&mut out).unwrap();
+        server.read_tls(&mut &out[..n]).unwrap();
+        server.process_new_packets().unwrap();
+        let mut request = String::new();
+        let _ = server.reader().read_to_string(&mut request);
+        assert!(
+            request.starts_with("GET / HTTP/1.1\r\n"),
+            "window {use_window}: the server got {request:?}"
+        );
+    }
+}
+
 #[test]
 fn echo_one_byte_at_a_time_tls_and_plain() {
     let s = Setup::new();

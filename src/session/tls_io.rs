@@ -294,14 +294,23 @@ impl TlsIo {
             let status = self
                 .conn
                 .process_tls_records(&mut self.buf[self.head..self.tail]);
+            let discard = status.discard;
             match status.state {
                 Ok(ConnectionState::EncodeTlsData(mut encode)) => {
                     encode_into(&mut self.records, |room| encode.encode(room));
                 }
                 Ok(ConnectionState::TransmitTlsData(transmit)) => transmit.done(),
-                Ok(state) => return then(state, &mut self.records),
+                // Received data here would break the module's rule (every complete
+                // record is processed before anything is sent): refuse rather than
+                // drop it.
+                Ok(ConnectionState::ReadTraffic(_)) => return None,
+                Ok(state) => {
+                    debug_assert_eq!(discard, 0, "no complete record waits");
+                    return then(state, &mut self.records);
+                }
                 Err(_) => return None,
             }
+            self.advance(discard);
         }
         None
     }
@@ -391,7 +400,6 @@ impl TlsIo {
             self.tail = 0;
             self.want = STAGE_MIN;
         }
-        self.records = Vec::new();
     }
 
     /// Capacity of the input buffer.
