@@ -860,6 +860,49 @@ fn a_bad_frame_behind_messages_fails_in_stream_order() {
     );
 }
 
+/// The same over wss, as in Autobahn case 6.3.2: a message, a text frame with invalid
+/// UTF-8, and more records behind it, all in one read. The client still sends its
+/// 1007 close: the records behind the refused frame go through rustls (and are
+/// dropped) before the close is encrypted. (Leaving them undecrypted left rustls
+/// unable to encrypt, and no close went out.)
+#[test]
+fn a_bad_frame_behind_messages_fails_in_stream_order_over_tls() {
+    let mut s = Setup::new();
+    s.config.set_timeouts(quiet_timeouts());
+    for use_window in [false, true] {
+        let mut p = s.pipe();
+        p.use_window = use_window;
+        p.open();
+        p.server.echo = false;
+        // One TLS record per write.
+        p.server.write_raw(&frame(0x1, true, b"hello"));
+        p.server.write_raw(&frame(0x1, false, b"ok"));
+        p.server.write_raw(&frame(0x0, false, &[0xce, 0xba, 0xe1]));
+        p.server.write_raw(&frame(0x0, false, &[0xff]));
+        for _ in 0..4 {
+            p.server.write_raw(&frame(0x0, false, b"more"));
+        }
+        let _ = p.pump();
+        assert_eq!(
+            p.got.first().map(|g| g.data.as_slice()),
+            Some(&b"hello"[..]),
+            "window {use_window}"
+        );
+        assert_eq!(p.client.state(), State::Failed, "window {use_window}");
+        assert_eq!(
+            p.client.failure().map(|e| e.kind()),
+            Some(ErrorKind::InvalidUtf8),
+            "window {use_window}"
+        );
+        let _ = p.pump();
+        let kinds: Vec<String> = p.server.received.iter().map(|m| format!("{m:?}")).collect();
+        assert!(
+            matches!(p.server.received.last(), Some(Message::Close(Some(f))) if u16::from(f.code) == 1007),
+            "window {use_window}: the server got {kinds:?}"
+        );
+    }
+}
+
 #[test]
 fn a_close_is_answered_after_the_messages_before_it() {
     let mut p = Pipe::new(
