@@ -497,16 +497,7 @@ fn a_handshake_message_in_one_byte_tls_records() {
         let mut body = vec![0u8; u16::from_be_bytes([head[3], head[4]]) as usize];
         let _ = sock.read_exact(&mut body);
         // A ServerHello announcing 65535 bytes, one byte per handshake record.
-        let mut wire = Vec::new();
-        for i in 0..40_000usize {
-            let b = match i {
-                0 => 2,
-                1 => 0,
-                2 | 3 => 0xff,
-                _ => 0x41,
-            };
-            wire.extend_from_slice(&[0x16, 0x03, 0x03, 0x00, 0x01, b]);
-        }
+        let wire = common::server_hello_in_one_byte_records(40_000);
         let _ = sock.write_all(&wire);
         thread::sleep(Duration::from_secs(2));
     });

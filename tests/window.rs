@@ -279,16 +279,7 @@ fn the_tls_window_is_bounded_by_one_record_and_the_buffer_by_its_limit() {
     let mut c = wsmachine::Client::new(&s.config, "wss://localhost/").unwrap();
     let mut hello = vec![0u8; 4096];
     assert!(c.read_output(&mut hello).unwrap() > 0, "the ClientHello");
-    let mut wire = Vec::new();
-    for i in 0..40_000usize {
-        let b = match i {
-            0 => 2,
-            1 => 0,
-            2 | 3 => 0xff,
-            _ => 0x41,
-        };
-        wire.extend_from_slice(&[0x16, 0x03, 0x03, 0x00, 0x01, b]);
-    }
+    let wire = server_hello_in_one_byte_records(40_000);
     let one_record = (16 << 10) + 2048 + 5;
     let mut off = 0;
     let e = loop {

@@ -193,6 +193,23 @@ impl Pipe {
 
 // ----- raw server bytes (for tests that play the server themselves) -----------------
 
+/// `n` TLS handshake records of one byte each: the start of a ServerHello that
+/// announces 65,535 bytes (a peer that makes the client join a large handshake message
+/// from tiny records, each record's header kept until the message is whole).
+pub fn server_hello_in_one_byte_records(n: usize) -> Vec<u8> {
+    let mut wire = Vec::with_capacity(n * 6);
+    for i in 0..n {
+        let b = match i {
+            0 => 2,
+            1 => 0,
+            2 | 3 => 0xff,
+            _ => 0x41,
+        };
+        wire.extend_from_slice(&[0x16, 0x03, 0x03, 0x00, 0x01, b]);
+    }
+    wire
+}
+
 /// A server frame (unmasked), final unless `fin` is false.
 pub fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mut v = vec![op | if fin { 0x80 } else { 0 }];
